@@ -1,0 +1,52 @@
+/* Platform hooks: the few things portable kernel code (scheduler, promises, net/)
+ * needs from the machine it runs on. The kernel implements them in kernel/plat.c;
+ * host test builds implement them in tests/unit/host_plat.c (fake clock, malloc'd
+ * stacks, no interrupts). Nothing here may be called from an interrupt handler
+ * except plat_irq_save/plat_irq_restore. */
+#ifndef PLATFORM_H
+#define PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic time since boot in nanoseconds. */
+uint64_t plat_now_ns(void);
+
+/* Nothing is runnable: wait for an interrupt or until deadline_ns (UINT64_MAX:
+ * no deadline). Only the scheduler loop calls it, with interrupts masked (inside
+ * plat_irq_save) right after it found the run queue empty. It must enable
+ * interrupts and wait as one step (x86: `sti; hlt`, the sti shadow makes the pair
+ * atomic) so that a wakeup from an interrupt handler between that check and the
+ * wait is not lost, and return with interrupts masked again (`cli`). It returns
+ * after an interrupt (even one that woke nobody) or once deadline_ns has passed;
+ * early returns are fine, the scheduler loop just checks again. The kernel must
+ * make sure some interrupt (a periodic tick or a one-shot timer programmed here)
+ * arrives at or soon after deadline_ns, or sleepers oversleep.
+ * Host build: calls the test's idle hook, else advances the fake clock to the
+ * deadline, and panics on UINT64_MAX with no hook (a deadlock in a test). */
+void plat_idle_until(uint64_t deadline_ns);
+
+/* Thread stacks: size bytes (multiple of 4096), 16-byte aligned top, with an
+ * unmapped guard page below in the kernel. NULL when out of memory. */
+void *plat_stack_alloc(size_t size);
+void plat_stack_free(void *stack, size_t size);
+
+/* Mask interrupts and return the previous state; restore it. Nestable. The
+ * scheduler switches threads with interrupts masked and each thread restores its
+ * own state; a new thread starts with the state its spawner had in thread_spawn.
+ * Host: a flag (host_irq_masked()), nothing else. */
+unsigned long plat_irq_save(void);
+void plat_irq_restore(unsigned long flags);
+
+/* Fatal error: prints the message (and in the kernel registers and a backtrace)
+ * and ends the machine with a failure status. Host build: abort(). */
+__attribute__((noreturn, format(printf, 1, 2))) void plat_panic(const char *fmt, ...);
+
+/* Always-on invariant check (unlike assert, never compiled out). */
+#define KCHECK(cond)                                                                     \
+    do {                                                                                 \
+        if (!(cond))                                                                     \
+            plat_panic("check failed: %s at %s:%d", #cond, __FILE__, __LINE__);        \
+    } while (0)
+
+#endif
