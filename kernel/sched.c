@@ -15,11 +15,20 @@
 #include "kernel/platform.h"
 #include "kernel/sched.h"
 
+/* AddressSanitizer (host builds only): gcc says __SANITIZE_ADDRESS__, clang
+ * __has_feature(address_sanitizer). */
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/common_interface_defs.h>
 #define SCHED_ASAN 1
-#else
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SCHED_ASAN 1
+#endif
+#endif
+#ifndef SCHED_ASAN
 #define SCHED_ASAN 0
+#endif
+#if SCHED_ASAN
+#include <sanitizer/common_interface_defs.h>
 #endif
 
 #define THREAD_MAGIC 0x74687264u /* "thrd": catches joins of freed threads */

@@ -144,18 +144,26 @@ static void sleep_then_log(void *arg)
     log_event((int)(intptr_t)arg);
 }
 
+static const int sleep_ms[] = {30, 10, 20, 10, 0};
+
+static void sleep_table(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    thread_sleep_ns((uint64_t)sleep_ms[id] * MS);
+    log_event(id);
+}
+
 static void test_sleep_order_and_times(void **state)
 {
     (void)state;
-    static const int ms[] = {30, 10, 20, 10, 0};
     for (int i = 0; i < 5; i++)
-        thread_detach(spawn("sleep", sleep_then_log, ms[i]));
+        thread_detach(spawn("sleep", sleep_table, i));
     sched_run();
-    /* Equal deadlines wake in the order they slept; 0 ms just yields. */
-    static const int want[] = {0, 10, 10, 20, 30};
+    /* Equal deadlines (1 and 3) wake in the order they slept; 0 ms just yields. */
+    static const int want[] = {4, 1, 3, 2, 0};
     assert_log(want, 5);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(log_times[i], T0 + (uint64_t)want[i] * MS);
+        assert_int_equal(log_times[i], T0 + (uint64_t)sleep_ms[want[i]] * MS);
     assert_int_equal(plat_now_ns(), T0 + 30 * MS);
 }
 
