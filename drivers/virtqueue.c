@@ -1,0 +1,296 @@
+/* Split virtqueues, driver side: see virtqueue.h. Section numbers are virtio 1.1. */
+#include "drivers/virtqueue.h"
+
+#include <string.h>
+
+#include "kernel/platform.h"
+
+/* ---------------------------------------------------------------- barriers
+ * The device is another agent reading and writing the rings concurrently. On
+ * x86 (TSO) ordinary loads are not reordered with loads, nor stores with stores,
+ * so two of the three barriers only have to stop the compiler; the third is a
+ * real fence because a store followed by a load of another location is the one
+ * reordering x86 does. The __atomic fences express exactly that and compile to
+ * the right thing on the host (tests) and in the kernel. */
+
+/* Before publishing avail->idx (or any index the device reads): the descriptors
+ * and ring entries it covers must be written first (2.6.13.3.1). */
+static inline void publish_barrier(void)
+{
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+/* After reading used->idx: the used entries it covers must not be read before
+ * it (2.6.14). */
+static inline void consume_barrier(void)
+{
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+
+/* Between a store the device must see (avail->idx, used_event, flags) and a load
+ * of what the device wrote (avail_event, used->flags, used->idx): without it the
+ * load may see a value from before the device saw our store, and both sides go
+ * to sleep waiting for each other (2.6.13.4, 2.6.7). */
+static inline void store_load_barrier(void)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* ---------------------------------------------------------------- layout */
+
+static size_t align_up(size_t v, size_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+static size_t desc_bytes(uint16_t size)
+{
+    return sizeof(struct virtq_desc) * size;
+}
+
+/* flags, idx, ring[size], used_event */
+static size_t avail_bytes(uint16_t size)
+{
+    return sizeof(uint16_t) * (3u + size);
+}
+
+/* flags, idx, ring[size], avail_event */
+static size_t used_bytes(uint16_t size)
+{
+    return sizeof(uint16_t) * 3u + sizeof(struct virtq_used_elem) * size;
+}
+
+void virtq_layout(uint16_t size, size_t used_align, struct virtq_layout *out)
+{
+    out->desc_off = 0;
+    out->avail_off = desc_bytes(size);
+    out->used_off = align_up(out->avail_off + avail_bytes(size), used_align);
+    out->total = out->used_off + used_bytes(size);
+}
+
+/* ---------------------------------------------------------------- set-up */
+
+static uint64_t bus_addr(const struct virtq *vq, const volatile void *p)
+{
+    const void *q = (const void *)(uintptr_t)p;
+    return vq->xlate ? vq->xlate(q, vq->xlate_ctx) : (uint64_t)(uintptr_t)q;
+}
+
+/* Every descriptor free, linked 0 -> 1 -> ... -> size-1. */
+static void free_list_init(struct virtq *vq)
+{
+    for (uint16_t i = 0; i < vq->size; i++)
+        vq->desc[i].next = (uint16_t)(i + 1);
+    vq->free_head = 0;
+    vq->num_free = vq->size;
+}
+
+void virtq_init(struct virtq *vq, const struct virtq_config *cfg)
+{
+    KCHECK(cfg->size > 0 && cfg->size <= VIRTQ_MAX_SIZE);
+    KCHECK((cfg->size & (cfg->size - 1)) == 0);
+    KCHECK(cfg->mem != NULL && cfg->cookies != NULL && cfg->notify != NULL);
+    struct virtq_layout l;
+    virtq_layout(cfg->size, cfg->used_align, &l);
+    uint8_t *m = cfg->mem;
+    memset(vq, 0, sizeof *vq);
+    vq->index = cfg->index;
+    vq->size = cfg->size;
+    vq->event_idx = cfg->event_idx;
+    vq->desc = (volatile struct virtq_desc *)(m + l.desc_off);
+    vq->avail = (volatile struct virtq_avail *)(m + l.avail_off);
+    vq->used = (volatile struct virtq_used *)(m + l.used_off);
+    vq->cookies = cfg->cookies;
+    memset(cfg->cookies, 0, sizeof(void *) * cfg->size);
+    vq->notify = cfg->notify;
+    vq->notify_ctx = cfg->notify_ctx;
+    vq->xlate = cfg->xlate;
+    vq->xlate_ctx = cfg->xlate_ctx;
+    free_list_init(vq);
+}
+
+uint64_t virtq_desc_addr(const struct virtq *vq)
+{
+    return bus_addr(vq, vq->desc);
+}
+uint64_t virtq_avail_addr(const struct virtq *vq)
+{
+    return bus_addr(vq, vq->avail);
+}
+uint64_t virtq_used_addr(const struct virtq *vq)
+{
+    return bus_addr(vq, vq->used);
+}
+
+void virtq_set_start_index(struct virtq *vq, uint16_t start)
+{
+    KCHECK(vq->num_free == vq->size);
+    vq->avail_idx = vq->last_used = vq->kicked_idx = start;
+    vq->avail->idx = start;
+}
+
+/* ---------------------------------------------------------------- supplying buffers */
+
+/* 2.6.13.1: fill n descriptors taken from the free list; the free list's own
+ * links become the chain's links, so only the last one loses its NEXT flag. */
+static uint16_t fill_chain(struct virtq *vq, const struct virtq_buf *bufs, int n_out,
+                           int n)
+{
+    uint16_t head = vq->free_head, cur = head, last = head;
+    for (int i = 0; i < n; i++) {
+        volatile struct virtq_desc *d = &vq->desc[cur];
+        d->addr = bus_addr(vq, bufs[i].p);
+        d->len = bufs[i].len;
+        d->flags = (uint16_t)((i >= n_out ? VIRTQ_DESC_F_WRITE : 0) |
+                              (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+        last = cur;
+        cur = d->next;
+    }
+    vq->free_head = vq->desc[last].next;
+    vq->num_free = (uint16_t)(vq->num_free - n);
+    return head;
+}
+
+/* 2.6.13.2 and 2.6.13.3: ring entry first, then the index that publishes it. */
+static void publish(struct virtq *vq, uint16_t head)
+{
+    vq->avail->ring[virtq_slot(vq->size, vq->avail_idx)] = head;
+    vq->avail_idx++;
+    publish_barrier();
+    vq->avail->idx = vq->avail_idx;
+}
+
+enum virtq_err virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n_out,
+                         int n_in, void *cookie, uint16_t *head_out)
+{
+    int n = n_out + n_in;
+    if (n_out < 0 || n_in < 0 || n == 0 || n > vq->size || cookie == NULL)
+        return VIRTQ_EINVAL;
+    if (n > vq->num_free)
+        return VIRTQ_EFULL;
+    uint16_t head = fill_chain(vq, bufs, n_out, n);
+    KCHECK(vq->cookies[head] == NULL);
+    vq->cookies[head] = cookie;
+    publish(vq, head);
+    vq->stats.added++;
+    if (head_out)
+        *head_out = head;
+    return VIRTQ_OK;
+}
+
+/* 2.6.13.4: does the device want to hear about avail entries [old, new)? */
+static bool kick_needed(struct virtq *vq, uint16_t old, uint16_t new_idx)
+{
+    store_load_barrier();
+    if (vq->event_idx)
+        return virtq_need_event(*virtq_avail_event(vq->used, vq->size), new_idx, old);
+    return !(vq->used->flags & VIRTQ_USED_F_NO_NOTIFY);
+}
+
+bool virtq_kick(struct virtq *vq)
+{
+    uint16_t old = vq->kicked_idx, new_idx = vq->avail_idx;
+    if (old == new_idx)
+        return false;
+    vq->kicked_idx = new_idx;
+    if (!kick_needed(vq, old, new_idx)) {
+        vq->stats.suppressed++;
+        return false;
+    }
+    vq->stats.notifies++;
+    vq->notify(vq->notify_ctx, vq->index);
+    return true;
+}
+
+/* ---------------------------------------------------------------- receiving used buffers
+ */
+
+uint16_t virtq_in_flight(const struct virtq *vq)
+{
+    return virtq_idx_diff(vq->avail_idx, vq->last_used);
+}
+
+bool virtq_has_used(const struct virtq *vq)
+{
+    return vq->used->idx != vq->last_used;
+}
+
+/* Returns the chain at head to the free list; the device never rewrites
+ * descriptors, so our NEXT links are still there to follow. */
+static void free_chain(struct virtq *vq, uint16_t head)
+{
+    uint16_t cur = head, n = 1;
+    while (vq->desc[cur].flags & VIRTQ_DESC_F_NEXT) {
+        cur = vq->desc[cur].next;
+        KCHECK(cur < vq->size && ++n <= vq->size);
+    }
+    vq->desc[cur].next = vq->free_head;
+    vq->free_head = head;
+    vq->num_free = (uint16_t)(vq->num_free + n);
+}
+
+void *virtq_get_used(struct virtq *vq, uint32_t *len)
+{
+    uint16_t used_idx = vq->used->idx;
+    if (used_idx == vq->last_used)
+        return NULL;
+    /* A device can never have used more than we made available. */
+    KCHECK(virtq_idx_diff(used_idx, vq->last_used) <= virtq_in_flight(vq));
+    consume_barrier();
+    volatile struct virtq_used_elem *e =
+        &vq->used->ring[virtq_slot(vq->size, vq->last_used)];
+    uint32_t id = e->id;
+    KCHECK(id < vq->size && vq->cookies[id] != NULL);
+    if (len)
+        *len = e->len;
+    void *cookie = vq->cookies[id];
+    vq->cookies[id] = NULL;
+    free_chain(vq, (uint16_t)id);
+    vq->last_used++;
+    vq->stats.used++;
+    return cookie;
+}
+
+/* ---------------------------------------------------------------- interrupt suppression
+ */
+
+/* 2.6.7: without EVENT_IDX the flag asks for no interrupts. With it the driver
+ * MUST leave flags at 0, and instead parks used_event just behind last_used: the
+ * device only interrupts when its index crosses used_event, which is at least
+ * 65536 - size entries away. */
+void virtq_disable_cb(struct virtq *vq)
+{
+    vq->cb_disabled = true;
+    if (vq->event_idx)
+        *virtq_used_event(vq->avail, vq->size) = (uint16_t)(vq->last_used - 1);
+    else
+        vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+}
+
+/* Asks for an interrupt once the used index passes event, then re-checks: used
+ * entries that arrived before the device saw the request raise no interrupt. */
+static bool enable_at(struct virtq *vq, uint16_t event)
+{
+    vq->cb_disabled = false;
+    if (vq->event_idx)
+        *virtq_used_event(vq->avail, vq->size) = event;
+    else
+        vq->avail->flags = 0;
+    store_load_barrier();
+    return virtq_idx_diff(vq->used->idx, vq->last_used) <=
+           virtq_idx_diff(event, vq->last_used);
+}
+
+/* event = last_used: interrupt on the very next used entry. */
+bool virtq_enable_cb(struct virtq *vq)
+{
+    return enable_at(vq, vq->last_used);
+}
+
+bool virtq_enable_cb_delayed(struct virtq *vq)
+{
+    if (!vq->event_idx)
+        return virtq_enable_cb(vq);
+    uint16_t wait_for = (uint16_t)(virtq_in_flight(vq) * 3 / 4);
+    return enable_at(vq, (uint16_t)(vq->last_used + wait_for));
+}
