@@ -1,0 +1,128 @@
+# Unikernel network stack: build, run and test. See README.md.
+# Everything the build needs is installed by `make deps` from Debian packages.
+
+SHELL := /bin/bash
+BUILD := build
+CACHE := cache
+
+# ---------------------------------------------------------------- host (tests) build
+HOST_CC := gcc
+HOST_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
+  -fsanitize=address,undefined -fno-sanitize-recover=all -I. -DHOST_BUILD
+HOST_LDFLAGS := -fsanitize=address,undefined
+
+# Portable sources: compile for the kernel and for the host (unit tests, fuzzing,
+# instruction counts). net/ knows no hardware; these kernel files know none either.
+PORTABLE_SRCS := $(wildcard net/*.c) kernel/sched.c kernel/promise.c kernel/cmdline.c \
+  kernel/pagealloc.c drivers/virtqueue.c
+PORTABLE_ASM := kernel/switch.S
+PORTABLE_SRCS := $(wildcard $(PORTABLE_SRCS))
+
+HOST_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/host/%.o) $(PORTABLE_ASM:%.S=$(BUILD)/host/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+UNIT_SUPPORT := $(BUILD)/host/tests/unit/host_plat.o
+
+$(BUILD)/host/%.o: %.c $(MAKEFILE_LIST)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/host/%.o: %.S
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/host/libportable.a: $(HOST_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/host/libportable.a $(UNIT_SUPPORT)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(UNIT_SUPPORT) $(BUILD)/host/libportable.a \
+	  -lcmocka $(HOST_LDFLAGS) -o $@
+
+.PHONY: unit
+unit: $(UNIT_BINS)
+
+
+# ---------------------------------------------------------------- kernel build
+NEWLIB := $(CACHE)/newlib
+NEWLIB_STAMP := $(NEWLIB)/lib/libc.a
+GCC_INC := $(shell gcc -print-file-name=include)
+LIBGCC := $(shell gcc -print-libgcc-file-name)
+UNDEFS := -U__linux__ -U__linux -Ulinux -U__unix__ -U__unix -Uunix -U__gnu_linux__
+K_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -fno-pic -mno-red-zone \
+  -mcmodel=small -fno-omit-frame-pointer -fstack-protector-strong -mstack-protector-guard=global \
+  -fno-asynchronous-unwind-tables -Wall -Wextra -Werror \
+  -nostdinc -isystem $(NEWLIB)/include -isystem $(GCC_INC) $(UNDEFS) -I. -DKERNEL_BUILD
+K_ASFLAGS := -ffreestanding -fno-pie -I. -DKERNEL_BUILD
+K_SRCS := $(wildcard kernel/*.c drivers/*.c net/*.c)
+K_ASM := boot/boot.S kernel/isr.S kernel/switch.S
+K_OBJS := $(K_SRCS:%.c=$(BUILD)/k/%.o) $(K_ASM:%.S=$(BUILD)/k/%.o)
+K_LIBS := --start-group $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a $(LIBGCC) --end-group
+K_LDFLAGS := -m elf_x86_64 -nostdlib -static -T linker/kernel.ld --build-id=none \
+  -z max-page-size=0x1000 -z noexecstack
+CMDLINE ?=
+
+.PHONY: all kernel iso
+all: kernel
+kernel: $(BUILD)/kernel.elf
+iso: $(BUILD)/kernel.iso
+
+# newlib: rebuilt only when its recipe changes.
+$(NEWLIB_STAMP): kernel/newlib.sh
+	@command -v gcc >/dev/null && [ -f /usr/src/newlib/newlib-3.3.0.tar.xz ] || $(MAKE) deps
+	./kernel/newlib.sh $(NEWLIB)
+
+$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) Makefile
+	@mkdir -p $(@D)
+	gcc $(K_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/k/%.o: %.S Makefile
+	@mkdir -p $(@D)
+	gcc $(K_ASFLAGS) -c $< -o $@
+
+# Two links: the second adds the symbol table made from the first (no function moves).
+$(BUILD)/kernel64.elf: $(K_OBJS) linker/kernel.ld kernel/ksyms.sh
+	ld $(K_LDFLAGS) -o $@.pass1 $(K_OBJS) $(K_LIBS)
+	./kernel/ksyms.sh $@.pass1 > $(BUILD)/k/ksyms.S
+	gcc $(K_ASFLAGS) -c $(BUILD)/k/ksyms.S -o $(BUILD)/k/ksyms.o
+	ld $(K_LDFLAGS) -o $@ $(K_OBJS) $(BUILD)/k/ksyms.o $(K_LIBS)
+	@cmp -s <(nm $@.pass1 | grep -i ' t ') <(nm $@ | grep -i ' t ') || \
+	  { echo "ksyms: functions moved between links" >&2; exit 1; }
+
+# QEMU -kernel wants a 32-bit ELF container (PITFALLS.md); GRUB takes it too.
+$(BUILD)/kernel.elf: $(BUILD)/kernel64.elf
+	objcopy -O elf32-i386 --strip-debug $< $@
+	@echo "kernel: $@ ($$(stat -c %s $@) bytes; text+data $$(size $< | awk 'NR==2{print $$1+$$2}') bytes)"
+
+$(BUILD)/%.iso: $(BUILD)/kernel.elf boot/grub.cfg.in
+	@command -v grub-mkrescue >/dev/null && command -v xorriso >/dev/null || $(MAKE) deps
+	rm -rf $(BUILD)/iso-$*
+	mkdir -p $(BUILD)/iso-$*/boot/grub
+	cp $(BUILD)/kernel.elf $(BUILD)/iso-$*/boot/kernel.elf
+	sed 's|@CMDLINE@|$(if $(filter kernel,$*),$(CMDLINE),mode=$*)|' boot/grub.cfg.in \
+	  > $(BUILD)/iso-$*/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso-$* >$(BUILD)/iso-$*.log 2>&1 || \
+	  { cat $(BUILD)/iso-$*.log; exit 1; }
+
+# ---------------------------------------------------------------- set-up
+DEB_PACKAGES := gcc make binutils python3 qemu-system-x86 grub-pc-bin grub-common xorriso \
+  mtools newlib-source libcmocka-dev iproute2 iputils-ping iputils-arping tcpdump \
+  python3-scapy clang valgrind
+.PHONY: deps
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing $$missing"; \
+	  [ "$$(id -u)" = 0 ] || { echo "deps: run as root to install: $$missing" >&2; exit 1; }; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends $$missing; \
+	else echo "deps: all present"; fi
+
+.PHONY: clean distclean
+clean:
+	rm -rf $(BUILD)
+distclean: clean
+	rm -rf $(CACHE)
+
+-include $(shell find $(BUILD) -name "*.d" 2>/dev/null)

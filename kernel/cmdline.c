@@ -1,0 +1,180 @@
+/* Command-line parsing: key=value words separated by spaces. */
+#include "cmdline.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const mode_names[KMODE_COUNT] = {
+    [KMODE_NET] = "net",
+    [KMODE_SELFTEST] = "selftest",
+    [KMODE_PANIC] = "panic",
+    [KMODE_REFLECT] = "reflect",
+    [KMODE_STACKOVERFLOW] = "stackoverflow",
+    [KMODE_NULLDEREF] = "nullderef",
+    [KMODE_WX] = "wx",
+    [KMODE_STACKSMASH] = "stacksmash",
+};
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+const char *kmode_name(enum kmode m)
+{
+    return (unsigned)m < KMODE_COUNT ? mode_names[m] : "?";
+}
+
+void cmdline_defaults(struct kconfig *cfg)
+{
+    cfg->ip = 0x0A000002; /* 10.0.0.2 */
+    cfg->prefix = 24;
+    cfg->gw = 0x0A000001; /* 10.0.0.1 */
+    cfg->log_level = 2;   /* info */
+    cfg->mode = KMODE_NET;
+}
+
+/* Decimal number in [0, max] spanning exactly s[0..len). */
+static int parse_uint(const char *s, size_t len, unsigned max, unsigned *out)
+{
+    if (len == 0 || len > 10)
+        return -1;
+    unsigned long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (v > max)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_ipv4_n(const char *s, size_t len, uint32_t *out)
+{
+    uint32_t ip = 0;
+    size_t start = 0;
+    for (int part = 0; part < 4; part++) {
+        size_t end = start;
+        while (end < len && s[end] != '.')
+            end++;
+        if ((part < 3) != (end < len))
+            return -1; /* too few or too many dots */
+        unsigned octet;
+        if (parse_uint(s + start, end - start, 255, &octet) < 0)
+            return -1;
+        ip = ip << 8 | octet;
+        start = end + 1;
+    }
+    *out = ip;
+    return 0;
+}
+
+int cmdline_parse_ipv4(const char *s, uint32_t *out)
+{
+    return parse_ipv4_n(s, strlen(s), out);
+}
+
+static int set_ip(struct kconfig *cfg, const char *v, size_t n)
+{
+    const char *slash = memchr(v, '/', n);
+    size_t iplen = slash ? (size_t)(slash - v) : n;
+    uint32_t ip;
+    unsigned prefix = cfg->prefix;
+    if (parse_ipv4_n(v, iplen, &ip) < 0)
+        return -1;
+    if (slash && parse_uint(slash + 1, n - iplen - 1, 32, &prefix) < 0)
+        return -1;
+    cfg->ip = ip;
+    cfg->prefix = (uint8_t)prefix;
+    return 0;
+}
+
+static int set_gw(struct kconfig *cfg, const char *v, size_t n)
+{
+    if (n == 4 && memcmp(v, "none", 4) == 0) {
+        cfg->gw = 0;
+        return 0;
+    }
+    return parse_ipv4_n(v, n, &cfg->gw);
+}
+
+static int lookup(const char *const *names, int count, const char *v, size_t n)
+{
+    for (int i = 0; i < count; i++)
+        if (strlen(names[i]) == n && memcmp(names[i], v, n) == 0)
+            return i;
+    return -1;
+}
+
+static int set_log(struct kconfig *cfg, const char *v, size_t n)
+{
+    int l = lookup(level_names, 4, v, n);
+    if (l < 0)
+        return -1;
+    cfg->log_level = l;
+    return 0;
+}
+
+static int set_mode(struct kconfig *cfg, const char *v, size_t n)
+{
+    int m = lookup(mode_names, KMODE_COUNT, v, n);
+    if (m < 0)
+        return -1;
+    cfg->mode = (enum kmode)m;
+    return 0;
+}
+
+static const struct {
+    const char *key;
+    int (*set)(struct kconfig *cfg, const char *v, size_t n);
+    const char *expect;
+} keys[] = {
+    {"ip", set_ip, "an address like 10.0.0.2/24"},
+    {"gw", set_gw, "an address like 10.0.0.1, or none"},
+    {"log", set_log, "error, warn, info or debug"},
+    {"mode", set_mode, "net, selftest, reflect, panic, stackoverflow, nullderef, wx or stacksmash"},
+};
+
+static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_fn err,
+                      void *arg)
+{
+    char msg[160];
+    const char *eq = memchr(w, '=', n);
+    if (!eq) {
+        snprintf(msg, sizeof msg, "'%.*s' is not key=value; ignored", (int)n, w);
+        err(msg, arg);
+        return 1;
+    }
+    size_t klen = (size_t)(eq - w);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strlen(keys[i].key) != klen || memcmp(keys[i].key, w, klen) != 0)
+            continue;
+        if (keys[i].set(cfg, eq + 1, n - klen - 1) == 0)
+            return 0;
+        snprintf(msg, sizeof msg, "bad value '%.*s' for %s= (want %s); default kept",
+                 (int)(n - klen - 1), eq + 1, keys[i].key, keys[i].expect);
+        err(msg, arg);
+        return 1;
+    }
+    snprintf(msg, sizeof msg, "unknown key '%.*s' (known: ip, gw, log, mode); ignored",
+             (int)klen, w);
+    err(msg, arg);
+    return 1;
+}
+
+int cmdline_parse(const char *s, struct kconfig *cfg, cmdline_err_fn err, void *arg)
+{
+    int errors = 0;
+    int first = 1;
+    while (s && *s) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s)
+            break;
+        size_t n = strcspn(s, " \t");
+        if (!(first && !memchr(s, '=', n)))
+            errors += parse_word(s, n, cfg, err, arg);
+        first = 0;
+        s += n;
+    }
+    return errors;
+}

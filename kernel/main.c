@@ -1,0 +1,91 @@
+/* The kernel's table of contents: the init sequence, in order, then the mode the
+ * command line asked for. Each step logs, and panics if it cannot go on. */
+#include <stdio.h>
+#include "cmdline.h"
+#include "console.h"
+#include "log.h"
+#include "mem.h"
+#include "multiboot.h"
+#include "panic.h"
+#include "sched.h"
+#include "selftest.h"
+#include "serial.h"
+#include "timer.h"
+#include "vm.h"
+
+void gdt_init(void);
+void irq_init(void);
+void mem_init(const struct boot_info *bi);
+void kmain(uint32_t magic, uint32_t mbi);
+
+extern char boot_stack_guard[], __kernel_start[], __kernel_end[];
+
+static struct boot_info boot;
+static struct kconfig config;
+
+static void cmdline_error(const char *msg, void *arg)
+{
+    (void)arg;
+    log_error("cmdline", "%s", msg);
+}
+
+static void run_mode(void)
+{
+    switch (config.mode) {
+    case KMODE_SELFTEST:
+        machine_exit(selftest_run() == 0);
+    case KMODE_PANIC:
+        panic("panic requested on the command line (mode=panic)");
+    case KMODE_STACKOVERFLOW:
+    case KMODE_NULLDEREF:
+    case KMODE_WX:
+    case KMODE_STACKSMASH:
+        selftest_fault(config.mode);
+        panic("mode=%s did not fault", kmode_name(config.mode));
+    case KMODE_REFLECT:
+    case KMODE_NET:
+    case KMODE_COUNT:
+        break;
+    }
+}
+
+void kmain(uint32_t magic, uint32_t mbi)
+{
+    /* 1. Console first, so everything after can report. */
+    serial_init();
+    /* 2. Copy what the loader gave us before any memory is handed out. */
+    if (multiboot_parse(magic, mbi, &boot) < 0)
+        panic("boot: not started by a multiboot loader (magic 0x%x)", magic);
+    /* 3. CPU tables: GDT with a TSS (fault stacks), IDT, PIC and local APIC. */
+    gdt_init();
+    idt_init();
+    irq_init();
+    /* 4. Memory: the multiboot map's RAM to the page allocator and the heap. */
+    mem_init(&boot);
+    /* 5. Clock: TSC calibrated against the PIT; 1 kHz tick. */
+    timer_init();
+    /* 6. Configuration from the command line; errors reported, defaults kept. */
+    cmdline_defaults(&config);
+    cmdline_parse(boot.cmdline, &config, cmdline_error, NULL);
+    log_threshold = (enum log_level)config.log_level;
+    /* 7. Page protections: W^X, null page, guard page below the boot stack. */
+    int nx = vm_protect_kernel();
+    vm_unmap_page(boot_stack_guard);
+    log_info("kernel", "uknet booted: image %lu KiB, RAM %llu MiB, TSC %llu MHz, NX %s, "
+             "mode=%s",
+             (unsigned long)((__kernel_end - __kernel_start) / 1024),
+             (unsigned long long)(boot.ram_total >> 20),
+             (unsigned long long)(timer_tsc_hz() / 1000000), nx ? "on" : "off",
+             kmode_name(config.mode));
+    log_info("kernel", "command line: \"%s\"", boot.cmdline);
+    /* 8. Threads; interrupts on from here. */
+    sched_init();
+    __asm__ volatile("sti");
+    /* 9. The mode the command line asked for (self-tests end here). */
+    run_mode();
+    /* 10. Services, then the console; the scheduler runs them forever. */
+    console_start();
+    log_info("kernel", "ready");
+    sched_run();
+    panic("scheduler returned");
+}
