@@ -1,0 +1,63 @@
+/* ICMPv4 (RFC 792) on the wire: the 8-byte header (type, code, checksum, and the
+ * 32 "rest" bits: id/sequence for echo, unused or next-hop MTU for errors), parse
+ * with checksum verification over the whole message, and emit. Unknown types stay
+ * representable. Pure functions, any context. */
+#ifndef NET_WIRE_ICMP_H
+#define NET_WIRE_ICMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/view.h"
+
+#define ICMP_HDR_LEN 8
+#define ICMP_OFF_TYPE 0
+#define ICMP_OFF_CODE 1
+#define ICMP_OFF_CSUM 2
+#define ICMP_OFF_REST 4
+
+#define ICMP_ECHO_REPLY 0
+#define ICMP_DEST_UNREACH 3
+#define ICMP_SOURCE_QUENCH 4
+#define ICMP_REDIRECT 5
+#define ICMP_ECHO_REQUEST 8
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAM_PROBLEM 12
+
+#define ICMP_CODE_PROTO_UNREACH 2
+#define ICMP_CODE_PORT_UNREACH 3
+#define ICMP_CODE_FRAG_NEEDED 4
+#define ICMP_CODE_TTL_EXCEEDED 0
+#define ICMP_CODE_REASS_EXCEEDED 1
+
+struct icmp_repr {
+    uint8_t type, code;
+    uint16_t csum; /* as on the wire (host integer) */
+    uint32_t rest; /* echo: id << 16 | seq */
+};
+
+enum icmp_wire_err {
+    ICMP_WIRE_OK = 0,
+    ICMP_WIRE_SHORT,    /* fewer than 8 bytes */
+    ICMP_WIRE_BAD_CSUM, /* checksum over the message */
+};
+
+/* v is the whole ICMP message (the IP payload). */
+enum icmp_wire_err icmp_header_parse(const struct view *v, struct icmp_repr *r);
+/* Writes exactly ICMP_HDR_LEN bytes at p, the checksum field from r->csum. */
+void icmp_header_emit(const struct icmp_repr *r, uint8_t *p);
+/* Error messages (which we never answer with another error); unknown types count
+ * as errors too, to be safe. */
+bool icmp_type_is_error(uint8_t type);
+const char *icmp_type_name(uint8_t type);
+
+static inline uint16_t icmp_echo_id(const struct icmp_repr *r)
+{
+    return (uint16_t)(r->rest >> 16);
+}
+static inline uint16_t icmp_echo_seq(const struct icmp_repr *r)
+{
+    return (uint16_t)r->rest;
+}
+
+#endif
