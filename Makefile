@@ -105,6 +105,20 @@ $(BUILD)/%.iso: $(BUILD)/kernel.elf boot/grub.cfg.in
 	grub-mkrescue -o $@ $(BUILD)/iso-$* >$(BUILD)/iso-$*.log 2>&1 || \
 	  { cat $(BUILD)/iso-$*.log; exit 1; }
 
+# ---------------------------------------------------------------- run and test
+# make run: the unikernel on a tap inside a network namespace (tests/qemu/run.sh).
+.PHONY: run test
+run:
+	@$(MAKE) -s deps
+	@$(MAKE) -s $(BUILD)/kernel.elf
+	./tests/netns-run.sh $(CMDLINE)
+
+# make test: every tier; ends with "N passed, N failed, N skipped".
+test:
+	@$(MAKE) -s deps
+	@$(MAKE) -s $(BUILD)/kernel.elf $(BUILD)/selftest.iso unit
+	./tests/run.sh
+
 # ---------------------------------------------------------------- set-up
 DEB_PACKAGES := gcc make binutils python3 qemu-system-x86 grub-pc-bin grub-common xorriso \
   mtools newlib-source libcmocka-dev iproute2 iputils-ping iputils-arping tcpdump \

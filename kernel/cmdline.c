@@ -131,7 +131,8 @@ static const struct {
     {"ip", set_ip, "an address like 10.0.0.2/24"},
     {"gw", set_gw, "an address like 10.0.0.1, or none"},
     {"log", set_log, "error, warn, info or debug"},
-    {"mode", set_mode, "net, selftest, reflect, panic, stackoverflow, nullderef, wx or stacksmash"},
+    {"mode", set_mode,
+     "net, selftest, reflect, panic, stackoverflow, nullderef, wx or stacksmash"},
 };
 
 static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_fn err,

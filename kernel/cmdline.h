@@ -8,22 +8,22 @@
 #include <stdint.h>
 
 enum kmode {
-    KMODE_NET = 0,      /* the network stack and its services (default) */
-    KMODE_SELFTEST,     /* kernel self-test, then exit */
-    KMODE_PANIC,        /* panic on purpose (tests the panic path) */
-    KMODE_REFLECT,      /* driver-level frame reflector, no stack */
+    KMODE_NET = 0,       /* the network stack and its services (default) */
+    KMODE_SELFTEST,      /* kernel self-test, then exit */
+    KMODE_PANIC,         /* panic on purpose (tests the panic path) */
+    KMODE_REFLECT,       /* driver-level frame reflector, no stack */
     KMODE_STACKOVERFLOW, /* overflow a thread stack into its guard page */
-    KMODE_NULLDEREF,    /* read address 0 */
-    KMODE_WX,           /* write to kernel text */
-    KMODE_STACKSMASH,   /* overrun a local array (stack protector) */
+    KMODE_NULLDEREF,     /* read address 0 */
+    KMODE_WX,            /* write to kernel text */
+    KMODE_STACKSMASH,    /* overrun a local array (stack protector) */
     KMODE_COUNT
 };
 
 struct kconfig {
-    uint32_t ip;     /* host byte order */
-    uint8_t prefix;  /* 0..32 */
-    uint32_t gw;     /* host byte order, 0 = none */
-    int log_level;   /* enum log_level */
+    uint32_t ip;    /* host byte order */
+    uint8_t prefix; /* 0..32 */
+    uint32_t gw;    /* host byte order, 0 = none */
+    int log_level;  /* enum log_level */
     enum kmode mode;
 };
 

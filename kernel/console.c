@@ -159,7 +159,8 @@ static void console_thread(void *arg)
 void console_start(void)
 {
     console_register("help", "list commands", cmd_help);
-    console_register("log", "log [error|warn|info|debug]: show or set the log level", cmd_log);
+    console_register("log", "log [error|warn|info|debug]: show or set the log level",
+                     cmd_log);
     console_register("mem", "memory counters", cmd_mem);
     console_register("threads", "scheduler counters", cmd_threads);
     console_register("uptime", "time since boot", cmd_uptime);

@@ -6,9 +6,18 @@
 
 #include <stdint.h>
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+    __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
 static inline uint8_t inb(uint16_t port)
 {
     uint8_t v;
@@ -28,14 +37,38 @@ static inline uint32_t inl(uint16_t port)
     return v;
 }
 
-static inline uint8_t mmio_read8(const volatile void *a) { return *(const volatile uint8_t *)a; }
-static inline uint16_t mmio_read16(const volatile void *a) { return *(const volatile uint16_t *)a; }
-static inline uint32_t mmio_read32(const volatile void *a) { return *(const volatile uint32_t *)a; }
-static inline uint64_t mmio_read64(const volatile void *a) { return *(const volatile uint64_t *)a; }
-static inline void mmio_write8(volatile void *a, uint8_t v) { *(volatile uint8_t *)a = v; }
-static inline void mmio_write16(volatile void *a, uint16_t v) { *(volatile uint16_t *)a = v; }
-static inline void mmio_write32(volatile void *a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static inline void mmio_write64(volatile void *a, uint64_t v) { *(volatile uint64_t *)a = v; }
+static inline uint8_t mmio_read8(const volatile void *a)
+{
+    return *(const volatile uint8_t *)a;
+}
+static inline uint16_t mmio_read16(const volatile void *a)
+{
+    return *(const volatile uint16_t *)a;
+}
+static inline uint32_t mmio_read32(const volatile void *a)
+{
+    return *(const volatile uint32_t *)a;
+}
+static inline uint64_t mmio_read64(const volatile void *a)
+{
+    return *(const volatile uint64_t *)a;
+}
+static inline void mmio_write8(volatile void *a, uint8_t v)
+{
+    *(volatile uint8_t *)a = v;
+}
+static inline void mmio_write16(volatile void *a, uint16_t v)
+{
+    *(volatile uint16_t *)a = v;
+}
+static inline void mmio_write32(volatile void *a, uint32_t v)
+{
+    *(volatile uint32_t *)a = v;
+}
+static inline void mmio_write64(volatile void *a, uint64_t v)
+{
+    *(volatile uint64_t *)a = v;
+}
 
 /* Compiler barrier: memory accesses are not moved across it. */
 #define barrier() __asm__ volatile("" ::: "memory")

@@ -73,8 +73,14 @@ static void timer_tick_noop(struct trap_frame *f, void *ctx)
     (void)ctx;
 }
 
-static void lapic_write(int reg, uint32_t v) { lapic[reg / 4] = v; }
-static uint32_t lapic_read(int reg) { return lapic[reg / 4]; }
+static void lapic_write(int reg, uint32_t v)
+{
+    lapic[reg / 4] = v;
+}
+static uint32_t lapic_read(int reg)
+{
+    return lapic[reg / 4];
+}
 
 static void vector_dispatch(struct trap_frame *f, void *ctx)
 {

@@ -71,7 +71,8 @@ void kmain(uint32_t magic, uint32_t mbi)
     /* 7. Page protections: W^X, null page, guard page below the boot stack. */
     int nx = vm_protect_kernel();
     vm_unmap_page(boot_stack_guard);
-    log_info("kernel", "uknet booted: image %lu KiB, RAM %llu MiB, TSC %llu MHz, NX %s, "
+    log_info("kernel",
+             "uknet booted: image %lu KiB, RAM %llu MiB, TSC %llu MHz, NX %s, "
              "mode=%s",
              (unsigned long)((__kernel_end - __kernel_start) / 1024),
              (unsigned long long)(boot.ram_total >> 20),

@@ -19,7 +19,10 @@ void page_free(void *p, size_t npages);
 void *dma_alloc(size_t size, size_t align);
 void dma_free(void *p, size_t size);
 
-static inline uint64_t virt_to_phys(const void *p) { return (uint64_t)(uintptr_t)p; }
+static inline uint64_t virt_to_phys(const void *p)
+{
+    return (uint64_t)(uintptr_t)p;
+}
 
 /* Unmap one 4 KiB page (guard pages); splits a 2 MiB mapping if needed. */
 void vm_unmap_page(void *page);

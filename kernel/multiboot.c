@@ -5,8 +5,14 @@
 
 extern char __kernel_start[], __kernel_end[];
 
-static uint32_t rd32(uint64_t a) { return *(const volatile uint32_t *)(uintptr_t)a; }
-static uint64_t rd64(uint64_t a) { return *(const volatile uint64_t *)(uintptr_t)a; }
+static uint32_t rd32(uint64_t a)
+{
+    return *(const volatile uint32_t *)(uintptr_t)a;
+}
+static uint64_t rd64(uint64_t a)
+{
+    return *(const volatile uint64_t *)(uintptr_t)a;
+}
 
 static void parse_mmap(uint64_t addr, uint32_t len, struct boot_info *bi)
 {

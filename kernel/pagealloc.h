@@ -12,12 +12,12 @@
 #define PA_PAGE 4096u
 
 struct pagealloc {
-    uintptr_t base;    /* address of page 0 (page aligned) */
+    uintptr_t base; /* address of page 0 (page aligned) */
     size_t npages;
     uint64_t *bitmap;  /* 1 = in use; ceil(npages/64) words */
     size_t heap_pages; /* pages [0, heap_pages) belong to the heap */
     size_t free_pages;
-    size_t low_water;  /* lowest page index handed out by pa_alloc (npages if none) */
+    size_t low_water; /* lowest page index handed out by pa_alloc (npages if none) */
 };
 
 /* bitmap must hold (npages + 63) / 64 words; it is cleared. */

@@ -8,14 +8,38 @@
 #include "sched.h"
 #include "serial.h"
 
-static const char *const exception_names[32] = {
-    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range exceeded",
-    "invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
-    "invalid TSS", "segment not present", "stack-segment fault", "general protection fault",
-    "page fault", "reserved", "x87 floating-point error", "alignment check", "machine check",
-    "SIMD floating-point error", "virtualization exception", "control protection exception",
-    "reserved", "reserved", "reserved", "reserved", "reserved", "reserved",
-    "hypervisor injection", "VMM communication", "security exception", "reserved"};
+static const char *const exception_names[32] = {"divide error",
+                                                "debug",
+                                                "NMI",
+                                                "breakpoint",
+                                                "overflow",
+                                                "bound range exceeded",
+                                                "invalid opcode",
+                                                "device not available",
+                                                "double fault",
+                                                "coprocessor segment overrun",
+                                                "invalid TSS",
+                                                "segment not present",
+                                                "stack-segment fault",
+                                                "general protection fault",
+                                                "page fault",
+                                                "reserved",
+                                                "x87 floating-point error",
+                                                "alignment check",
+                                                "machine check",
+                                                "SIMD floating-point error",
+                                                "virtualization exception",
+                                                "control protection exception",
+                                                "reserved",
+                                                "reserved",
+                                                "reserved",
+                                                "reserved",
+                                                "reserved",
+                                                "reserved",
+                                                "hypervisor injection",
+                                                "VMM communication",
+                                                "security exception",
+                                                "reserved"};
 
 static int panicking;
 
@@ -49,7 +73,8 @@ static void print_addr(uint64_t addr, int is_ret)
     const char *name = ksym_lookup(addr - (uint64_t)is_ret, &off);
     off += (uint64_t)is_ret;
     if (name)
-        pr("  %016llx %s+0x%llx\n", (unsigned long long)addr, name, (unsigned long long)off);
+        pr("  %016llx %s+0x%llx\n", (unsigned long long)addr, name,
+           (unsigned long long)off);
     else
         pr("  %016llx ?\n", (unsigned long long)addr);
 }
@@ -94,7 +119,8 @@ void panic(const char *fmt, ...)
     pr("\nPANIC: %s\n", buf);
     uint64_t rbp;
     __asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
-    backtrace_print((uint64_t)(uintptr_t)__builtin_return_address(0), ((uint64_t *)rbp)[0]);
+    backtrace_print((uint64_t)(uintptr_t)__builtin_return_address(0),
+                    ((uint64_t *)rbp)[0]);
     pr("end of panic\n");
     machine_exit(0);
 }
@@ -118,13 +144,16 @@ void panic_exception(struct trap_frame *f)
                thread_name(thread_current()));
     }
     pr("RIP=%016llx RSP=%016llx RFLAGS=%016llx CS=%llx\n", (unsigned long long)f->rip,
-       (unsigned long long)f->rsp, (unsigned long long)f->rflags, (unsigned long long)f->cs);
+       (unsigned long long)f->rsp, (unsigned long long)f->rflags,
+       (unsigned long long)f->cs);
     pr("RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n", (unsigned long long)f->rax,
-       (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
+       (unsigned long long)f->rbx, (unsigned long long)f->rcx,
+       (unsigned long long)f->rdx);
     pr("RSI=%016llx RDI=%016llx RBP=%016llx R8 =%016llx\n", (unsigned long long)f->rsi,
        (unsigned long long)f->rdi, (unsigned long long)f->rbp, (unsigned long long)f->r8);
     pr("R9 =%016llx R10=%016llx R11=%016llx R12=%016llx\n", (unsigned long long)f->r9,
-       (unsigned long long)f->r10, (unsigned long long)f->r11, (unsigned long long)f->r12);
+       (unsigned long long)f->r10, (unsigned long long)f->r11,
+       (unsigned long long)f->r12);
     pr("R13=%016llx R14=%016llx R15=%016llx\n", (unsigned long long)f->r13,
        (unsigned long long)f->r14, (unsigned long long)f->r15);
     backtrace_print(f->rip, f->rbp);

@@ -7,7 +7,10 @@
 #include "panic.h"
 #include "timer.h"
 
-uint64_t plat_now_ns(void) { return timer_now_ns(); }
+uint64_t plat_now_ns(void)
+{
+    return timer_now_ns();
+}
 
 /* Called with interrupts masked after the scheduler found nothing runnable:
  * sti;hlt is atomic (sti takes effect after the next instruction), so an interrupt

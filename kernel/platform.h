@@ -46,7 +46,7 @@ __attribute__((noreturn, format(printf, 1, 2))) void plat_panic(const char *fmt,
 #define KCHECK(cond)                                                                     \
     do {                                                                                 \
         if (!(cond))                                                                     \
-            plat_panic("check failed: %s at %s:%d", #cond, __FILE__, __LINE__);        \
+            plat_panic("check failed: %s at %s:%d", #cond, __FILE__, __LINE__);          \
     } while (0)
 
 #endif

@@ -33,7 +33,8 @@ bool promise_is_resolved(const struct promise *p);
 /* WAIT_WOKEN with *value set once resolved, WAIT_TIMEOUT if deadline passes first. */
 enum wait_result promise_await(struct promise *p, uint64_t deadline_ns, intptr_t *value);
 /* Runs fn now if already resolved, else when resolved. */
-void promise_on_resolve(struct promise *p, struct promise_cb *cb, promise_fn fn, void *arg);
+void promise_on_resolve(struct promise *p, struct promise_cb *cb, promise_fn fn,
+                        void *arg);
 /* Unregisters cb if its continuation has not run yet (true), else does nothing
  * (false). After it, the caller may reuse or free cb. */
 bool promise_cancel_cb(struct promise *p, struct promise_cb *cb);

@@ -94,7 +94,8 @@ static void test_promises(void)
     promise_init(&pr_b);
     intptr_t v = 0;
     uint64_t t0 = timer_now_ns();
-    CHECK(promise_await(&pr_a, t0 + 5000000u, &v) == WAIT_TIMEOUT, "await did not time out");
+    CHECK(promise_await(&pr_a, t0 + 5000000u, &v) == WAIT_TIMEOUT,
+          "await did not time out");
     struct promise_cb cb;
     promise_on_resolve(&pr_b, &cb, cont, NULL);
     struct thread *t = thread_spawn("st-resolver", resolver, (void *)(uintptr_t)10, 0);
@@ -146,10 +147,10 @@ static void test_memory(void)
 static void test_printf(void)
 {
     char buf[128];
-    snprintf(buf, sizeof buf, "%d %u %lld %x %s %5.2f %e", -42, 42u, -1234567890123ll, 0xBEEF,
-             "str", 3.14159, 1e-10);
-    CHECK(strcmp(buf, "-42 42 -1234567890123 beef str  3.14 1.000000e-10") == 0, "got '%s'",
-          buf);
+    snprintf(buf, sizeof buf, "%d %u %lld %x %s %5.2f %e", -42, 42u, -1234567890123ll,
+             0xBEEF, "str", 3.14159, 1e-10);
+    CHECK(strcmp(buf, "-42 42 -1234567890123 beef str  3.14 1.000000e-10") == 0,
+          "got '%s'", buf);
     CHECK(fabs(sqrt(2.0) - 1.41421356) < 1e-8, "sqrt");
 }
 

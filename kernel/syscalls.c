@@ -69,7 +69,10 @@ int fstat(int fd, struct stat *st)
     return 0;
 }
 
-int isatty(int fd) { return fd <= 2; }
+int isatty(int fd)
+{
+    return fd <= 2;
+}
 
 int lseek(int fd, int off, int whence)
 {
@@ -92,7 +95,10 @@ int kill(int pid, int sig)
     return -1;
 }
 
-int getpid(void) { return 1; }
+int getpid(void)
+{
+    return 1;
+}
 
 int gettimeofday(struct timeval *tv, void *tz)
 {

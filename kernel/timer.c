@@ -66,5 +66,11 @@ uint64_t timer_now_ns(void)
     return (uint64_t)(((unsigned __int128)(rdtsc() - tsc0) * ns_per_tick_q32) >> 32);
 }
 
-uint64_t timer_tsc_hz(void) { return tsc_hz; }
-uint64_t timer_ticks(void) { return ticks; }
+uint64_t timer_tsc_hz(void)
+{
+    return tsc_hz;
+}
+uint64_t timer_ticks(void)
+{
+    return ticks;
+}

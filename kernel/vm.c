@@ -19,7 +19,10 @@ extern char __kernel_end[];
 
 static uint64_t nx_bit;
 
-static void invlpg(uintptr_t a) { __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory"); }
+static void invlpg(uintptr_t a)
+{
+    __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
+}
 
 static void flush_all(void)
 {
@@ -88,7 +91,8 @@ int vm_protect_kernel(void)
     protect_range(text, page_up(etext), PTE_P);
     protect_range(page_up(etext), ro, PTE_P | PTE_W | nx_bit);
     protect_range(ro, page_up(ero), PTE_P | nx_bit);
-    protect_range(page_up(ero), (end + 0x1FFFFF) & ~(uintptr_t)0x1FFFFF, PTE_P | PTE_W | nx_bit);
+    protect_range(page_up(ero), (end + 0x1FFFFF) & ~(uintptr_t)0x1FFFFF,
+                  PTE_P | PTE_W | nx_bit);
     /* Every other (still 2 MiB) page: data only. */
     for (int i = 0; i < 4 * 512; i++)
         if (boot_pd[i] & PTE_PS)
