@@ -1,0 +1,146 @@
+"""Drive a uknet guest under QEMU from Python tests: boot it (optionally on a tap
+inside a network namespace that the caller created), read its serial console,
+and run console commands.
+
+    from guest import Guest
+    with Guest(cmdline="log=info", netns="uknet-t1", nics=[{"tap": "tap0"}]) as g:
+        g.expect(r"kernel: ready")
+        out = g.cmd("stats")
+
+Only the QEMU process this object started is ever killed (by its pid).
+"""
+import os
+import re
+import select
+import subprocess
+import time
+
+EXIT_OK = 33
+EXIT_FAIL = 35
+PROMPT = "> "
+
+
+class GuestError(Exception):
+    pass
+
+
+class Guest:
+    def __init__(self, cmdline="", netns=None, nics=(), kernel="build/kernel.elf",
+                 mem="64", extra=(), log_path=None):
+        self.cmdline = cmdline
+        self.netns = netns
+        self.nics = list(nics)
+        self.kernel = kernel
+        self.mem = mem
+        self.extra = list(extra)
+        self.log_path = log_path
+        self.proc = None
+        self.buf = ""
+        self.pos = 0  # how far expect() has consumed self.buf
+        self._log = None
+
+    def argv(self):
+        a = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(self.mem), "-nodefaults",
+             "-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio",
+             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+             "-kernel", self.kernel, "-append", self.cmdline]
+        for i, nic in enumerate(self.nics):
+            dev = "virtio-net-pci,netdev=n%d,romfile=" % i
+            dev += ",mac=%s" % nic.get("mac", "52:54:00:12:34:%02x" % (0x56 + i))
+            if nic.get("opts"):
+                dev += "," + nic["opts"]
+            a += ["-netdev", "tap,id=n%d,ifname=%s,script=no,downscript=no" % (i, nic["tap"]),
+                  "-device", dev]
+        a += self.extra
+        if self.netns:
+            a = ["ip", "netns", "exec", self.netns] + a
+        return a
+
+    def start(self):
+        # ip netns exec execs QEMU in place: the pid we get is QEMU's.
+        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     bufsize=0)
+        if self.log_path:
+            self._log = open(self.log_path, "w")
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _read(self, timeout):
+        r, _, _ = select.select([self.proc.stdout], [], [], max(0.0, timeout))
+        if not r:
+            return False
+        data = os.read(self.proc.stdout.fileno(), 65536)
+        if not data:
+            return None
+        text = data.decode("utf-8", "replace").replace("\r", "")
+        self.buf += text
+        if self._log:
+            self._log.write(text)
+            self._log.flush()
+        return True
+
+    def expect(self, pattern, timeout=10.0):
+        """Waits for pattern after the last match; returns the match object."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.buf, self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise GuestError("timeout waiting for %r; console tail: %r"
+                                 % (pattern, self.buf[-600:]))
+            got = self._read(left)
+            if got is None:
+                raise GuestError("QEMU exited (status %s) waiting for %r; console tail: %r"
+                                 % (self.proc.wait(), pattern, self.buf[-600:]))
+
+    def send(self, text):
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def cmd(self, line, timeout=10.0):
+        """Runs a console command; returns its output (without echo and prompt)."""
+        self.expect(re.escape(PROMPT) + r"$", timeout) if not self.buf.endswith(PROMPT) else None
+        self.pos = len(self.buf)
+        self.send(line + "\r")
+        start = self.pos
+        self.expect(r"\n" + re.escape(PROMPT) + r"$", timeout)
+        out = self.buf[start:self.pos - len(PROMPT)]
+        # Drop the echoed command line.
+        first_nl = out.find("\n")
+        return out[first_nl + 1:] if first_nl >= 0 else ""
+
+    def stats(self, command="stats"):
+        """name=value lines of a console command as a dict of ints."""
+        d = {}
+        for line in self.cmd(command).splitlines():
+            m = re.match(r"^([\w.\-]+)=(-?\d+)$", line.strip())
+            if m:
+                d[m.group(1)] = int(m.group(2))
+        return d
+
+    def wait_exit(self, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self._read(0.1)
+        while self._read(0) is True:
+            pass
+        return self.proc.poll()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc:
+            self.proc.wait()
+        if self._log:
+            self._log.close()
+            self._log = None
