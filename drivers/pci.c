@@ -1,0 +1,355 @@
+/* PCI enumeration and configuration space: see pci.h. Configuration mechanism #1
+ * (PCI Local Bus 3.0 section 3.2.2.3.2): write the address of a dword to 0xCF8,
+ * then move the data through 0xCFC..0xCFF. */
+#include "drivers/pci.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel/io.h"
+#include "kernel/log.h"
+
+#define CONFIG_ADDRESS 0xCF8
+#define CONFIG_DATA 0xCFC
+#define CONFIG_ENABLE 0x80000000u
+
+#define MSIX_CTRL 2 /* Message Control */
+#define MSIX_CTRL_ENABLE (1u << 15)
+#define MSIX_CTRL_FUNC_MASK (1u << 14)
+#define MSIX_CTRL_SIZE_MASK 0x7FFu /* table size - 1 */
+#define MSIX_TABLE 4               /* Table Offset | BIR */
+#define MSIX_ENTRY_BYTES 16
+#define MSIX_ENTRY_ADDR_LO 0
+#define MSIX_ENTRY_ADDR_HI 4
+#define MSIX_ENTRY_DATA 8
+#define MSIX_ENTRY_CTRL 12
+#define MSIX_ENTRY_MASKED 1u
+
+static struct pci_dev devs[PCI_MAX_DEVICES];
+static int ndevs;
+
+/* ---------------------------------------------------------------- config space */
+
+static void select_dword(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t off)
+{
+    outl(CONFIG_ADDRESS, CONFIG_ENABLE | (uint32_t)bus << 16 | (uint32_t)dev << 11 |
+                             (uint32_t)fn << 8 | (off & 0xFCu));
+}
+
+static uint32_t raw_read32(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t off)
+{
+    select_dword(bus, dev, fn, off);
+    return inl(CONFIG_DATA);
+}
+
+static uint16_t raw_read16(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t off)
+{
+    select_dword(bus, dev, fn, off);
+    return inw((uint16_t)(CONFIG_DATA + (off & 2)));
+}
+
+uint8_t pci_read8(const struct pci_dev *d, uint8_t off)
+{
+    select_dword(d->bus, d->dev, d->fn, off);
+    return inb((uint16_t)(CONFIG_DATA + (off & 3)));
+}
+
+uint16_t pci_read16(const struct pci_dev *d, uint8_t off)
+{
+    return raw_read16(d->bus, d->dev, d->fn, off);
+}
+
+uint32_t pci_read32(const struct pci_dev *d, uint8_t off)
+{
+    return raw_read32(d->bus, d->dev, d->fn, off);
+}
+
+void pci_write8(const struct pci_dev *d, uint8_t off, uint8_t v)
+{
+    select_dword(d->bus, d->dev, d->fn, off);
+    outb((uint16_t)(CONFIG_DATA + (off & 3)), v);
+}
+
+void pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v)
+{
+    select_dword(d->bus, d->dev, d->fn, off);
+    outw((uint16_t)(CONFIG_DATA + (off & 2)), v);
+}
+
+void pci_write32(const struct pci_dev *d, uint8_t off, uint32_t v)
+{
+    select_dword(d->bus, d->dev, d->fn, off);
+    outl(CONFIG_DATA, v);
+}
+
+void pci_command(const struct pci_dev *d, uint16_t set, uint16_t clear)
+{
+    uint16_t cmd = pci_read16(d, PCI_COMMAND);
+    pci_write16(d, PCI_COMMAND, (uint16_t)((cmd & ~clear) | set));
+}
+
+/* ---------------------------------------------------------------- BARs */
+
+/* Writes all ones and reads back which address bits stick (the size mask),
+ * then restores the original value. Decoding is off meanwhile (caller). */
+static uint32_t probe_dword(const struct pci_dev *d, uint8_t off, uint32_t orig)
+{
+    pci_write32(d, off, 0xFFFFFFFFu);
+    uint32_t mask = pci_read32(d, off);
+    pci_write32(d, off, orig);
+    return mask;
+}
+
+static void decode_io(const struct pci_dev *d, uint8_t off, uint32_t lo,
+                      struct pci_bar *b)
+{
+    uint32_t mask = probe_dword(d, off, lo) & ~3u;
+    if (mask == 0)
+        return;
+    if ((mask & 0xFFFF0000u) == 0) /* 16-bit decoder: upper bits read as 0 */
+        mask |= 0xFFFF0000u;
+    b->kind = PCI_BAR_IO;
+    b->base = lo & ~3u;
+    b->size = (uint32_t)(~mask + 1);
+}
+
+/* Returns how many BAR slots it used (2 for a 64-bit BAR). */
+static int decode_mem(const struct pci_dev *d, uint8_t off, uint32_t lo,
+                      struct pci_bar *b)
+{
+    bool is64 = ((lo >> 1) & 3) == 2;
+    uint64_t mask = probe_dword(d, off, lo) & ~0xFu;
+    uint64_t base = lo & ~0xFu;
+    if (is64) {
+        uint32_t hi = pci_read32(d, (uint8_t)(off + 4));
+        mask |= (uint64_t)probe_dword(d, (uint8_t)(off + 4), hi) << 32;
+        base |= (uint64_t)hi << 32;
+    } else {
+        mask |= 0xFFFFFFFF00000000ull;
+    }
+    if ((is64 && mask == 0) || (!is64 && (uint32_t)mask == 0))
+        return is64 ? 2 : 1; /* unimplemented: no address bit sticks */
+    b->kind = is64 ? PCI_BAR_MEM64 : PCI_BAR_MEM32;
+    b->prefetchable = (lo & 8) != 0;
+    b->base = base;
+    b->size = ~mask + 1;
+    return is64 ? 2 : 1;
+}
+
+static void decode_bars(struct pci_dev *d, int nbars)
+{
+    uint16_t cmd = pci_read16(d, PCI_COMMAND);
+    pci_write16(d, PCI_COMMAND, cmd & (uint16_t) ~(PCI_CMD_IO | PCI_CMD_MEMORY));
+    for (int i = 0; i < nbars;) {
+        uint8_t off = (uint8_t)(PCI_BAR0 + 4 * i);
+        uint32_t lo = pci_read32(d, off);
+        if (lo & 1) {
+            decode_io(d, off, lo, &d->bar[i]);
+            i++;
+        } else {
+            i += decode_mem(d, off, lo, &d->bar[i]);
+        }
+    }
+    pci_write16(d, PCI_COMMAND, cmd);
+}
+
+volatile void *pci_bar_ptr(const struct pci_dev *d, int bar)
+{
+    if (bar < 0 || bar > 5)
+        return NULL;
+    const struct pci_bar *b = &d->bar[bar];
+    if (b->kind != PCI_BAR_MEM32 && b->kind != PCI_BAR_MEM64)
+        return NULL;
+    return (volatile void *)(uintptr_t)b->base; /* identity-mapped (kernel/mem.h) */
+}
+
+/* ---------------------------------------------------------------- capabilities */
+
+uint8_t pci_cap_next(const struct pci_dev *d, uint8_t id, uint8_t prev)
+{
+    if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+        return 0;
+    uint8_t off = prev ? pci_read8(d, (uint8_t)(prev + 1)) : pci_read8(d, PCI_CAP_PTR);
+    /* 48 = (256 - 64) / 4: more hops than that means a loop. */
+    for (int hops = 0; off >= 0x40 && hops < 48; hops++) {
+        off &= 0xFC;
+        if (pci_read8(d, off) == id)
+            return off;
+        off = pci_read8(d, (uint8_t)(off + 1));
+    }
+    return 0;
+}
+
+uint8_t pci_cap_find(const struct pci_dev *d, uint8_t id)
+{
+    return pci_cap_next(d, id, 0);
+}
+
+/* ---------------------------------------------------------------- enumeration */
+
+static const char *bar_kind_name(enum pci_bar_kind k)
+{
+    switch (k) {
+    case PCI_BAR_IO:
+        return "io";
+    case PCI_BAR_MEM32:
+        return "mem32";
+    case PCI_BAR_MEM64:
+        return "mem64";
+    default:
+        return "none";
+    }
+}
+
+static void log_device(const struct pci_dev *d)
+{
+    char bars[192];
+    size_t n = 0;
+    bars[0] = 0;
+    for (int i = 0; i < 6 && n < sizeof bars; i++) {
+        const struct pci_bar *b = &d->bar[i];
+        if (b->kind == PCI_BAR_NONE)
+            continue;
+        n += (size_t)snprintf(bars + n, sizeof bars - n, " bar%d=%s:%#llx/%#llx%s", i,
+                              bar_kind_name(b->kind), (unsigned long long)b->base,
+                              (unsigned long long)b->size, b->prefetchable ? "p" : "");
+    }
+    log_debug("pci", "%02x:%02x.%x %04x:%04x class %02x.%02x.%02x irq %u pin %u%s",
+              d->bus, d->dev, d->fn, d->vendor, d->device, d->class_code, d->subclass,
+              d->prog_if, d->irq_line, d->irq_pin, bars);
+}
+
+static void add_function(uint8_t bus, uint8_t dev, uint8_t fn)
+{
+    if (ndevs >= PCI_MAX_DEVICES) {
+        log_warn("pci", "more than %d functions, %02x:%02x.%x ignored", PCI_MAX_DEVICES,
+                 bus, dev, fn);
+        return;
+    }
+    struct pci_dev *d = &devs[ndevs++];
+    memset(d, 0, sizeof *d);
+    d->bus = bus;
+    d->dev = dev;
+    d->fn = fn;
+    d->vendor = pci_read16(d, PCI_VENDOR_ID);
+    d->device = pci_read16(d, PCI_DEVICE_ID);
+    d->revision = pci_read8(d, PCI_REVISION);
+    d->prog_if = pci_read8(d, PCI_PROG_IF);
+    d->subclass = pci_read8(d, PCI_SUBCLASS);
+    d->class_code = pci_read8(d, PCI_CLASS);
+    uint8_t type = pci_read8(d, PCI_HEADER_TYPE) & 0x7F;
+    if (type == 0) {
+        d->subsys_vendor = pci_read16(d, PCI_SUBSYS_VENDOR);
+        d->subsys_id = pci_read16(d, PCI_SUBSYS_ID);
+    }
+    d->irq_line = pci_read8(d, PCI_INTERRUPT_LINE);
+    d->irq_pin = pci_read8(d, PCI_INTERRUPT_PIN);
+    if (type == 0 || type == 1)
+        decode_bars(d, type == 0 ? 6 : 2);
+    log_device(d);
+}
+
+static void scan_slot(uint8_t bus, uint8_t dev)
+{
+    if (raw_read16(bus, dev, 0, PCI_VENDOR_ID) == 0xFFFF)
+        return;
+    bool multi = (raw_read32(bus, dev, 0, 0x0C) >> 16) & 0x80;
+    for (uint8_t fn = 0; fn < (multi ? 8 : 1); fn++)
+        if (raw_read16(bus, dev, fn, PCI_VENDOR_ID) != 0xFFFF)
+            add_function(bus, dev, fn);
+}
+
+int pci_init(void)
+{
+    ndevs = 0;
+    for (int bus = 0; bus < 256; bus++)
+        for (uint8_t dev = 0; dev < 32; dev++)
+            scan_slot((uint8_t)bus, dev);
+    log_info("pci", "%d functions", ndevs);
+    return ndevs;
+}
+
+int pci_count(void)
+{
+    return ndevs;
+}
+
+struct pci_dev *pci_get(int i)
+{
+    return i >= 0 && i < ndevs ? &devs[i] : NULL;
+}
+
+struct pci_dev *pci_find(uint16_t vendor, uint16_t device, int *iter)
+{
+    for (; *iter < ndevs; (*iter)++) {
+        struct pci_dev *d = &devs[*iter];
+        if (d->vendor == vendor && (device == 0xFFFF || d->device == device)) {
+            (*iter)++;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+void pci_bind(struct pci_dev *d, const char *driver)
+{
+    d->driver = driver;
+    log_info("pci", "%02x:%02x.%x %04x:%04x bound to %s", d->bus, d->dev, d->fn,
+             d->vendor, d->device, driver);
+}
+
+/* ---------------------------------------------------------------- MSI-X */
+
+bool pci_msix_probe(const struct pci_dev *d, struct pci_msix *m)
+{
+    memset(m, 0, sizeof *m);
+    uint8_t cap = pci_cap_find(d, PCI_CAP_ID_MSIX);
+    if (!cap)
+        return false;
+    uint16_t ctrl = pci_read16(d, (uint8_t)(cap + MSIX_CTRL));
+    uint32_t table = pci_read32(d, (uint8_t)(cap + MSIX_TABLE));
+    volatile uint8_t *bar = pci_bar_ptr(d, (int)(table & 7));
+    if (!bar)
+        return false;
+    m->cap = cap;
+    m->table_size = (uint16_t)((ctrl & MSIX_CTRL_SIZE_MASK) + 1);
+    m->table = bar + (table & ~7u);
+    return true;
+}
+
+static void msix_ctrl(const struct pci_dev *d, const struct pci_msix *m, uint16_t bit,
+                      bool on)
+{
+    uint8_t off = (uint8_t)(m->cap + MSIX_CTRL);
+    uint16_t ctrl = pci_read16(d, off);
+    pci_write16(d, off, on ? (ctrl | bit) : (ctrl & (uint16_t)~bit));
+}
+
+void pci_msix_enable(const struct pci_dev *d, const struct pci_msix *m, bool on)
+{
+    msix_ctrl(d, m, MSIX_CTRL_ENABLE, on);
+}
+
+void pci_msix_mask_all(const struct pci_dev *d, const struct pci_msix *m, bool masked)
+{
+    msix_ctrl(d, m, MSIX_CTRL_FUNC_MASK, masked);
+}
+
+void pci_msix_mask(const struct pci_msix *m, int i, bool masked)
+{
+    volatile uint8_t *e = m->table + (size_t)i * MSIX_ENTRY_BYTES;
+    uint32_t ctrl = mmio_read32(e + MSIX_ENTRY_CTRL);
+    ctrl = masked ? (ctrl | MSIX_ENTRY_MASKED) : (ctrl & ~MSIX_ENTRY_MASKED);
+    mmio_write32(e + MSIX_ENTRY_CTRL, ctrl);
+}
+
+void pci_msix_set(const struct pci_msix *m, int i, uint64_t addr, uint32_t data)
+{
+    if (i < 0 || i >= m->table_size)
+        return;
+    volatile uint8_t *e = m->table + (size_t)i * MSIX_ENTRY_BYTES;
+    pci_msix_mask(m, i, true);
+    mmio_write32(e + MSIX_ENTRY_ADDR_LO, (uint32_t)addr);
+    mmio_write32(e + MSIX_ENTRY_ADDR_HI, (uint32_t)(addr >> 32));
+    mmio_write32(e + MSIX_ENTRY_DATA, data);
+}
