@@ -1,0 +1,143 @@
+/* Ethernet receive filter and transmit (see net/eth.h). */
+#include "net/eth.h"
+#include "net/log.h"
+
+static const struct net_counter_desc eth_descs[] = {
+#define D(n) NET_COUNTER_DESC(struct eth_stats, n)
+    ETH_COUNTERS(D)
+#undef D
+};
+
+void eth_init(struct eth *e, struct netif *nif)
+{
+    memset(e, 0, sizeof *e);
+    e->nif = nif;
+    memcpy(e->mac.b, nif->mac, 6);
+}
+
+static bool mcast_subscribed(const struct eth *e, const uint8_t *dst)
+{
+    for (int i = 0; i < ETH_MCAST_MAX; i++)
+        if (e->mcast_refs[i] && memcmp(e->mcast[i].b, dst, 6) == 0)
+            return true;
+    return false;
+}
+
+/* Our MAC, broadcast, or a subscribed multicast group. */
+static bool dst_ok(struct eth *e, const uint8_t *dst, unsigned *flags)
+{
+    if (memcmp(dst, e->mac.b, 6) == 0) {
+        *flags = 0;
+        return true;
+    }
+    *flags = ETH_RX_BCAST;
+    if (eth_addr_is_bcast((const struct eth_addr *)dst)) {
+        e->st.rx_bcast++;
+        return true;
+    }
+    if ((dst[0] & 1) && mcast_subscribed(e, dst)) {
+        e->st.rx_mcast++;
+        return true;
+    }
+    return false;
+}
+
+bool eth_rx(struct eth *e, struct view *v, uint16_t *type, unsigned *flags)
+{
+    e->st.rx_frames++;
+    e->st.rx_bytes += v->len;
+    if (!eth_check(v)) {
+        e->st.drop_short++;
+        goto drop;
+    }
+    const uint8_t *f = view_data(v);
+    if (!dst_ok(e, f + ETH_OFF_DST, flags)) {
+        e->st.drop_not_ours++;
+        goto drop;
+    }
+    uint16_t t = eth_get_type(f);
+    if (t == ETH_TYPE_IPV4)
+        e->st.rx_ipv4++;
+    else if (t == ETH_TYPE_ARP)
+        e->st.rx_arp++;
+    else {
+        e->st.drop_ethertype++;
+        NET_DEBUG("eth", "dropped ethertype 0x%04x (%s)", t, eth_type_name(t));
+        goto drop;
+    }
+    *type = t;
+    view_shift(v, ETH_HDR_LEN);
+    return true;
+drop:
+    return false;
+}
+
+int eth_mcast_join(struct eth *e, const struct eth_addr *m)
+{
+    int free_slot = -1;
+    if (!eth_addr_is_mcast(m))
+        return -1;
+    for (int i = 0; i < ETH_MCAST_MAX; i++) {
+        if (e->mcast_refs[i] && eth_addr_eq(&e->mcast[i], m)) {
+            e->mcast_refs[i]++;
+            return 0;
+        }
+        if (!e->mcast_refs[i] && free_slot < 0)
+            free_slot = i;
+    }
+    if (free_slot < 0)
+        return -1;
+    e->mcast[free_slot] = *m;
+    e->mcast_refs[free_slot] = 1;
+    return 0;
+}
+
+void eth_mcast_leave(struct eth *e, const struct eth_addr *m)
+{
+    for (int i = 0; i < ETH_MCAST_MAX; i++)
+        if (e->mcast_refs[i] && eth_addr_eq(&e->mcast[i], m)) {
+            e->mcast_refs[i]--;
+            return;
+        }
+}
+
+struct netbuf *eth_alloc(struct eth *e)
+{
+    struct netbuf *b = e->nif->ops->tx_alloc(e->nif);
+    if (!b)
+        e->st.tx_no_buffer++;
+    return b;
+}
+
+enum netif_err eth_send(struct eth *e, struct netbuf *b, uint32_t len,
+                        const struct netbuf_seg *extra, int nextra)
+{
+    uint32_t total = len;
+    if (nextra == 0 && len < ETH_MIN_FRAME) {
+        memset(eth_frame(e, b) + len, 0, ETH_MIN_FRAME - len);
+        len = total = ETH_MIN_FRAME;
+        e->st.tx_padded++;
+    }
+    for (int i = 0; i < nextra; i++)
+        total += extra[i].len;
+    enum netif_err err = e->nif->ops->tx_send(e->nif, b, len, extra, nextra);
+    if (err != NETIF_OK) {
+        e->st.tx_errors++;
+        return err;
+    }
+    e->st.tx_frames++;
+    e->st.tx_bytes += total;
+    return NETIF_OK;
+}
+
+void eth_counters_walk(const struct eth *e, net_print_fn print, void *ctx)
+{
+    net_counters_walk("eth", &e->st, eth_descs, sizeof eth_descs / sizeof eth_descs[0],
+                      print, ctx);
+}
+
+int64_t eth_counter(const struct eth *e, const char *name)
+{
+    return net_counters_find(&e->st, eth_descs, sizeof eth_descs / sizeof eth_descs[0],
+                             name);
+}

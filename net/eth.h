@@ -1,0 +1,85 @@
+/* The Ethernet layer of the stack: accepts frames addressed to our MAC, broadcast
+ * or a multicast group we subscribed to and carrying ARP or IPv4 (others counted
+ * and dropped); writes Ethernet headers in place and sends frames through the
+ * netif (padding short ones to 60 bytes). Thread context (the RX thread or a
+ * writer); tx may block while the driver's TX ring is full. */
+#ifndef NET_ETH_H
+#define NET_ETH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/counters.h"
+#include "net/netif.h"
+#include "net/view.h"
+#include "net/wire/eth.h"
+
+#define ETH_MCAST_MAX 8
+
+/* Set on frames that arrived as link-level broadcast or multicast. */
+#define ETH_RX_BCAST 1u
+
+#define ETH_COUNTERS(X)                                                                  \
+    X(rx_frames)                                                                         \
+    X(rx_bytes)                                                                          \
+    X(rx_arp)                                                                            \
+    X(rx_ipv4)                                                                           \
+    X(rx_bcast)                                                                          \
+    X(rx_mcast)                                                                          \
+    X(drop_short)                                                                        \
+    X(drop_not_ours)                                                                     \
+    X(drop_ethertype)                                                                    \
+    X(tx_frames)                                                                         \
+    X(tx_bytes)                                                                          \
+    X(tx_padded)                                                                         \
+    X(tx_errors)                                                                         \
+    X(tx_no_buffer)
+
+struct eth_stats {
+    ETH_COUNTERS(NET_COUNTER_FIELD)
+};
+
+struct eth {
+    struct netif *nif;
+    struct eth_addr mac;
+    struct eth_addr mcast[ETH_MCAST_MAX];
+    uint8_t mcast_refs[ETH_MCAST_MAX];
+    struct eth_stats st;
+};
+
+void eth_init(struct eth *e, struct netif *nif);
+
+/* RX: checks the destination and the type. On accept, narrows v to the payload and
+ * sets *type and *flags (ETH_RX_BCAST); false = counted drop. v is borrowed. */
+bool eth_rx(struct eth *e, struct view *v, uint16_t *type, unsigned *flags);
+
+/* Subscriptions to multicast MACs (counted: joined twice, left twice). -1 when full
+ * or not a multicast address. */
+int eth_mcast_join(struct eth *e, const struct eth_addr *m);
+void eth_mcast_leave(struct eth *e, const struct eth_addr *m);
+
+/* A TX buffer from the netif (NULL, counted, when none); its frame starts at
+ * eth_frame(e, b). */
+struct netbuf *eth_alloc(struct eth *e);
+static inline uint8_t *eth_frame(const struct eth *e, struct netbuf *b)
+{
+    return b->data + e->nif->tx_headroom;
+}
+static inline void eth_put_header(uint8_t *f, const struct eth_addr *dst,
+                                  const struct eth_addr *src, uint16_t type)
+{
+    memcpy(f + ETH_OFF_DST, dst->b, 6);
+    memcpy(f + ETH_OFF_SRC, src->b, 6);
+    net_wr16(f + ETH_OFF_TYPE, type);
+}
+
+/* Sends the frame of len bytes at eth_frame(e, b) plus extra segments; consumes
+ * the reference on b. A frame shorter than 60 bytes without extra segments is
+ * zero-padded. */
+enum netif_err eth_send(struct eth *e, struct netbuf *b, uint32_t len,
+                        const struct netbuf_seg *extra, int nextra);
+
+void eth_counters_walk(const struct eth *e, net_print_fn print, void *ctx);
+int64_t eth_counter(const struct eth *e, const char *name);
+
+#endif

@@ -1,0 +1,214 @@
+/* ICMP input, echo replies and error origination (see net/icmp.h). Echo replies
+ * reuse the request's checksum, updated for the type change (RFC 1624), so the
+ * data is summed only once, when the request is verified. */
+#include "net/icmp.h"
+#include "net/log.h"
+
+static const struct net_counter_desc icmp_descs[] = {
+#define D(n) NET_COUNTER_DESC(struct icmp_stats, n)
+    ICMP_COUNTERS(D)
+#undef D
+};
+
+static void reass_timeout(void *ctx, const struct ipv4_rxinfo *info,
+                          const struct view *data8)
+{
+    icmp_send_error(ctx, ICMP_TIME_EXCEEDED, ICMP_CODE_REASS_EXCEEDED, 0, info, data8);
+}
+
+void icmp_init(struct icmp *ic, struct ipv4 *ip, uint32_t rate_per_sec, uint32_t burst)
+{
+    memset(ic, 0, sizeof *ic);
+    ic->ip = ip;
+    ic->cost_ns = 1000000000ull / (rate_per_sec ? rate_per_sec : ICMP_RATE_DEFAULT);
+    ic->cap_ns = ic->cost_ns * (burst ? burst : ICMP_BURST_DEFAULT);
+    ic->credit_ns = ic->cap_ns;
+    ic->last_ns = plat_now_ns();
+    ic->ping_id = (uint16_t)(plat_now_ns() >> 12) | 1;
+    ip->on_reass_timeout = reass_timeout;
+    ip->on_reass_timeout_ctx = ic;
+}
+
+/* ------------------------------------------------------------ echo */
+
+static uint32_t echo_reply_header(void *ctx, const struct view *hv)
+{
+    const uint8_t *req = ctx;
+    uint8_t *p = view_data(hv);
+    uint16_t old_word = net_rd16(req),
+             new_word = (uint16_t)(ICMP_ECHO_REPLY << 8 | req[1]);
+    net_wr16(p, new_word);
+    net_wr16(p + ICMP_OFF_CSUM,
+             csum_update16(net_rd16(req + ICMP_OFF_CSUM), old_word, new_word));
+    memcpy(p + ICMP_OFF_REST, req + ICMP_OFF_REST, 4);
+    return ICMP_HDR_LEN;
+}
+
+static void echo_reply(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *msg)
+{
+    struct ipv4_wopts o = {.nowait = true, .tos = info->tos};
+    struct view data = *msg;
+    view_shift(&data, ICMP_HDR_LEN);
+    enum ipv4_err err = ipv4_write(ic->ip, &o, info->src, IPV4_PROTO_ICMP, ICMP_HDR_LEN,
+                                   echo_reply_header, view_data(msg), &data, 1);
+    if (err == IPV4_OK)
+        ic->st.tx_echo_reply++;
+    else
+        ic->st.tx_errors++;
+}
+
+void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *msg)
+{
+    struct icmp_repr r;
+    ic->st.rx++;
+    ic->st.rx_bytes += msg->len;
+    switch (icmp_header_parse(msg, &r)) {
+    case ICMP_WIRE_OK:
+        break;
+    case ICMP_WIRE_SHORT:
+        ic->st.drop_short++;
+        goto drop;
+    default:
+        ic->st.drop_bad_csum++;
+        goto drop;
+    }
+    switch (r.type) {
+    case ICMP_ECHO_REQUEST:
+        ic->st.rx_echo_request++;
+        if (info->flags & IPV4_RX_BCAST) {
+            ic->st.drop_bcast_echo++; /* as Linux: no answer to broadcast pings */
+            goto drop;
+        }
+        echo_reply(ic, info, msg);
+        return;
+    case ICMP_ECHO_REPLY:
+        ic->st.rx_echo_reply++;
+        icmp_ping_reply(ic, info, &r, msg);
+        return;
+    case ICMP_DEST_UNREACH:
+        ic->st.rx_dest_unreach++;
+        NET_DEBUG("icmp", "destination unreachable, code %u", r.code);
+        return;
+    case ICMP_TIME_EXCEEDED:
+        ic->st.rx_time_exceeded++;
+        return;
+    default:
+        ic->st.rx_other++;
+        return;
+    }
+drop:
+    NET_DEBUG("icmp", "dropped a message");
+}
+
+/* ------------------------------------------------------------ errors */
+
+/* Token bucket on the platform clock. */
+static bool rate_ok(struct icmp *ic)
+{
+    uint64_t now = plat_now_ns();
+    ic->credit_ns += now - ic->last_ns;
+    ic->last_ns = now;
+    if (ic->credit_ns > ic->cap_ns)
+        ic->credit_ns = ic->cap_ns;
+    if (ic->credit_ns < ic->cost_ns)
+        return false;
+    ic->credit_ns -= ic->cost_ns;
+    return true;
+}
+
+/* RFC 1122 3.2.2: never about an ICMP error, a broadcast/multicast, a non-initial
+ * fragment, or a source that does not name one host. */
+static bool error_allowed(struct icmp *ic, const struct ipv4_rxinfo *info,
+                          const struct view *payload)
+{
+    const uint8_t *h = view_data(&info->hdr);
+    if (info->flags & IPV4_RX_BCAST) {
+        ic->st.err_suppressed_bcast++;
+        return false;
+    }
+    if (net_rd16(h + IPV4_OFF_FRAG) & IPV4_FRAG_OFF_MASK) {
+        ic->st.err_suppressed_frag++;
+        return false;
+    }
+    if (info->proto == IPV4_PROTO_ICMP &&
+        (payload->len == 0 || icmp_type_is_error(view_data(payload)[0]))) {
+        ic->st.err_suppressed_icmp++;
+        return false;
+    }
+    if (ipv4_addr_is_any(info->src) || ipv4_addr_is_bcast(info->src) ||
+        ipv4_addr_is_mcast(info->src) || ipv4_addr_is_loopback(info->src)) {
+        ic->st.err_suppressed_src++;
+        return false;
+    }
+    if (!rate_ok(ic)) {
+        ic->st.err_ratelimited++;
+        return false;
+    }
+    return true;
+}
+
+struct error_msg {
+    uint8_t type, code;
+    uint32_t rest;
+    const struct view *hdr, *data;
+    uint32_t quote;
+};
+
+/* Header, then the offending IP header and the first bytes of its data. */
+static uint32_t error_header(void *ctx, const struct view *hv)
+{
+    const struct error_msg *m = ctx;
+    uint8_t *p = view_data(hv);
+    uint32_t len = ICMP_HDR_LEN + m->hdr->len + m->quote;
+    struct icmp_repr r = {m->type, m->code, 0, m->rest};
+    icmp_header_emit(&r, p);
+    memcpy(p + ICMP_HDR_LEN, view_data(m->hdr), m->hdr->len);
+    memcpy(p + ICMP_HDR_LEN + m->hdr->len, view_data(m->data), m->quote);
+    net_wr16(p + ICMP_OFF_CSUM, csum_finish(csum_add(0, p, len)));
+    return len;
+}
+
+static void count_error(struct icmp *ic, uint8_t type, uint8_t code)
+{
+    if (type == ICMP_DEST_UNREACH && code == ICMP_CODE_PORT_UNREACH)
+        ic->st.tx_port_unreach++;
+    else if (type == ICMP_DEST_UNREACH && code == ICMP_CODE_PROTO_UNREACH)
+        ic->st.tx_proto_unreach++;
+    else if (type == ICMP_TIME_EXCEEDED)
+        ic->st.tx_time_exceeded++;
+    else
+        ic->st.tx_other_error++;
+}
+
+bool icmp_send_error(struct icmp *ic, uint8_t type, uint8_t code, uint32_t rest,
+                     const struct ipv4_rxinfo *info, const struct view *payload)
+{
+    if (!error_allowed(ic, info, payload))
+        return false;
+    struct error_msg m = {
+        type,    code,
+        rest,    &info->hdr,
+        payload, payload->len < ICMP_ERR_QUOTE ? payload->len : ICMP_ERR_QUOTE};
+    struct ipv4_wopts o = {.nowait = true};
+    uint32_t size = ICMP_HDR_LEN + info->hdr.len + m.quote;
+    enum ipv4_err err = ipv4_write(ic->ip, &o, info->src, IPV4_PROTO_ICMP, size,
+                                   error_header, &m, NULL, 0);
+    if (err != IPV4_OK) {
+        ic->st.tx_errors++;
+        return false;
+    }
+    count_error(ic, type, code);
+    return true;
+}
+
+void icmp_counters_walk(const struct icmp *ic, net_print_fn print, void *ctx)
+{
+    net_counters_walk("icmp", &ic->st, icmp_descs,
+                      sizeof icmp_descs / sizeof icmp_descs[0], print, ctx);
+}
+
+int64_t icmp_counter(const struct icmp *ic, const char *name)
+{
+    return net_counters_find(&ic->st, icmp_descs,
+                             sizeof icmp_descs / sizeof icmp_descs[0], name);
+}

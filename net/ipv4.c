@@ -1,0 +1,342 @@
+/* IPv4: configuration, the small seed operations, and input (validation in the
+ * contract's order, destination filter, reassembly, demux). Writing is in
+ * net/ipv4_write.c. */
+#include "net/ipv4.h"
+#include "net/log.h"
+
+static const struct net_counter_desc ipv4_descs[] = {
+#define D(n) NET_COUNTER_DESC(struct ipv4_stats, n)
+    IPV4_COUNTERS(D)
+#undef D
+};
+
+int ipv4_init(struct ipv4 *ip, struct eth *eth, struct arp *arp,
+              const struct ipv4_limits *limits)
+{
+    static const struct ipv4_limits none;
+    if (!limits)
+        limits = &none;
+    memset(ip, 0, sizeof *ip);
+    ip->eth = eth;
+    ip->arp = arp;
+    ip->mtu = eth->nif->mtu ? eth->nif->mtu : 1500;
+    /* Identification: any start will do; the clock makes reboots differ. */
+    ip->next_id = (uint16_t)(plat_now_ns() >> 10);
+    return ipv4_reass_init(&ip->reass, limits->reass_max_dgrams, limits->reass_max_bytes,
+                           limits->reass_timeout_ns);
+}
+
+void ipv4_configure(struct ipv4 *ip, const struct ipv4_config *cfg)
+{
+    ip->addr = cfg->addr;
+    ip->prefix_len = cfg->prefix_len > 32 ? 32 : cfg->prefix_len;
+    ip->netmask = ipv4_addr_netmask(ip->prefix_len);
+    ip->bcast.be = ip->addr.be | ~ip->netmask.be;
+    ip->gateway = cfg->gateway;
+    arp_set_addr(ip->arp, ip->addr);
+}
+
+int ipv4_set_mtu(struct ipv4 *ip, uint16_t mtu)
+{
+    if (mtu < IPV4_MIN_MTU || (ip->eth->nif->mtu && mtu > ip->eth->nif->mtu))
+        return -1;
+    ip->mtu = mtu;
+    return 0;
+}
+
+/* ------------------------------------------------------------ small operations */
+
+struct ipv4_addr ipv4_src(const struct ipv4 *ip, struct ipv4_addr dst)
+{
+    (void)dst; /* one address per interface */
+    return ip->addr;
+}
+
+int ipv4_get_ip(const struct ipv4 *ip, struct ipv4_addr *out, int cap)
+{
+    if (cap > 0)
+        out[0] = ip->addr;
+    return 1;
+}
+
+uint32_t ipv4_mtu(const struct ipv4 *ip, struct ipv4_addr dst)
+{
+    (void)dst; /* per-destination values come with path-MTU discovery */
+    return (uint32_t)ip->mtu - IPV4_HDR_LEN;
+}
+
+void ipv4_pseudoheader(const struct ipv4 *ip, const struct ipv4_addr *src,
+                       struct ipv4_addr dst, uint8_t proto, uint16_t len, uint8_t out[12])
+{
+    ipv4_addr_store(out, src ? *src : ip->addr);
+    ipv4_addr_store(out + 4, dst);
+    out[8] = 0;
+    out[9] = proto;
+    net_wr16(out + 10, len);
+}
+
+uint64_t ipv4_pseudoheader_sum(const struct ipv4 *ip, const struct ipv4_addr *src,
+                               struct ipv4_addr dst, uint8_t proto, uint16_t len)
+{
+    return ipv4_pseudo_sum(src ? *src : ip->addr, dst, proto, len);
+}
+
+void ipv4_disconnect(struct ipv4 *ip)
+{
+    if (ip->disconnected)
+        return;
+    ip->disconnected = true;
+    arp_disconnect(ip->arp);
+    ipv4_reass_free(&ip->reass);
+}
+
+int ipv4_join(struct ipv4 *ip, struct ipv4_addr group)
+{
+    if (!ipv4_addr_is_mcast(group))
+        return -1;
+    for (int i = 0; i < IPV4_MCAST_MAX; i++)
+        if (ipv4_addr_is_any(ip->groups[i])) {
+            struct eth_addr m = eth_addr_of_ipv4_mcast(group);
+            if (eth_mcast_join(ip->eth, &m) < 0)
+                return -1;
+            ip->groups[i] = group;
+            return 0;
+        }
+    return -1;
+}
+
+void ipv4_leave(struct ipv4 *ip, struct ipv4_addr group)
+{
+    for (int i = 0; i < IPV4_MCAST_MAX; i++)
+        if (ipv4_addr_eq(ip->groups[i], group)) {
+            struct eth_addr m = eth_addr_of_ipv4_mcast(group);
+            eth_mcast_leave(ip->eth, &m);
+            ip->groups[i].be = 0;
+            return;
+        }
+}
+
+static bool subnet_bcast(const struct ipv4 *ip, struct ipv4_addr a)
+{
+    return !ipv4_addr_is_any(ip->addr) && ip->prefix_len <= 30 && a.be == ip->bcast.be;
+}
+
+enum ipv4_err ipv4_next_hop(const struct ipv4 *ip, struct ipv4_addr dst,
+                            struct ipv4_addr *hop, struct eth_addr *mac, bool *derived)
+{
+    *hop = dst;
+    if (ipv4_addr_is_bcast(dst) || subnet_bcast(ip, dst)) {
+        memset(mac->b, 0xff, 6);
+        *derived = true;
+        return IPV4_OK;
+    }
+    if (ipv4_addr_is_mcast(dst)) {
+        *mac = eth_addr_of_ipv4_mcast(dst);
+        *derived = true;
+        return IPV4_OK;
+    }
+    *derived = false;
+    if (ipv4_addr_is_any(dst))
+        return IPV4_EINVAL;
+    if (ipv4_addr_is_any(ip->addr) || ipv4_addr_eq(dst, ip->addr))
+        return IPV4_ENOROUTE;
+    if (((dst.be ^ ip->addr.be) & ip->netmask.be) == 0)
+        return IPV4_OK;
+    if (ipv4_addr_is_any(ip->gateway))
+        return IPV4_ENOROUTE;
+    *hop = ip->gateway;
+    return IPV4_OK;
+}
+
+/* ------------------------------------------------------------ timers */
+
+static void reass_expired(void *ctx, const struct view *hdr, const struct view *data8,
+                          unsigned flags)
+{
+    struct ipv4 *ip = ctx;
+    struct ipv4_rxinfo info;
+    const uint8_t *h = view_data(hdr);
+    info.src = ipv4_addr_load(h + IPV4_OFF_SRC);
+    info.dst = ipv4_addr_load(h + IPV4_OFF_DST);
+    info.proto = h[IPV4_OFF_PROTO];
+    info.ttl = h[IPV4_OFF_TTL];
+    info.tos = h[IPV4_OFF_TOS];
+    info.flags = flags;
+    info.hdr = *hdr;
+    if (ip->on_reass_timeout)
+        ip->on_reass_timeout(ip->on_reass_timeout_ctx, &info, data8);
+}
+
+void ipv4_tick(struct ipv4 *ip, uint64_t now)
+{
+    ipv4_reass_tick(&ip->reass, now, reass_expired, ip);
+}
+
+uint64_t ipv4_next_deadline(const struct ipv4 *ip)
+{
+    return ipv4_reass_deadline(&ip->reass);
+}
+
+/* ------------------------------------------------------------ input */
+
+/* Ours, limited or subnet broadcast, or a group we joined. */
+static bool dst_accepted(const struct ipv4 *ip, struct ipv4_addr dst, unsigned *flags)
+{
+    if (dst.be == ip->addr.be && !ipv4_addr_is_any(dst))
+        return true;
+    if (ipv4_addr_is_bcast(dst) || subnet_bcast(ip, dst)) {
+        *flags |= IPV4_RX_BCAST;
+        return true;
+    }
+    if (ipv4_addr_is_mcast(dst))
+        for (int i = 0; i < IPV4_MCAST_MAX; i++)
+            if (ip->groups[i].be == dst.be) {
+                *flags |= IPV4_RX_BCAST;
+                return true;
+            }
+    return false;
+}
+
+/* Martian sources: broadcast, multicast, loopback, or our own address. */
+static bool src_ok(const struct ipv4 *ip, struct ipv4_addr src)
+{
+    return !ipv4_addr_is_bcast(src) && !ipv4_addr_is_mcast(src) &&
+           !ipv4_addr_is_loopback(src) && !subnet_bcast(ip, src) &&
+           (ipv4_addr_is_any(src) || src.be != ip->addr.be);
+}
+
+static void count_bad_header(struct ipv4 *ip, enum ipv4_wire_err e)
+{
+    switch (e) {
+    case IPV4_WIRE_SHORT:
+        ip->st.drop_short++;
+        break;
+    case IPV4_WIRE_BAD_VERSION:
+        ip->st.drop_bad_version++;
+        break;
+    case IPV4_WIRE_BAD_HDR_LEN:
+        ip->st.drop_bad_hdr_len++;
+        break;
+    case IPV4_WIRE_TRUNCATED:
+        ip->st.drop_truncated++;
+        break;
+    case IPV4_WIRE_BAD_CSUM:
+        ip->st.drop_bad_csum++;
+        break;
+    default:
+        ip->st.drop_bad_options++;
+        break;
+    }
+}
+
+static void deliver(struct ipv4 *ip, const struct ipv4_demux *d,
+                    const struct ipv4_rxinfo *info, struct view *payload)
+{
+    ip->st.delivered++;
+    if (info->proto == IPV4_PROTO_UDP && d->udp)
+        d->udp(d->ctx, info, payload);
+    else if (info->proto == IPV4_PROTO_TCP && d->tcp)
+        d->tcp(d->ctx, info, payload);
+    else if (d->dflt)
+        d->dflt(d->ctx, info->proto, info, payload);
+}
+
+static void reassemble(struct ipv4 *ip, const struct ipv4_demux *d,
+                       const struct ipv4_repr *h, struct ipv4_rxinfo *info,
+                       struct view *payload)
+{
+    struct view hdr, data;
+    ip->st.rx_frags++;
+    switch (ipv4_reass_add(&ip->reass, h, &info->hdr, payload, info->flags, plat_now_ns(),
+                           &hdr, &data)) {
+    case REASS_KEPT:
+        return;
+    case REASS_DROPPED:
+        ip->st.drop_reass++;
+        return;
+    case REASS_DONE:
+        break;
+    }
+    info->hdr = hdr;
+    info->flags |= IPV4_RX_REASSEMBLED;
+    deliver(ip, d, info, &data);
+    view_release(&data);
+}
+
+void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
+                unsigned link_flags)
+{
+    struct ipv4_repr h;
+    struct ipv4_rxinfo info;
+    struct view payload;
+    enum ipv4_wire_err e;
+    ip->st.rx++;
+    ip->st.rx_bytes += pkt->len;
+    if (ip->disconnected) {
+        ip->st.drop_disconnected++;
+        goto drop;
+    }
+    if ((e = ipv4_header_parse(pkt, &h)) != IPV4_WIRE_OK) {
+        count_bad_header(ip, e);
+        goto drop;
+    }
+    info.flags = (link_flags & ETH_RX_BCAST) ? IPV4_RX_BCAST : 0;
+    if (!dst_accepted(ip, h.dst, &info.flags)) {
+        ip->st.drop_not_ours++;
+        goto drop;
+    }
+    if (!src_ok(ip, h.src)) {
+        ip->st.drop_bad_src++;
+        goto drop;
+    }
+    view_sub(pkt, 0, h.hdr_len, &info.hdr);
+    view_sub(pkt, h.hdr_len, h.payload_len, &payload); /* trims Ethernet padding */
+    info.src = h.src;
+    info.dst = h.dst;
+    info.proto = h.proto;
+    info.ttl = h.ttl;
+    info.tos = h.tos;
+    if (h.mf || h.frag_off)
+        reassemble(ip, d, &h, &info, &payload);
+    else
+        deliver(ip, d, &info, &payload);
+    return;
+drop:
+    NET_DEBUG("ipv4", "dropped a datagram");
+}
+
+/* ------------------------------------------------------------ counters */
+
+void ipv4_counters_walk(const struct ipv4 *ip, net_print_fn print, void *ctx)
+{
+    net_counters_walk("ipv4", &ip->st, ipv4_descs,
+                      sizeof ipv4_descs / sizeof ipv4_descs[0], print, ctx);
+    ipv4_reass_counters_walk(&ip->reass, print, ctx);
+}
+
+int64_t ipv4_counter(const struct ipv4 *ip, const char *name)
+{
+    return net_counters_find(&ip->st, ipv4_descs,
+                             sizeof ipv4_descs / sizeof ipv4_descs[0], name);
+}
+
+const char *ipv4_strerror(enum ipv4_err e)
+{
+    switch (e) {
+    case IPV4_OK:
+        return "ok";
+    case IPV4_ENOROUTE:
+        return "no route";
+    case IPV4_EWOULDFRAG:
+        return "would fragment";
+    case IPV4_ETOOBIG:
+        return "too big";
+    case IPV4_ENOBUFS:
+        return "no buffers";
+    case IPV4_EDISCONNECTED:
+        return "disconnected";
+    case IPV4_EINVAL:
+        return "invalid argument";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,188 @@
+/* The IPv4 layer, the C shape of mirage-protocols' IPV4 (see IPV4.md): input
+ * (validate, filter, reassemble, demux to exactly one callback), write (next hop,
+ * ARP, headers in place in a TX buffer, headerf, payload views, fragmentation),
+ * pseudoheader, src, get_ip, mtu, disconnect. Never forwards. Thread context only:
+ * input runs on the RX thread (callbacks borrow the payload view: view_ref to keep
+ * it); write may block the calling thread for ARP unless it runs inside input or
+ * asks not to, in which case frames wait in ARP's queue instead. */
+#ifndef NET_IPV4_H
+#define NET_IPV4_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/addr.h"
+#include "net/arp.h"
+#include "net/counters.h"
+#include "net/eth.h"
+#include "net/ipv4_err.h"
+#include "net/ipv4_reass.h"
+#include "net/view.h"
+#include "net/wire/ipv4.h"
+
+#define IPV4_DEFAULT_TTL 64
+#define IPV4_MIN_MTU 68
+#define IPV4_MCAST_MAX 8
+/* Payloads shorter than this are copied into the frame; longer ones go as
+ * scatter-gather segments when the netif takes enough of them. */
+#define IPV4_COPYBREAK 256
+#define IPV4_MAX_SEGS 16
+
+/* ipv4_rxinfo.flags */
+#define IPV4_RX_BCAST 1u       /* link or IP broadcast/multicast: never answer errors */
+#define IPV4_RX_REASSEMBLED 2u /* rebuilt from fragments */
+
+/* What a receive callback learns besides the payload. */
+struct ipv4_rxinfo {
+    struct ipv4_addr src, dst;
+    uint8_t proto, ttl, tos;
+    unsigned flags;
+    struct view hdr; /* the IP header (ICMP errors quote it) */
+};
+
+/* Callbacks get the payload exactly (padding trimmed), borrowed for the call. */
+typedef void (*ipv4_recv_fn)(void *ctx, const struct ipv4_rxinfo *info,
+                             struct view *payload);
+typedef void (*ipv4_default_fn)(void *ctx, uint8_t proto, const struct ipv4_rxinfo *info,
+                                struct view *payload);
+
+/* The seed's ~tcp ~udp ~default. A NULL tcp/udp goes to dflt. */
+struct ipv4_demux {
+    ipv4_recv_fn tcp, udp;
+    ipv4_default_fn dflt;
+    void *ctx;
+};
+
+/* Write options; a zeroed struct (or NULL) gives the seed's defaults: fragment
+ * allowed, TTL 64, our source address, may block for ARP. */
+struct ipv4_wopts {
+    bool dont_fragment;
+    bool nowait; /* never block: unresolved next hop -> ARP queue */
+    uint8_t ttl; /* 0 = 64 */
+    uint8_t tos;
+    struct ipv4_addr src; /* 0.0.0.0 = ours */
+};
+
+/* headerf: fill (up to) hdr->len bytes right after the IP header, return how many
+ * were used. It must not keep the view. */
+typedef uint32_t (*ipv4_headerf)(void *ctx, const struct view *hdr);
+
+#define IPV4_COUNTERS(X)                                                                 \
+    X(rx)                                                                                \
+    X(rx_bytes)                                                                          \
+    X(rx_frags)                                                                          \
+    X(delivered)                                                                         \
+    X(drop_short)                                                                        \
+    X(drop_bad_version)                                                                  \
+    X(drop_bad_hdr_len)                                                                  \
+    X(drop_truncated)                                                                    \
+    X(drop_bad_csum)                                                                     \
+    X(drop_bad_options)                                                                  \
+    X(drop_not_ours)                                                                     \
+    X(drop_bad_src)                                                                      \
+    X(drop_disconnected)                                                                 \
+    X(drop_reass)                                                                        \
+    X(tx)                                                                                \
+    X(tx_bytes)                                                                          \
+    X(tx_frags)                                                                          \
+    X(tx_queued)                                                                         \
+    X(tx_copied)                                                                         \
+    X(tx_sg)                                                                             \
+    X(tx_err_no_route)                                                                   \
+    X(tx_err_would_frag)                                                                 \
+    X(tx_err_too_big)                                                                    \
+    X(tx_err_no_bufs)                                                                    \
+    X(tx_err_disconnected)                                                               \
+    X(tx_err_inval)
+
+struct ipv4_stats {
+    IPV4_COUNTERS(NET_COUNTER_FIELD)
+};
+
+struct ipv4_config {
+    struct ipv4_addr addr; /* 0.0.0.0: unconfigured (only broadcast goes out) */
+    uint8_t prefix_len;
+    struct ipv4_addr gateway; /* 0.0.0.0: none, off-link writes fail with no route */
+};
+
+/* Called when a datagram whose first fragment we held times out. */
+typedef void (*ipv4_reass_timeout_fn)(void *ctx, const struct ipv4_rxinfo *info,
+                                      const struct view *data8);
+
+struct ipv4 {
+    struct eth *eth;
+    struct arp *arp;
+    struct ipv4_addr addr, netmask, bcast, gateway;
+    uint8_t prefix_len;
+    uint16_t mtu; /* link IP MTU */
+    uint16_t next_id;
+    bool disconnected;
+    unsigned in_input; /* > 0 while the RX path runs: writes never block then */
+    struct ipv4_addr groups[IPV4_MCAST_MAX];
+    struct ipv4_reass reass;
+    ipv4_reass_timeout_fn on_reass_timeout;
+    void *on_reass_timeout_ctx;
+    struct ipv4_stats st;
+};
+
+/* Reassembly bounds: 0 = defaults (see ipv4_reass.h). */
+struct ipv4_limits {
+    uint32_t reass_max_dgrams, reass_max_bytes;
+    uint64_t reass_timeout_ns;
+};
+
+int ipv4_init(struct ipv4 *ip, struct eth *eth, struct arp *arp,
+              const struct ipv4_limits *limits);
+/* Sets the address (gratuitous ARP when non-zero), prefix and gateway. */
+void ipv4_configure(struct ipv4 *ip, const struct ipv4_config *cfg);
+/* The link MTU IP uses (68..65535, at most what the netif says). */
+int ipv4_set_mtu(struct ipv4 *ip, uint16_t mtu);
+
+/* Receives one datagram (after the Ethernet header); pkt is borrowed.
+ * link_flags: ETH_RX_BCAST when the frame was link broadcast/multicast. */
+void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
+                unsigned link_flags);
+
+/* Sends one datagram of `size` headerf bytes (headerf may use fewer) followed by
+ * the n payload views (borrowed for the call; scatter-gather segments keep their
+ * buffers referenced until the device is done). */
+enum ipv4_err ipv4_write(struct ipv4 *ip, const struct ipv4_wopts *opts,
+                         struct ipv4_addr dst, uint8_t proto, uint32_t size,
+                         ipv4_headerf headerf, void *ctx, const struct view *payload,
+                         int n);
+
+/* The 12-byte pseudoheader (src NULL = ours) and its partial sum. */
+void ipv4_pseudoheader(const struct ipv4 *ip, const struct ipv4_addr *src,
+                       struct ipv4_addr dst, uint8_t proto, uint16_t len,
+                       uint8_t out[12]);
+uint64_t ipv4_pseudoheader_sum(const struct ipv4 *ip, const struct ipv4_addr *src,
+                               struct ipv4_addr dst, uint8_t proto, uint16_t len);
+
+struct ipv4_addr ipv4_src(const struct ipv4 *ip, struct ipv4_addr dst);
+/* Stores up to cap addresses, returns how many there are (always 1). */
+int ipv4_get_ip(const struct ipv4 *ip, struct ipv4_addr *out, int cap);
+/* Largest IP payload that leaves unfragmented toward dst. */
+uint32_t ipv4_mtu(const struct ipv4 *ip, struct ipv4_addr dst);
+/* Writes fail with IPV4_EDISCONNECTED afterwards, input is dropped, waiting
+ * writers wake with that error, reassembly memory is freed. */
+void ipv4_disconnect(struct ipv4 *ip);
+
+/* Multicast groups accepted by input (and their MACs by Ethernet). -1 when full. */
+int ipv4_join(struct ipv4 *ip, struct ipv4_addr group);
+void ipv4_leave(struct ipv4 *ip, struct ipv4_addr group);
+
+/* Timers (reassembly expiry); the earliest time ipv4_tick has work. */
+void ipv4_tick(struct ipv4 *ip, uint64_t now);
+uint64_t ipv4_next_deadline(const struct ipv4 *ip);
+
+/* Next hop toward dst: dst itself on-link, else the gateway; IPV4_ENOROUTE when
+ * off-link without gateway, unconfigured, or dst is ourselves (no loopback).
+ * Broadcast and multicast destinations need no ARP: *derived is set and *mac is
+ * the broadcast or group MAC. */
+enum ipv4_err ipv4_next_hop(const struct ipv4 *ip, struct ipv4_addr dst,
+                            struct ipv4_addr *hop, struct eth_addr *mac, bool *derived);
+
+void ipv4_counters_walk(const struct ipv4 *ip, net_print_fn print, void *ctx);
+int64_t ipv4_counter(const struct ipv4 *ip, const char *name);
+
+#endif

@@ -1,0 +1,275 @@
+/* IPv4 write: argument checks, next hop and ARP, then one frame or a train of
+ * fragments. Headers are written in place in TX buffers from the netif: Ethernet,
+ * IP, then headerf's bytes (first frame only). Payload views follow either as
+ * scatter-gather segments (no copy; the driver references their buffers) or,
+ * for short payloads, when the netif takes too few segments, or when frames must
+ * wait in ARP's queue, copied into the frame. */
+#include "net/ipv4.h"
+#include "net/log.h"
+
+/* One datagram on its way out. */
+struct txd {
+    struct ipv4 *ip;
+    struct ipv4_repr h;
+    uint8_t eth_hdr[ETH_HDR_LEN];
+    struct ipv4_addr hop;
+    bool queue; /* next hop unresolved: frames go to ARP's queue */
+    bool sg;    /* payload as segments rather than copied */
+    const struct view *pl;
+    int n;
+    int vi;        /* payload cursor: view index ... */
+    uint32_t voff; /* ... and offset in it */
+};
+
+static enum ipv4_err count_err(struct ipv4 *ip, enum ipv4_err err)
+{
+    switch (err) {
+    case IPV4_OK:
+        break;
+    case IPV4_ENOROUTE:
+        ip->st.tx_err_no_route++;
+        break;
+    case IPV4_EWOULDFRAG:
+        ip->st.tx_err_would_frag++;
+        break;
+    case IPV4_ETOOBIG:
+        ip->st.tx_err_too_big++;
+        break;
+    case IPV4_ENOBUFS:
+        ip->st.tx_err_no_bufs++;
+        break;
+    case IPV4_EDISCONNECTED:
+        ip->st.tx_err_disconnected++;
+        break;
+    case IPV4_EINVAL:
+        ip->st.tx_err_inval++;
+        break;
+    }
+    return err;
+}
+
+/* What can be refused before anything is sent or allocated. */
+static enum ipv4_err check_args(const struct ipv4 *ip, const struct ipv4_wopts *o,
+                                uint32_t size, const struct view *pl, int n,
+                                uint32_t *plen)
+{
+    if (ip->disconnected)
+        return IPV4_EDISCONNECTED;
+    if (n < 0 || (n > 0 && !pl))
+        return IPV4_EINVAL;
+    *plen = 0;
+    for (int i = 0; i < n; i++) {
+        if (pl[i].len > IPV4_MAX_DGRAM)
+            return IPV4_ETOOBIG;
+        *plen += pl[i].len;
+    }
+    /* The seed: size + header over the MTU is an error whatever `fragment` says;
+     * headerf's bytes must also sit in the first TX buffer. */
+    if (size + IPV4_HDR_LEN > ip->mtu ||
+        size > NETIF_TX_BUF_BYTES - ETH_HDR_LEN - IPV4_HDR_LEN)
+        return IPV4_ETOOBIG;
+    if (*plen > IPV4_MAX_DGRAM - IPV4_HDR_LEN)
+        return IPV4_ETOOBIG;
+    if (o->dont_fragment && IPV4_HDR_LEN + *plen > ip->mtu)
+        return IPV4_EWOULDFRAG;
+    return IPV4_OK;
+}
+
+/* Next hop and its MAC: cached, derived, waited for, or left to ARP's queue. */
+static enum ipv4_err resolve(struct txd *t, const struct ipv4_wopts *o,
+                             struct ipv4_addr dst)
+{
+    struct ipv4 *ip = t->ip;
+    struct eth_addr mac;
+    bool derived;
+    enum ipv4_err err = ipv4_next_hop(ip, dst, &t->hop, &mac, &derived);
+    if (err != IPV4_OK)
+        return err;
+    t->queue = false;
+    if (!derived && !arp_lookup(ip->arp, t->hop, plat_now_ns(), &mac)) {
+        if (o->nowait || ip->in_input) {
+            t->queue = true;
+            memset(mac.b, 0, 6); /* filled in when ARP answers */
+        } else if ((err = arp_resolve_wait(ip->arp, t->hop, &mac)) != IPV4_OK) {
+            return err;
+        }
+    }
+    eth_put_header(t->eth_hdr, &mac, &ip->eth->mac, ETH_TYPE_IPV4);
+    return IPV4_OK;
+}
+
+/* The next len payload bytes as segments (at most IPV4_MAX_SEGS: guaranteed by
+ * choosing sg only when the whole list fits). */
+static int take_segs(struct txd *t, uint32_t len, struct netbuf_seg *segs)
+{
+    int k = 0;
+    while (len > 0) {
+        const struct view *v = &t->pl[t->vi];
+        uint32_t take = v->len - t->voff;
+        if (take > len)
+            take = len;
+        if (take > 0) {
+            segs[k].buf = v->buf;
+            segs[k].p = view_data(v) + t->voff;
+            segs[k].len = take;
+            k++;
+        }
+        len -= take;
+        t->voff += take;
+        if (t->voff == v->len) {
+            t->vi++;
+            t->voff = 0;
+        }
+    }
+    return k;
+}
+
+/* The next len payload bytes copied to dst (the named copy of the copy path). */
+static void take_copy(struct txd *t, uint8_t *dst, uint32_t len)
+{
+    while (len > 0) {
+        const struct view *v = &t->pl[t->vi];
+        uint32_t take = v->len - t->voff;
+        if (take > len)
+            take = len;
+        memcpy(dst, view_data(v) + t->voff, take);
+        dst += take;
+        len -= take;
+        t->voff += take;
+        if (t->voff == v->len) {
+            t->vi++;
+            t->voff = 0;
+        }
+    }
+}
+
+static enum ipv4_err netif_to_ipv4(enum netif_err e)
+{
+    return e == NETIF_OK ? IPV4_OK : e == NETIF_EINVAL ? IPV4_EINVAL : IPV4_ENOBUFS;
+}
+
+/* One frame: data bytes [off, off + len) of the datagram, of which the first lin
+ * are already in place (headerf's), the rest come from the payload cursor. */
+static enum ipv4_err emit_frame(struct txd *t, struct netbuf *b, uint32_t off,
+                                uint32_t len, uint32_t lin, bool mf)
+{
+    struct ipv4 *ip = t->ip;
+    uint8_t *f = eth_frame(ip->eth, b);
+    uint32_t flen = ETH_HDR_LEN + IPV4_HDR_LEN + lin;
+    memcpy(f, t->eth_hdr, ETH_HDR_LEN);
+    t->h.frag_off = (uint16_t)off;
+    t->h.mf = mf;
+    t->h.payload_len = (uint16_t)len;
+    ipv4_header_emit(&t->h, f + ETH_HDR_LEN);
+    ip->st.tx_bytes += IPV4_HDR_LEN + len;
+    if (t->queue) {
+        take_copy(t, f + flen, len - lin);
+        ip->st.tx_queued++;
+        return arp_queue(ip->arp, t->hop, b, flen + len - lin);
+    }
+    if (t->sg) {
+        struct netbuf_seg segs[IPV4_MAX_SEGS];
+        int k = take_segs(t, len - lin, segs);
+        ip->st.tx_sg++;
+        return netif_to_ipv4(eth_send(ip->eth, b, flen, segs, k));
+    }
+    take_copy(t, f + flen, len - lin);
+    if (len > lin)
+        ip->st.tx_copied++;
+    return netif_to_ipv4(eth_send(ip->eth, b, flen + len - lin, NULL, 0));
+}
+
+/* Every fragment but the last carries a multiple of 8 bytes, as many as fit. */
+static enum ipv4_err send_fragments(struct txd *t, struct netbuf *b, uint32_t used,
+                                    uint32_t total, uint32_t mtu)
+{
+    uint32_t max = (mtu - IPV4_HDR_LEN) & ~7u;
+    if (used > max) { /* headerf's bytes must all be in the first fragment */
+        netbuf_unref(b);
+        return IPV4_ETOOBIG;
+    }
+    for (uint32_t off = 0; off < total;) {
+        uint32_t len = total - off > max ? max : total - off;
+        if (!b && !(b = eth_alloc(t->ip->eth)))
+            return IPV4_ENOBUFS;
+        enum ipv4_err err =
+            emit_frame(t, b, off, len, off == 0 ? used : 0, off + len < total);
+        b = NULL;
+        if (err != IPV4_OK)
+            return err;
+        t->ip->st.tx_frags++;
+        off += len;
+    }
+    return IPV4_OK;
+}
+
+/* Buffer, headerf, then one frame or fragments. */
+static enum ipv4_err build(struct txd *t, const struct ipv4_wopts *o, uint32_t size,
+                           ipv4_headerf headerf, void *ctx, uint32_t plen)
+{
+    struct ipv4 *ip = t->ip;
+    struct netif *nif = ip->eth->nif;
+    struct view hv;
+    t->sg = !t->queue && t->n > 0 && t->n <= nif->max_segs && t->n <= IPV4_MAX_SEGS &&
+            plen >= IPV4_COPYBREAK;
+    uint32_t mtu = ip->mtu;
+    if (!t->sg && mtu > NETIF_TX_BUF_BYTES - ETH_HDR_LEN)
+        mtu = NETIF_TX_BUF_BYTES - ETH_HDR_LEN; /* copied frames fit one TX buffer */
+    struct netbuf *b = eth_alloc(ip->eth);
+    if (!b)
+        return IPV4_ENOBUFS;
+    if (!view_of_buf(&hv, b, nif->tx_headroom + ETH_HDR_LEN + IPV4_HDR_LEN, size)) {
+        netbuf_unref(b);
+        return IPV4_ENOBUFS;
+    }
+    uint32_t used = headerf ? headerf(ctx, &hv) : 0;
+    uint32_t total = used + plen;
+    enum ipv4_err err = IPV4_OK;
+    if (used > size)
+        err = IPV4_EINVAL;
+    else if (IPV4_HDR_LEN + total > IPV4_MAX_DGRAM)
+        err = IPV4_ETOOBIG;
+    else if (o->dont_fragment && IPV4_HDR_LEN + total > ip->mtu)
+        err = IPV4_EWOULDFRAG;
+    else if (o->dont_fragment && IPV4_HDR_LEN + total > mtu)
+        err = IPV4_ENOBUFS; /* fits the link, not one copied buffer */
+    if (err != IPV4_OK) {
+        netbuf_unref(b);
+        return err;
+    }
+    if (IPV4_HDR_LEN + total <= mtu)
+        return emit_frame(t, b, 0, total, used, false);
+    return send_fragments(t, b, used, total, mtu);
+}
+
+enum ipv4_err ipv4_write(struct ipv4 *ip, const struct ipv4_wopts *opts,
+                         struct ipv4_addr dst, uint8_t proto, uint32_t size,
+                         ipv4_headerf headerf, void *ctx, const struct view *payload,
+                         int n)
+{
+    static const struct ipv4_wopts defaults;
+    const struct ipv4_wopts *o = opts ? opts : &defaults;
+    struct txd t;
+    uint32_t plen;
+    enum ipv4_err err = check_args(ip, o, size, payload, n, &plen);
+    if (err != IPV4_OK)
+        return count_err(ip, err);
+    t.ip = ip;
+    if ((err = resolve(&t, o, dst)) != IPV4_OK)
+        return count_err(ip, err);
+    if (ip->disconnected) /* while we waited for ARP */
+        return count_err(ip, IPV4_EDISCONNECTED);
+    t.h.src = ipv4_addr_is_any(o->src) ? ip->addr : o->src;
+    t.h.dst = dst;
+    t.h.proto = proto;
+    t.h.ttl = o->ttl ? o->ttl : IPV4_DEFAULT_TTL;
+    t.h.tos = o->tos;
+    t.h.df = o->dont_fragment;
+    t.h.id = ip->next_id++; /* fresh for every datagram, fragmented or not */
+    t.pl = payload;
+    t.n = n;
+    t.vi = 0;
+    t.voff = 0;
+    ip->st.tx++;
+    return count_err(ip, build(&t, o, size, headerf, ctx, plen));
+}

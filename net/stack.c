@@ -1,0 +1,147 @@
+/* The stack's wiring (see net/stack.h): creation, the receive path from the netif
+ * to the layers, and the timers. */
+#include <stdlib.h>
+
+#include "net/log.h"
+#include "net/stack.h"
+
+static void on_udp(void *ctx, const struct ipv4_rxinfo *info, struct view *payload)
+{
+    struct net_stack *s = ctx;
+    udp_input(&s->udp, info, payload);
+}
+
+static void proto_unreachable(struct net_stack *s, const struct ipv4_rxinfo *info,
+                              struct view *payload)
+{
+    icmp_send_error(&s->icmp, ICMP_DEST_UNREACH, ICMP_CODE_PROTO_UNREACH, 0, info,
+                    payload);
+}
+
+static void on_tcp(void *ctx, const struct ipv4_rxinfo *info, struct view *payload)
+{
+    struct net_stack *s = ctx;
+    if (s->tcp)
+        s->tcp(s->tcp_ctx, info, payload);
+    else
+        proto_unreachable(s, info, payload);
+}
+
+static void on_other(void *ctx, uint8_t proto, const struct ipv4_rxinfo *info,
+                     struct view *payload)
+{
+    struct net_stack *s = ctx;
+    if (proto == IPV4_PROTO_ICMP)
+        icmp_input(&s->icmp, info, payload);
+    else if (s->dflt)
+        s->dflt(s->dflt_ctx, proto, info, payload);
+    else
+        proto_unreachable(s, info, payload);
+}
+
+struct net_stack *net_stack_create(struct netif *nif, const struct net_config *cfg)
+{
+    struct net_stack *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->nif = nif;
+    eth_init(&s->eth, nif);
+    if (arp_init(&s->arp, &s->eth, cfg->arp_capacity) < 0)
+        goto fail_arp;
+    if (ipv4_init(&s->ip, &s->eth, &s->arp, &cfg->limits) < 0)
+        goto fail_ip;
+    icmp_init(&s->icmp, &s->ip, cfg->icmp_rate_per_sec, cfg->icmp_burst);
+    udp_init(&s->udp, &s->ip, &s->icmp);
+    s->demux = (struct ipv4_demux){on_tcp, on_udp, on_other, s};
+    nif->stack = s;
+    nif->input = net_input;
+    net_configure(s, cfg);
+    return s;
+fail_ip:
+    ipv4_reass_free(&s->ip.reass);
+    arp_free(&s->arp);
+fail_arp:
+    free(s);
+    return NULL;
+}
+
+void net_stack_destroy(struct net_stack *s)
+{
+    s->nif->input = NULL;
+    s->nif->stack = NULL;
+    ipv4_disconnect(&s->ip);
+    arp_free(&s->arp);
+    free(s);
+}
+
+void net_configure(struct net_stack *s, const struct net_config *cfg)
+{
+    struct ipv4_config c = {cfg->addr, cfg->prefix_len, cfg->gateway};
+    char a[IPV4_ADDR_STRLEN], g[IPV4_ADDR_STRLEN];
+    ipv4_configure(&s->ip, &c);
+    NET_INFO("net", "%s: %s/%u gateway %s", s->nif->name ? s->nif->name : "net",
+             ipv4_addr_fmt(c.addr, a), c.prefix_len, ipv4_addr_fmt(c.gateway, g));
+}
+
+int net_config_parse(const char *ip_cidr, const char *gw, struct net_config *cfg)
+{
+    unsigned len;
+    struct ipv4_addr a, g = {0};
+    if (ipv4_cidr_parse(ip_cidr, &a, &len) < 0)
+        return -1;
+    if (gw && ipv4_addr_parse(gw, &g) < 0)
+        return -1;
+    cfg->addr = a;
+    cfg->prefix_len = (uint8_t)len;
+    cfg->gateway = g;
+    return 0;
+}
+
+void net_input(struct netif *nif, struct netbuf *b, uint32_t off, uint32_t len)
+{
+    struct net_stack *s = nif->stack;
+    struct view v;
+    uint16_t type;
+    unsigned flags;
+    if (!view_of_buf(&v, b, off, len) || !eth_rx(&s->eth, &v, &type, &flags))
+        goto out;
+    s->ip.in_input++; /* writes from here on must not block */
+    if (type == ETH_TYPE_IPV4)
+        ipv4_input(&s->ip, &s->demux, &v, flags);
+    else
+        arp_input(&s->arp, &v);
+    s->ip.in_input--;
+out:
+    netbuf_unref(b);
+}
+
+void net_tick(struct net_stack *s, uint64_t now)
+{
+    arp_tick(&s->arp, now);
+    ipv4_tick(&s->ip, now);
+}
+
+uint64_t net_next_deadline(const struct net_stack *s)
+{
+    uint64_t a = arp_next_deadline(&s->arp), r = ipv4_next_deadline(&s->ip);
+    return a < r ? a : r;
+}
+
+void net_set_tcp_handler(struct net_stack *s, ipv4_recv_fn fn, void *ctx)
+{
+    s->tcp = fn;
+    s->tcp_ctx = ctx;
+}
+
+void net_set_default_handler(struct net_stack *s, ipv4_default_fn fn, void *ctx)
+{
+    s->dflt = fn;
+    s->dflt_ctx = ctx;
+}
+
+enum icmp_ping_status net_ping(struct net_stack *s, struct ipv4_addr dst, uint16_t seq,
+                               uint32_t size, uint64_t timeout_ns,
+                               struct icmp_ping_result *res, enum ipv4_err *err)
+{
+    return icmp_ping(&s->icmp, dst, seq, size, timeout_ns, res, err);
+}

@@ -1,0 +1,97 @@
+/* The IPv4 host stack on one interface: wires netif input -> Ethernet -> ARP or
+ * IPv4 -> ICMP / UDP / TCP or default callbacks, owns every layer's state, and is
+ * what the kernel calls: create (configuration parsed from the command line),
+ * input (set as the netif's input), a timer tick with a deadline query for the
+ * net thread, built-in services, ping, and console printers. Thread context only;
+ * input runs on the driver's RX thread. */
+#ifndef NET_STACK_H
+#define NET_STACK_H
+
+#include <stdint.h>
+
+#include "net/arp.h"
+#include "net/counters.h"
+#include "net/eth.h"
+#include "net/icmp.h"
+#include "net/ipv4.h"
+#include "net/netif.h"
+#include "net/udp.h"
+
+struct net_config {
+    struct ipv4_addr addr;    /* 0.0.0.0: unconfigured */
+    uint8_t prefix_len;       /* 0..32 */
+    struct ipv4_addr gateway; /* 0.0.0.0: none */
+    /* Tunables, 0 = default. */
+    uint32_t arp_capacity;
+    struct ipv4_limits limits;
+    uint32_t icmp_rate_per_sec, icmp_burst;
+};
+
+#define NET_SERVICE_COUNTERS(X)                                                          \
+    X(echo_rx)                                                                           \
+    X(echo_tx)                                                                           \
+    X(echo_errors)                                                                       \
+    X(echo_ignored_bcast)                                                                \
+    X(discard_rx)                                                                        \
+    X(discard_bytes)
+
+struct net_service_stats {
+    NET_SERVICE_COUNTERS(NET_COUNTER_FIELD)
+};
+
+struct net_stack {
+    struct netif *nif;
+    struct eth eth;
+    struct arp arp;
+    struct ipv4 ip;
+    struct icmp icmp;
+    struct udp udp;
+    struct ipv4_demux demux;
+    ipv4_recv_fn tcp;
+    void *tcp_ctx;
+    ipv4_default_fn dflt;
+    void *dflt_ctx;
+    struct net_service_stats svc;
+};
+
+/* Allocates the stack for nif, sets nif->input/nif->stack, applies cfg (a
+ * gratuitous ARP goes out when an address is set). NULL when out of memory. */
+struct net_stack *net_stack_create(struct netif *nif, const struct net_config *cfg);
+/* Disconnects (writers wake with "disconnected") and frees; nif->input is cleared. */
+void net_stack_destroy(struct net_stack *s);
+/* Address, prefix and gateway (e.g. after DHCP). */
+void net_configure(struct net_stack *s, const struct net_config *cfg);
+/* "10.0.0.2/24" and "10.0.0.1" (gw may be NULL) into cfg's address fields. */
+int net_config_parse(const char *ip_cidr, const char *gw, struct net_config *cfg);
+
+/* The netif input callback: one reference on b is handed over and released here
+ * (kept longer only by callbacks that took view_ref). */
+void net_input(struct netif *nif, struct netbuf *b, uint32_t off, uint32_t len);
+
+/* Timers of every layer (ARP retries and expiry, reassembly expiry); call at or
+ * after net_next_deadline() (UINT64_MAX: nothing pending). */
+void net_tick(struct net_stack *s, uint64_t now);
+uint64_t net_next_deadline(const struct net_stack *s);
+
+/* Upper-layer hooks: TCP, and every other protocol (else protocol unreachable). */
+void net_set_tcp_handler(struct net_stack *s, ipv4_recv_fn fn, void *ctx);
+void net_set_default_handler(struct net_stack *s, ipv4_default_fn fn, void *ctx);
+
+/* Built-in services: UDP echo (RFC 862) on port 7, discard (RFC 863) on port 9.
+ * 0, or -1 when the port is taken. */
+int net_udp_echo_enable(struct net_stack *s);
+int net_udp_discard_enable(struct net_stack *s);
+
+/* The console's `ping <ip> [count] [size]`, one request: see icmp_ping. */
+enum icmp_ping_status net_ping(struct net_stack *s, struct ipv4_addr dst, uint16_t seq,
+                               uint32_t size, uint64_t timeout_ns,
+                               struct icmp_ping_result *res, enum ipv4_err *err);
+
+/* Console printers, one line per call of print. */
+void net_stats_print(const struct net_stack *s, net_print_fn print, void *ctx);
+void net_arp_print(const struct net_stack *s, net_print_fn print, void *ctx);
+void net_ifconfig_print(const struct net_stack *s, net_print_fn print, void *ctx);
+/* One counter by "layer.name" (e.g. "ipv4.drop_bad_csum"); -1 when unknown. */
+int64_t net_counter(const struct net_stack *s, const char *name);
+
+#endif

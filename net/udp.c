@@ -1,0 +1,160 @@
+/* UDP input, ports and sending (see net/udp.h). Input verifies the checksum as
+ * the sum of (pseudoheader + header) and of the data kept apart, so a callback
+ * that sends the same bytes back can reuse the data's sum. */
+#include "net/log.h"
+#include "net/udp.h"
+
+static const struct net_counter_desc udp_descs[] = {
+#define D(n) NET_COUNTER_DESC(struct udp_stats, n)
+    UDP_COUNTERS(D)
+#undef D
+};
+
+void udp_init(struct udp *u, struct ipv4 *ip, struct icmp *icmp)
+{
+    memset(u, 0, sizeof *u);
+    u->ip = ip;
+    u->icmp = icmp;
+}
+
+static struct udp_bind *find(struct udp *u, uint16_t port)
+{
+    for (int i = 0; i < u->nbinds; i++)
+        if (u->binds[i].port == port)
+            return &u->binds[i];
+    return NULL;
+}
+
+int udp_bind(struct udp *u, uint16_t port, udp_recv_fn fn, void *ctx)
+{
+    if (port == 0 || !fn || find(u, port) || u->nbinds == UDP_MAX_BINDS)
+        return -1;
+    u->binds[u->nbinds++] = (struct udp_bind){port, fn, ctx};
+    return 0;
+}
+
+void udp_unbind(struct udp *u, uint16_t port)
+{
+    struct udp_bind *b = find(u, port);
+    if (b)
+        *b = u->binds[--u->nbinds];
+}
+
+/* Length field and checksum; on success *data is the datagram's data. */
+static bool check(struct udp *u, struct udp_rxinfo *ri, struct view *pkt,
+                  struct view *data)
+{
+    if (pkt->len < UDP_HDR_LEN) {
+        u->st.drop_short++;
+        return false;
+    }
+    const uint8_t *p = view_data(pkt);
+    uint16_t len = net_rd16(p + UDP_OFF_LEN);
+    if (len < UDP_HDR_LEN || len > pkt->len) {
+        u->st.drop_bad_len++;
+        return false;
+    }
+    view_sub(pkt, UDP_HDR_LEN, len - UDP_HDR_LEN, data);
+    ri->data_sum_valid = net_rd16(p + UDP_OFF_CSUM) != 0;
+    if (!ri->data_sum_valid) {
+        u->st.rx_no_csum++;
+        return true;
+    }
+    ri->data_sum = csum_view(0, data);
+    uint64_t s =
+        csum_add(ipv4_pseudo_sum(ri->src, ri->dst, IPV4_PROTO_UDP, len), p, UDP_HDR_LEN);
+    if (csum_fold(csum_combine(s, ri->data_sum)) != 0xffff) {
+        u->st.drop_bad_csum++;
+        return false;
+    }
+    return true;
+}
+
+void udp_input(struct udp *u, const struct ipv4_rxinfo *info, struct view *pkt)
+{
+    struct udp_rxinfo ri;
+    struct view data;
+    u->st.rx++;
+    u->st.rx_bytes += pkt->len;
+    ri.src = info->src;
+    ri.dst = info->dst;
+    ri.ip = info;
+    if (!check(u, &ri, pkt, &data))
+        goto drop;
+    ri.sport = net_rd16(view_data(pkt) + UDP_OFF_SPORT);
+    ri.dport = net_rd16(view_data(pkt) + UDP_OFF_DPORT);
+    struct udp_bind *b = find(u, ri.dport);
+    if (!b) {
+        u->st.drop_no_port++;
+        icmp_send_error(u->icmp, ICMP_DEST_UNREACH, ICMP_CODE_PORT_UNREACH, 0, info, pkt);
+        goto drop;
+    }
+    u->st.delivered++;
+    b->fn(b->ctx, &ri, &data);
+    return;
+drop:
+    NET_DEBUG("udp", "dropped a datagram");
+}
+
+struct udp_hdr_ctx {
+    struct udp_repr r;
+    struct ipv4_addr src, dst;
+    const struct view *data;
+    int n;
+    const uint64_t *data_sum;
+};
+
+static uint32_t udp_header(void *ctx, const struct view *hv)
+{
+    struct udp_hdr_ctx *c = ctx;
+    uint8_t *p = view_data(hv);
+    c->r.csum = 0;
+    udp_header_emit(&c->r, p);
+    uint64_t s = ipv4_pseudo_sum(c->src, c->dst, IPV4_PROTO_UDP, c->r.len);
+    s = csum_add(s, p, UDP_HDR_LEN);
+    s = c->data_sum ? csum_combine(s, *c->data_sum) : csum_views(s, c->data, c->n);
+    uint16_t csum = csum_finish(s);
+    net_wr16(p + UDP_OFF_CSUM, csum == 0 ? 0xffff : csum);
+    return UDP_HDR_LEN;
+}
+
+enum ipv4_err udp_sendto(struct udp *u, uint16_t sport, struct ipv4_addr dst,
+                         uint16_t dport, const struct view *data, int n,
+                         const struct udp_send_opts *opts)
+{
+    static const struct udp_send_opts defaults;
+    const struct udp_send_opts *o = opts ? opts : &defaults;
+    struct udp_hdr_ctx c;
+    uint32_t len = UDP_HDR_LEN + view_list_len(data, n);
+    enum ipv4_err err = IPV4_ETOOBIG;
+    if (len > UDP_HDR_LEN + UDP_MAX_DATA)
+        goto fail;
+    c.r = (struct udp_repr){sport, dport, (uint16_t)len, 0};
+    c.src = ipv4_addr_is_any(o->ip.src) ? ipv4_src(u->ip, dst) : o->ip.src;
+    c.dst = dst;
+    c.data = data;
+    c.n = n;
+    c.data_sum = o->data_sum;
+    err = ipv4_write(u->ip, &o->ip, dst, IPV4_PROTO_UDP, UDP_HDR_LEN, udp_header, &c,
+                     data, n);
+    if (err != IPV4_OK)
+        goto fail;
+    u->st.tx++;
+    u->st.tx_bytes += len;
+    return IPV4_OK;
+fail:
+    u->st.tx_errors++;
+    return err;
+}
+
+void udp_counters_walk(const struct udp *u, net_print_fn print, void *ctx)
+{
+    net_counters_walk("udp", &u->st, udp_descs, sizeof udp_descs / sizeof udp_descs[0],
+                      print, ctx);
+}
+
+int64_t udp_counter(const struct udp *u, const char *name)
+{
+    return net_counters_find(&u->st, udp_descs, sizeof udp_descs / sizeof udp_descs[0],
+                             name);
+}
