@@ -130,7 +130,9 @@ bool vnet_tx_pool_init(struct vnet_dev *dev)
     uint32_t frame =
         dev->max_frame > NETIF_TX_BUF_BYTES ? dev->max_frame : NETIF_TX_BUF_BYTES;
     dev->tx_buf_bytes = round_up(dev->hdr_len + frame, BUF_ALIGN);
-    dev->tx_nbufs = dev->txq.size;
+    /* More buffers than ring entries: frames can be prepared while the ring is
+     * full (the stack may also hold some, e.g. waiting for ARP). */
+    dev->tx_nbufs = dev->txq.size + dev->txq.size / 2;
     dev->nslots = dev->txq.size; /* a chain takes at least one descriptor */
     dev->tx_bufs = dma_alloc(sizeof(struct netbuf) * dev->tx_nbufs, BUF_ALIGN);
     dev->tx_free = dma_alloc(sizeof(uint16_t) * dev->tx_nbufs, BUF_ALIGN);

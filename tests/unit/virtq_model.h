@@ -137,12 +137,13 @@ static inline bool vmodel_publish(struct vmodel *m)
     return irq;
 }
 
-/* Device-side kick suppression: on = "tell me about new buffers". */
+/* Device-side kick suppression: on = "tell me about new buffers", i.e. (with
+ * EVENT_IDX) about the entry after those already published, as QEMU does. */
 static inline void vmodel_want_kicks(struct vmodel *m, bool on)
 {
     if (m->event_idx) {
         if (on)
-            *virtq_avail_event(m->used, m->size) = m->last_avail;
+            *virtq_avail_event(m->used, m->size) = m->avail->idx;
     } else {
         m->used->flags = on ? 0 : VIRTQ_USED_F_NO_NOTIFY;
     }
