@@ -6,7 +6,8 @@
 # WINDOW in flight) and checks each comes back once, MACs swapped, payload intact.
 # Variants: modern (disable-legacy=on), transitional (default), legacy
 # (disable-modern=on), no MSI-X (vectors=0) for modern and legacy, two NICs,
-# a 9000-byte device MTU (VIRTIO_NET_F_MTU) with jumbo frames, and a flood.
+# a 9000-byte device MTU (VIRTIO_NET_F_MTU) with jumbo frames, a flood, and
+# link down/up through the QEMU monitor (config-change interrupts).
 # Prints "PASS name" / "FAIL name: why" / "SKIP name: why". Needs root (netns).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/qemu/lib.sh
@@ -28,10 +29,7 @@ if [ ! -f "$KERNEL" ]; then
 fi
 
 cleanup() {
-    if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then
-        kill "$QPID" 2>/dev/null
-        wait "$QPID" 2>/dev/null
-    fi
+    stop_guest
     ip netns del "$NS" 2>/dev/null
 }
 trap cleanup EXIT
@@ -109,39 +107,56 @@ send() {
     pids+=($!)
 }
 
-# run_variant NAME NICS DEVICE_OPTIONS [MAX_SIZE [flood]]: boots the guest,
-# reflects FRAMES frames per NIC and checks them. flood: first a burst of
-# 3 * FRAMES frames with no window (losses allowed, nothing may be corrupt),
-# then the checked run, which shows that the rings did not wedge.
-run_variant() {
-    local name=$1 nics=$2 opts=$3 max=${4:-1514} flood=$5 log="$OUT/$1.log" args=() i
-    for ((i = 0; i < nics; i++)); do
+# stop_guest: ends the QEMU this script started (and only it).
+stop_guest() {
+    if [ -n "$QPID" ] && [ "$(cat "/proc/$QPID/comm" 2>/dev/null)" = qemu-system-x86 ]; then
+        kill "$QPID" 2>/dev/null
+        wait "$QPID" 2>/dev/null
+    fi
+    QPID=
+}
+
+# start_guest NAME OPTS_NIC0 [OPTS_NIC1]: boots mode=reflect with one virtio-net
+# device per option string (tap0, tap1, ...) and a monitor socket; returns 0
+# once every device reflects, else reports SKIP/FAIL for NAME and returns 1.
+start_guest() {
+    local name=$1 log="$OUT/$1.log" args=() i=0 opts
+    shift
+    local nics=$#
+    for opts in "$@"; do
         args+=(-netdev "tap,id=n$i,ifname=tap$i,script=no,downscript=no"
                -device "virtio-net-pci,netdev=n$i,mac=52:54:00:12:34:5$((6 + i)),romfile=${opts:+,$opts}")
+        i=$((i + 1))
     done
-    rm -f "$log"
-    # Started directly (not in a function's subshell) so $! is QEMU's own pid:
+    rm -f "$log" "$OUT/mon.sock"
+    # Started directly with & (no subshell) so $! is QEMU's own pid:
     # `ip netns exec` execs the command in place.
     ip netns exec "$NS" "$QEMU" "${QEMU_BASE[@]}" -serial "file:$log" -kernel "$KERNEL" \
-        -append "mode=reflect" "${args[@]}" </dev/null >"$log.stderr" 2>&1 &
+        -append "mode=reflect" -monitor "unix:$OUT/mon.sock,server,nowait" "${args[@]}" \
+        </dev/null >"$log.stderr" 2>&1 &
     QPID=$!
     local t0=$SECONDS ready=0
     while [ $((SECONDS - t0)) -lt 30 ] && kill -0 "$QPID" 2>/dev/null; do
         ready=$(cat "$log" 2>/dev/null | grep -c "reflector on")
-        [ "$ready" -ge "$nics" ] && break
+        [ "$ready" -ge "$nics" ] && return 0
         grep -q "] kernel: ready" "$log" 2>/dev/null && ! grep -q "net0" "$log" && break
         sleep 0.2
     done
-    if [ "$ready" -lt "$nics" ]; then
-        if grep -q "] kernel: ready" "$log" 2>/dev/null && ! grep -q "net0" "$log"; then
-            skip "reflect-$name" "the kernel does not start the reflector (vnet_init_all/vnet_reflect_start not called in mode=reflect)"
-        else
-            fail "reflect-$name" "$ready of $nics devices reflecting after 30 s: $(grep -E 'net[0-9]|virtio|pci|error|PANIC' "$log" | tail -n 4 | tr '\n' ' ')"
-        fi
-        kill "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null; QPID=
-        return
+    if grep -q "] kernel: ready" "$log" 2>/dev/null && ! grep -q "net0" "$log"; then
+        skip "reflect-$name" "the kernel does not start the reflector (vnet_init_all/vnet_reflect_start not called in mode=reflect)"
+    else
+        fail "reflect-$name" "$ready of $nics devices reflecting after 30 s: $(grep -E 'net[0-9]|virtio|pci|error|PANIC' "$log" | tail -n 4 | tr '\n' ' ')"
     fi
-    local pids=() ok=1 mac
+    stop_guest
+    return 1
+}
+
+# check_frames NAME NICS MAX_SIZE [flood]: FRAMES frames through each NIC,
+# checked. flood: first a burst of 3 * FRAMES frames with no window (losses
+# allowed, nothing may be corrupt); the checked run then shows nothing wedged.
+# Sets ok=0 on failure.
+check_frames() {
+    local name=$1 nics=$2 max=$3 flood=$4 pids=() i mac pid
     rm -f "$OUT/$name".tap*.out
     for ((i = 0; i < nics; i++)); do
         ip netns exec "$NS" ip link set "tap$i" mtu $((max - 14))
@@ -156,12 +171,61 @@ run_variant() {
     for pid in "${pids[@]}"; do
         wait "$pid" || ok=0
     done
-    kill "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null; QPID=
+}
+
+report() { # NAME: PASS/FAIL from ok, with the senders' summaries
     local summary
-    summary=$(cat "$OUT/$name".tap*.out | tr '\n' ' ')
-    if [ "$ok" = 1 ]; then pass "reflect-$name ($summary)"; else
-        fail "reflect-$name" "$summary; console: $(grep -E 'net[0-9]|error|PANIC' "$log" | tail -n 3 | tr '\n' ' ')"
+    summary=$(cat "$OUT/$1".tap*.out 2>/dev/null | tr '\n' ' ')
+    if [ "$ok" = 1 ]; then pass "reflect-$1 ($summary)"; else
+        fail "reflect-$1" "$summary; console: $(grep -E 'net[0-9]|error|PANIC' "$OUT/$1.log" | tail -n 3 | tr '\n' ' ')"
     fi
+}
+
+# run_variant NAME NICS DEVICE_OPTIONS [MAX_SIZE [flood]]
+run_variant() {
+    local name=$1 nics=$2 opts=$3 max=${4:-1514} flood=$5 all=() i ok=1
+    for ((i = 0; i < nics; i++)); do all+=("$opts"); done
+    start_guest "$name" "${all[@]}" || return
+    check_frames "$name" "$nics" "$max" "$flood"
+    stop_guest
+    report "$name"
+}
+
+# monitor CMD...: human monitor commands, one after the other.
+monitor() {
+    /usr/bin/python3 - "$OUT/mon.sock" "$@" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+for c in sys.argv[2:]:
+    s.sendall((c + '\n').encode())
+    time.sleep(0.3)
+PY
+}
+
+# await_log LOG PATTERN COUNT: waits (10 s at most) for COUNT matching lines.
+await_log() {
+    local t0=$SECONDS
+    while [ $((SECONDS - t0)) -lt 10 ]; do
+        [ "$(grep -cE -- "$2" "$1")" -ge "$3" ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# Link changes (5.1.4 STATUS, config-change interrupt): net0 modern with MSI-X
+# (config vector), net1 legacy with INTx (ISR bit 1). Both go down and up, and
+# then still reflect.
+run_link() {
+    local name=link log="$OUT/link.log" ok=1
+    start_guest "$name" "disable-legacy=on" "disable-modern=on,vectors=0" || return
+    monitor "set_link n0 off" "set_link n1 off"
+    await_log "$log" "net[01]: link down" 2 || { ok=0; echo "link down not seen" >"$OUT/$name.tap0.out"; }
+    monitor "set_link n0 on" "set_link n1 on"
+    await_log "$log" "net[01]: link up" 2 || { ok=0; echo "link up not seen" >>"$OUT/$name.tap0.out"; }
+    [ "$ok" = 1 ] && check_frames "$name" 2 1514
+    stop_guest
+    report "$name"
 }
 
 run_variant modern 1 "disable-legacy=on"
@@ -172,3 +236,4 @@ run_variant legacy-intx 1 "disable-modern=on,vectors=0"
 run_variant two-nics 2 ""
 run_variant mtu9000 1 "disable-legacy=on,host_mtu=9000" 9014
 run_variant flood 1 "disable-legacy=on" 1514 flood
+run_link
