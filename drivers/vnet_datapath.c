@@ -75,6 +75,7 @@ bool vnet_rx_pool_init(struct vnet_dev *dev)
  * with one reference; when the last one goes, rx_release re-posts it. */
 static void rx_deliver(struct vnet_dev *dev, struct netbuf *b, uint32_t len)
 {
+    KCHECK(b->refs == 0); /* it was the ring's */
     b->refs = 1;
     if (len < dev->hdr_len + VNET_ETH_HDR || len > b->cap) {
         dev->stats.rx_errors++;
