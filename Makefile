@@ -44,6 +44,38 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/host/libportable.a $(UNIT_SUPPORT)
 unit: $(UNIT_BINS)
 
 
+# ---------------------------------------------------------------- fuzzing (clang libFuzzer)
+FUZZ_CC := clang
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -I. -DHOST_BUILD -DFUZZING \
+  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(PORTABLE_ASM:%.S=$(BUILD)/fuzzobj/%.o) \
+  $(BUILD)/fuzzobj/tests/unit/host_plat.o $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(wildcard tests/fuzz/support_*.c))
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 20000
+
+$(BUILD)/fuzzobj/%.o: %.c Makefile
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzzobj/%.o: %.S
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+# Each harness for FUZZ_SECONDS (default 60), corpus in build/fuzz/corpus-<name>,
+# seeded from tests/fuzz/seeds/<name>/.
+fuzz:
+	@$(MAKE) -s deps
+	@$(MAKE) -s fuzz-build
+	./tests/fuzz/run.sh time $(FUZZ_SECONDS) $(FUZZ_BINS)
+
 # ---------------------------------------------------------------- kernel build
 NEWLIB := $(CACHE)/newlib
 NEWLIB_STAMP := $(NEWLIB)/lib/libc.a

@@ -1,11 +1,14 @@
 /* The kernel's table of contents: the init sequence, in order, then the mode the
  * command line asked for. Each step logs, and panics if it cannot go on. */
 #include <stdio.h>
+#include "drivers/pci.h"
+#include "drivers/virtio_net.h"
 #include "cmdline.h"
 #include "console.h"
 #include "log.h"
 #include "mem.h"
 #include "multiboot.h"
+#include "netglue.h"
 #include "panic.h"
 #include "sched.h"
 #include "selftest.h"
@@ -84,7 +87,17 @@ void kmain(uint32_t magic, uint32_t mbi)
     __asm__ volatile("sti");
     /* 9. The mode the command line asked for (self-tests end here). */
     run_mode();
-    /* 10. Services, then the console; the scheduler runs them forever. */
+    /* 10. Devices: every PCI function, every virtio-net NIC brought up. */
+    pci_init();
+    int nics = vnet_init_all();
+    if (nics == 0)
+        log_warn("kernel", "no virtio-net device is up: no network");
+    /* 11. Services (the reflector, or the stack), then the console; the scheduler
+     * runs them forever. */
+    if (config.mode == KMODE_REFLECT)
+        log_info("kernel", "reflector: %d device(s) send every frame back",
+                 vnet_reflect_start());
+    netglue_start(&config);
     console_start();
     log_info("kernel", "ready");
     sched_run();
