@@ -26,6 +26,18 @@ def has_default_route():
     return any(line.split()[1] == "00000000" for line in lines if line.strip())
 
 
+def drain(s):
+    """Counts our frames waiting on the (non-blocking) socket."""
+    n = 0
+    while True:
+        try:
+            data, addr = s.recvfrom(2048)
+        except BlockingIOError:
+            return n
+        if addr[2] != socket.PACKET_OUTGOING and data[14:18] == MAGIC:
+            n += 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("ifname")
@@ -63,25 +75,13 @@ def main():
                 sent += 1
             except BlockingIOError:
                 break
-        while True:
-            try:
-                data, addr = s.recvfrom(2048)
-            except BlockingIOError:
-                break
-            if addr[2] != socket.PACKET_OUTGOING and data[14:18] == MAGIC:
-                received += 1
+        received += drain(s)
         if a.window and sent - received >= a.window:
             select.select([s], [], [], 0.05)
     drain_end = time.monotonic() + 1.0
     while time.monotonic() < drain_end:
-        r, _, _ = select.select([s], [], [], 0.1)
-        while r:
-            try:
-                data, addr = s.recvfrom(2048)
-            except BlockingIOError:
-                break
-            if addr[2] != socket.PACKET_OUTGOING and data[14:18] == MAGIC:
-                received += 1
+        select.select([s], [], [], 0.1)
+        received += drain(s)
     print("flood_sent %d frames" % sent)
     print("flood_received %d frames" % received)
     print("flood_rate %.0f frames/s" % (received / a.seconds))
