@@ -103,6 +103,7 @@ static void free_entry(struct arp *a, struct arp_entry *e)
     drop_queue(a, e);
     waitq_wake_all(&e->waiters);
     memset(e, 0, sizeof *e);
+    a->gen++;
 }
 
 /* A free slot, else the least recently used resolved (then failed) entry. */
@@ -143,6 +144,7 @@ static void mark_resolved(struct arp *a, struct arp_entry *e, const struct eth_a
 {
     e->mac = *mac;
     e->last_used = now;
+    a->gen++;
     if (e->state != ARP_STATIC) {
         e->state = ARP_RESOLVED;
         e->expires = now + ARP_REACHABLE_NS;
@@ -239,12 +241,14 @@ bool arp_lookup(struct arp *a, struct ipv4_addr ip, uint64_t now, struct eth_add
         if (send_arp(a, ARP_OP_REQUEST, &e->mac, &eth_zero, e->ip))
             a->st.tx_request++;
     }
+    e->handed = true;
     *mac = e->mac;
     return true;
 }
 
 static void start_pending(struct arp *a, struct arp_entry *e, uint64_t now)
 {
+    a->gen++;
     e->state = ARP_PENDING;
     e->tries = 1;
     e->last_used = now;
@@ -345,6 +349,7 @@ void arp_remove(struct arp *a, struct ipv4_addr ip)
 static void fail(struct arp *a, struct arp_entry *e, uint64_t now)
 {
     char s[IPV4_ADDR_STRLEN];
+    a->gen++;
     e->state = ARP_FAILED;
     e->expires = now + ARP_FAILED_HOLD_NS;
     a->st.resolve_failed++;
@@ -371,6 +376,9 @@ static void tick_entry(struct arp *a, struct arp_entry *e, uint64_t now)
         if (now >= e->expires) {
             a->st.expired++;
             free_entry(a, e);
+        } else if (e->handed && now >= e->next_send) {
+            e->handed = false; /* caches let go: the next lookup refreshes */
+            a->gen++;
         }
         return;
     case ARP_FAILED:
@@ -388,14 +396,27 @@ void arp_tick(struct arp *a, uint64_t now)
         tick_entry(a, &a->tab[i], now);
 }
 
+/* When an entry next needs the timer: a pending request, an expiry, or the refresh
+ * point of a mapping that caches may hold. */
+static uint64_t entry_deadline(const struct arp_entry *e)
+{
+    switch (e->state) {
+    case ARP_PENDING:
+        return e->next_send;
+    case ARP_FAILED:
+        return e->expires;
+    case ARP_RESOLVED:
+        return e->handed && e->next_send < e->expires ? e->next_send : e->expires;
+    default:
+        return UINT64_MAX;
+    }
+}
+
 uint64_t arp_next_deadline(const struct arp *a)
 {
     uint64_t d = UINT64_MAX;
     for (uint32_t i = 0; i < a->cap; i++) {
-        const struct arp_entry *e = &a->tab[i];
-        uint64_t t = e->state == ARP_PENDING                                ? e->next_send
-                     : (e->state == ARP_RESOLVED || e->state == ARP_FAILED) ? e->expires
-                                                                            : UINT64_MAX;
+        uint64_t t = entry_deadline(&a->tab[i]);
         if (t < d)
             d = t;
     }
@@ -405,6 +426,7 @@ uint64_t arp_next_deadline(const struct arp *a)
 void arp_disconnect(struct arp *a)
 {
     a->disconnected = true;
+    a->gen++;
     for (uint32_t i = 0; i < a->cap; i++) {
         drop_queue(a, &a->tab[i]);
         waitq_wake_all(&a->tab[i].waiters);

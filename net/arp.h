@@ -19,13 +19,14 @@
 #include "net/view.h"
 
 #define ARP_DEFAULT_CAPACITY 64
-#define ARP_QUEUE_LEN 8                      /* frames held per unresolved address */
-#define ARP_MAX_TRIES 3                      /* requests before giving up */
-#define ARP_RETRY_NS 1000000000ull           /* between requests (and refreshes) */
-#define ARP_REACHABLE_NS 60000000000ull      /* an entry lives this long unconfirmed */
-#define ARP_REFRESH_BEFORE_NS 10000000000ull /* refresh when used this close to expiry   \
-                                              */
-#define ARP_FAILED_HOLD_NS 3000000000ull     /* "no route" answered at once meanwhile */
+#define ARP_QUEUE_LEN 8                 /* frames held per unresolved address */
+#define ARP_MAX_TRIES 3                 /* requests before giving up */
+#define ARP_RETRY_NS 1000000000ull      /* between requests (and refreshes) */
+#define ARP_REACHABLE_NS 60000000000ull /* an entry lives this long unconfirmed */
+#define ARP_REFRESH_BEFORE_NS                                                            \
+    10000000000ull                       /* refresh when used this close to expiry       \
+                                          */
+#define ARP_FAILED_HOLD_NS 3000000000ull /* "no route" answered at once meanwhile */
 
 #define ARP_COUNTERS(X)                                                                  \
     X(rx)                                                                                \
@@ -77,6 +78,7 @@ struct arp_entry {
     uint8_t state;      /* enum arp_state */
     uint8_t tries;      /* requests sent while PENDING */
     uint8_t nq;         /* frames in q */
+    bool handed;        /* looked up since its refresh point: caches may hold it */
     uint64_t expires;   /* RESOLVED: invalid from; FAILED: freed at */
     uint64_t next_send; /* PENDING: next request; RESOLVED: earliest refresh */
     uint64_t last_used; /* LRU */
@@ -90,6 +92,7 @@ struct arp {
     bool disconnected;
     uint32_t cap;
     uint32_t last_hit; /* index tried first by lookups */
+    uint32_t gen;      /* bumped on every change of a mapping (route caches check it) */
     struct arp_entry *tab;
     struct arp_stats st;
 };
@@ -106,7 +109,9 @@ void arp_announce(struct arp *a);
 void arp_input(struct arp *a, struct view *v);
 
 /* The fast path: true with *mac when ip has a valid entry (LRU touched, a refresh
- * sent when due). Never blocks, never sends a first request. */
+ * sent when due). Never blocks, never sends a first request. Callers may cache
+ * the answer while a->gen is unchanged: arp_tick bumps it when a mapping handed
+ * out expires or is due for a refresh (so the next lookup sends the refresh). */
 bool arp_lookup(struct arp *a, struct ipv4_addr ip, uint64_t now, struct eth_addr *mac);
 /* Resolves ip, blocking only the calling thread: IPV4_OK with *mac, IPV4_ENOROUTE
  * when ARP gives up, IPV4_ENOBUFS when the table is full of pending entries,

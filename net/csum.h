@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "net/view.h"
 
@@ -21,14 +22,13 @@ static inline uint64_t csum_combine(uint64_t a, uint64_t b)
     return r + (r < a);
 }
 
-/* Folds a partial sum to 16 bits (host order words, not complemented). */
+/* Folds a partial sum to 16 bits (host order words, not complemented): 64 -> 32
+ * with an end-around carry, then t + rol16(t) leaves hi + lo + carry on top. */
 static inline uint16_t csum_fold(uint64_t sum)
 {
-    sum = (sum & 0xffffffffu) + (sum >> 32);
-    sum = (sum & 0xffffffffu) + (sum >> 32);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
+    uint32_t hi = (uint32_t)(sum >> 32), t = (uint32_t)sum + hi;
+    t += t < hi;
+    return (uint16_t)((t + ((t << 16) | (t >> 16))) >> 16);
 }
 
 /* The checksum field value (host integer, for net_wr16) of a partial sum. */
@@ -41,6 +41,39 @@ static inline uint16_t csum_finish(uint64_t sum)
 static inline uint64_t csum_be16(uint16_t host_value)
 {
     return __builtin_bswap16(host_value);
+}
+
+/* Sum of n 32-bit words (n <= 2^32: no carry can leave 64 bits), for IPv4
+ * headers with options; csum_hdr20 is the option-less header, five loads and adds. */
+static inline uint64_t csum_add_words32(uint64_t sum, const uint8_t *p, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t w;
+        memcpy(&w, p + 4 * i, 4);
+        sum += w;
+    }
+    return sum;
+}
+
+static inline uint32_t csum_load32(const uint8_t *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+/* sum + one 8-byte word (a UDP header, an ICMP header). */
+static inline uint64_t csum_add8(uint64_t sum, const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return csum_combine(sum, w);
+}
+
+static inline uint64_t csum_hdr20(const uint8_t *p)
+{
+    return (uint64_t)csum_load32(p) + csum_load32(p + 4) + csum_load32(p + 8) +
+           csum_load32(p + 12) + csum_load32(p + 16);
 }
 
 /* Partial sum of a view / of the concatenation of a list of views. */

@@ -42,7 +42,7 @@ static bool dst_ok(struct eth *e, const uint8_t *dst, unsigned *flags)
     return false;
 }
 
-bool eth_rx(struct eth *e, struct view *v, uint16_t *type, unsigned *flags)
+bool eth_rx_slow(struct eth *e, struct view *v, uint16_t *type, unsigned *flags)
 {
     e->st.rx_frames++;
     e->st.rx_bytes += v->len;
@@ -99,35 +99,6 @@ void eth_mcast_leave(struct eth *e, const struct eth_addr *m)
             e->mcast_refs[i]--;
             return;
         }
-}
-
-struct netbuf *eth_alloc(struct eth *e)
-{
-    struct netbuf *b = e->nif->ops->tx_alloc(e->nif);
-    if (!b)
-        e->st.tx_no_buffer++;
-    return b;
-}
-
-enum netif_err eth_send(struct eth *e, struct netbuf *b, uint32_t len,
-                        const struct netbuf_seg *extra, int nextra)
-{
-    uint32_t total = len;
-    if (nextra == 0 && len < ETH_MIN_FRAME) {
-        memset(eth_frame(e, b) + len, 0, ETH_MIN_FRAME - len);
-        len = total = ETH_MIN_FRAME;
-        e->st.tx_padded++;
-    }
-    for (int i = 0; i < nextra; i++)
-        total += extra[i].len;
-    enum netif_err err = e->nif->ops->tx_send(e->nif, b, len, extra, nextra);
-    if (err != NETIF_OK) {
-        e->st.tx_errors++;
-        return err;
-    }
-    e->st.tx_frames++;
-    e->st.tx_bytes += total;
-    return NETIF_OK;
 }
 
 void eth_counters_walk(const struct eth *e, net_print_fn print, void *ctx)

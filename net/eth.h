@@ -50,8 +50,25 @@ struct eth {
 void eth_init(struct eth *e, struct netif *nif);
 
 /* RX: checks the destination and the type. On accept, narrows v to the payload and
- * sets *type and *flags (ETH_RX_BCAST); false = counted drop. v is borrowed. */
-bool eth_rx(struct eth *e, struct view *v, uint16_t *type, unsigned *flags);
+ * sets *type and *flags (ETH_RX_BCAST); false = counted drop. v is borrowed.
+ * Inline for the common case (IPv4 to our MAC); eth_rx_slow does the rest. */
+bool eth_rx_slow(struct eth *e, struct view *v, uint16_t *type, unsigned *flags);
+static inline bool eth_rx(struct eth *e, struct view *v, uint16_t *type, unsigned *flags)
+{
+    const uint8_t *f = view_data(v);
+    if (v->len >= ETH_HDR_LEN && memcmp(f + ETH_OFF_DST, e->mac.b, 6) == 0 &&
+        eth_get_type(f) == ETH_TYPE_IPV4) {
+        e->st.rx_frames++;
+        e->st.rx_bytes += v->len;
+        e->st.rx_ipv4++;
+        *type = ETH_TYPE_IPV4;
+        *flags = 0;
+        v->off += ETH_HDR_LEN;
+        v->len -= ETH_HDR_LEN;
+        return true;
+    }
+    return eth_rx_slow(e, v, type, flags);
+}
 
 /* Subscriptions to multicast MACs (counted: joined twice, left twice). -1 when full
  * or not a multicast address. */
@@ -60,7 +77,13 @@ void eth_mcast_leave(struct eth *e, const struct eth_addr *m);
 
 /* A TX buffer from the netif (NULL, counted, when none); its frame starts at
  * eth_frame(e, b). */
-struct netbuf *eth_alloc(struct eth *e);
+static inline struct netbuf *eth_alloc(struct eth *e)
+{
+    struct netbuf *b = e->nif->ops->tx_alloc(e->nif);
+    if (!b)
+        e->st.tx_no_buffer++;
+    return b;
+}
 static inline uint8_t *eth_frame(const struct eth *e, struct netbuf *b)
 {
     return b->data + e->nif->tx_headroom;
@@ -75,9 +98,27 @@ static inline void eth_put_header(uint8_t *f, const struct eth_addr *dst,
 
 /* Sends the frame of len bytes at eth_frame(e, b) plus extra segments; consumes
  * the reference on b. A frame shorter than 60 bytes without extra segments is
- * zero-padded. */
-enum netif_err eth_send(struct eth *e, struct netbuf *b, uint32_t len,
-                        const struct netbuf_seg *extra, int nextra);
+ * zero-padded. Inline: one per frame sent. */
+static inline enum netif_err eth_send(struct eth *e, struct netbuf *b, uint32_t len,
+                                      const struct netbuf_seg *extra, int nextra)
+{
+    uint32_t total = len;
+    if (nextra == 0 && len < ETH_MIN_FRAME) {
+        memset(eth_frame(e, b) + len, 0, ETH_MIN_FRAME - len);
+        len = total = ETH_MIN_FRAME;
+        e->st.tx_padded++;
+    }
+    for (int i = 0; i < nextra; i++)
+        total += extra[i].len;
+    enum netif_err err = e->nif->ops->tx_send(e->nif, b, len, extra, nextra);
+    if (err != NETIF_OK) {
+        e->st.tx_errors++;
+        return err;
+    }
+    e->st.tx_frames++;
+    e->st.tx_bytes += total;
+    return NETIF_OK;
+}
 
 void eth_counters_walk(const struct eth *e, net_print_fn print, void *ctx);
 int64_t eth_counter(const struct eth *e, const char *name);

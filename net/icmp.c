@@ -31,15 +31,18 @@ void icmp_init(struct icmp *ic, struct ipv4 *ip, uint32_t rate_per_sec, uint32_t
 
 /* ------------------------------------------------------------ echo */
 
+/* The request's header with type 0. RFC 1624 eqn. 3 with the first word going from
+ * 0x08cc to 0x00cc (whatever the code cc): ~m + m' = ~0x0800 = 0xf7ff, and one fold
+ * suffices (0xffff + 0xf7ff folds to at most 0xf7ff). */
 static uint32_t echo_reply_header(void *ctx, const struct view *hv)
 {
     const uint8_t *req = ctx;
     uint8_t *p = view_data(hv);
-    uint16_t old_word = net_rd16(req),
-             new_word = (uint16_t)(ICMP_ECHO_REPLY << 8 | req[1]);
-    net_wr16(p, new_word);
-    net_wr16(p + ICMP_OFF_CSUM,
-             csum_update16(net_rd16(req + ICMP_OFF_CSUM), old_word, new_word));
+    uint32_t s = (uint16_t)~net_rd16(req + ICMP_OFF_CSUM) + 0xf7ffu;
+    s = (s & 0xffff) + (s >> 16);
+    p[ICMP_OFF_TYPE] = ICMP_ECHO_REPLY;
+    p[ICMP_OFF_CODE] = req[ICMP_OFF_CODE];
+    net_wr16(p + ICMP_OFF_CSUM, (uint16_t)~s);
     memcpy(p + ICMP_OFF_REST, req + ICMP_OFF_REST, 4);
     return ICMP_HDR_LEN;
 }
@@ -59,10 +62,9 @@ static void echo_reply(struct icmp *ic, const struct ipv4_rxinfo *info, struct v
 
 void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *msg)
 {
-    struct icmp_repr r;
     ic->st.rx++;
     ic->st.rx_bytes += msg->len;
-    switch (icmp_header_parse(msg, &r)) {
+    switch (icmp_check(msg)) {
     case ICMP_WIRE_OK:
         break;
     case ICMP_WIRE_SHORT:
@@ -72,7 +74,8 @@ void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *ms
         ic->st.drop_bad_csum++;
         goto drop;
     }
-    switch (r.type) {
+    uint8_t type = view_data(msg)[ICMP_OFF_TYPE];
+    switch (type) {
     case ICMP_ECHO_REQUEST:
         ic->st.rx_echo_request++;
         if (info->flags & IPV4_RX_BCAST) {
@@ -83,11 +86,12 @@ void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *ms
         return;
     case ICMP_ECHO_REPLY:
         ic->st.rx_echo_reply++;
-        icmp_ping_reply(ic, info, &r, msg);
+        icmp_ping_reply(ic, info, msg);
         return;
     case ICMP_DEST_UNREACH:
         ic->st.rx_dest_unreach++;
-        NET_DEBUG("icmp", "destination unreachable, code %u", r.code);
+        NET_DEBUG("icmp", "destination unreachable, code %u",
+                  view_data(msg)[ICMP_OFF_CODE]);
         return;
     case ICMP_TIME_EXCEEDED:
         ic->st.rx_time_exceeded++;

@@ -96,7 +96,7 @@ enum icmp_ping_status icmp_ping(struct icmp *ic, struct ipv4_addr dst, uint16_t 
 const char *icmp_ping_status_name(enum icmp_ping_status s);
 /* Internal (icmp.c -> icmp_ping.c): an echo reply, matched against waiting pings. */
 void icmp_ping_reply(struct icmp *ic, const struct ipv4_rxinfo *info,
-                     const struct icmp_repr *r, const struct view *msg);
+                     const struct view *msg);
 
 void icmp_counters_walk(const struct icmp *ic, net_print_fn print, void *ctx);
 int64_t icmp_counter(const struct icmp *ic, const char *name);

@@ -99,12 +99,14 @@ out:
 }
 
 void icmp_ping_reply(struct icmp *ic, const struct ipv4_rxinfo *info,
-                     const struct icmp_repr *r, const struct view *msg)
+                     const struct view *msg)
 {
-    if (icmp_echo_id(r) == ic->ping_id)
+    const uint8_t *p = view_data(msg);
+    uint16_t id = net_rd16(p + ICMP_OFF_REST), seq = net_rd16(p + ICMP_OFF_REST + 2);
+    if (id == ic->ping_id)
         for (int i = 0; i < ICMP_PING_SLOTS; i++) {
             struct icmp_ping_waiter *w = ic->pings[i];
-            if (!w || w->seq != icmp_echo_seq(r) || !ipv4_addr_eq(w->dst, info->src) ||
+            if (!w || w->seq != seq || !ipv4_addr_eq(w->dst, info->src) ||
                 promise_is_resolved(&w->done))
                 continue;
             w->res.rtt_ns = plat_now_ns() - w->sent_ns;

@@ -33,6 +33,7 @@ void ipv4_configure(struct ipv4 *ip, const struct ipv4_config *cfg)
     ip->netmask = ipv4_addr_netmask(ip->prefix_len);
     ip->bcast.be = ip->addr.be | ~ip->netmask.be;
     ip->gateway = cfg->gateway;
+    memset(&ip->rc, 0, sizeof ip->rc); /* routes may have changed */
     arp_set_addr(ip->arp, ip->addr);
 }
 
@@ -229,8 +230,8 @@ static void count_bad_header(struct ipv4 *ip, enum ipv4_wire_err e)
     }
 }
 
-static void deliver(struct ipv4 *ip, const struct ipv4_demux *d,
-                    const struct ipv4_rxinfo *info, struct view *payload)
+static inline void deliver(struct ipv4 *ip, const struct ipv4_demux *d,
+                           const struct ipv4_rxinfo *info, struct view *payload)
 {
     ip->st.delivered++;
     if (info->proto == IPV4_PROTO_UDP && d->udp)
@@ -242,13 +243,14 @@ static void deliver(struct ipv4 *ip, const struct ipv4_demux *d,
 }
 
 static void reassemble(struct ipv4 *ip, const struct ipv4_demux *d,
-                       const struct ipv4_repr *h, struct ipv4_rxinfo *info,
-                       struct view *payload)
+                       struct ipv4_rxinfo *info, struct view *payload)
 {
+    struct ipv4_repr h;
     struct view hdr, data;
     ip->st.rx_frags++;
-    switch (ipv4_reass_add(&ip->reass, h, &info->hdr, payload, info->flags, plat_now_ns(),
-                           &hdr, &data)) {
+    ipv4_header_read(view_data(&info->hdr), &h);
+    switch (ipv4_reass_add(&ip->reass, &h, &info->hdr, payload, info->flags,
+                           plat_now_ns(), &hdr, &data)) {
     case REASS_KEPT:
         return;
     case REASS_DROPPED:
@@ -266,7 +268,6 @@ static void reassemble(struct ipv4 *ip, const struct ipv4_demux *d,
 void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
                 unsigned link_flags)
 {
-    struct ipv4_repr h;
     struct ipv4_rxinfo info;
     struct view payload;
     enum ipv4_wire_err e;
@@ -276,28 +277,33 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
         ip->st.drop_disconnected++;
         goto drop;
     }
-    if ((e = ipv4_header_parse(pkt, &h)) != IPV4_WIRE_OK) {
+    if ((e = ipv4_header_check(pkt)) != IPV4_WIRE_OK) {
         count_bad_header(ip, e);
         goto drop;
     }
+    const uint8_t *p = view_data(pkt);
+    info.src = ipv4_get_src(p);
+    info.dst = ipv4_get_dst(p);
     info.flags = (link_flags & ETH_RX_BCAST) ? IPV4_RX_BCAST : 0;
-    if (!dst_accepted(ip, h.dst, &info.flags)) {
+    if (!dst_accepted(ip, info.dst, &info.flags)) {
         ip->st.drop_not_ours++;
         goto drop;
     }
-    if (!src_ok(ip, h.src)) {
+    if (!src_ok(ip, info.src)) {
         ip->st.drop_bad_src++;
         goto drop;
     }
-    view_sub(pkt, 0, h.hdr_len, &info.hdr);
-    view_sub(pkt, h.hdr_len, h.payload_len, &payload); /* trims Ethernet padding */
-    info.src = h.src;
-    info.dst = h.dst;
-    info.proto = h.proto;
-    info.ttl = h.ttl;
-    info.tos = h.tos;
-    if (h.mf || h.frag_off)
-        reassemble(ip, d, &h, &info, &payload);
+    info.proto = ipv4_get_proto(p);
+    info.ttl = p[IPV4_OFF_TTL];
+    info.tos = p[IPV4_OFF_TOS];
+    /* The checks above bound both views: no need to check again. */
+    info.hdr = *pkt;
+    info.hdr.len = ipv4_get_hdr_len(p);
+    payload = *pkt;
+    payload.off += info.hdr.len;
+    payload.len = ipv4_get_total_len(p) - info.hdr.len; /* trims Ethernet padding */
+    if (ipv4_is_fragment(p))
+        reassemble(ip, d, &info, &payload);
     else
         deliver(ip, d, &info, &payload);
     return;

@@ -109,6 +109,16 @@ struct ipv4_config {
 typedef void (*ipv4_reass_timeout_fn)(void *ctx, const struct ipv4_rxinfo *info,
                                       const struct view *data8);
 
+/* The last unicast destination written to, with the Ethernet header that goes to
+ * its next hop: valid while ARP's generation is unchanged (ARP's timer bumps it
+ * at expiry and refresh points, so the fast path reads no clock). */
+struct ipv4_route_cache {
+    struct ipv4_addr dst;
+    uint32_t arp_gen;
+    bool valid;
+    uint8_t eth_hdr[ETH_HDR_LEN];
+};
+
 struct ipv4 {
     struct eth *eth;
     struct arp *arp;
@@ -119,6 +129,7 @@ struct ipv4 {
     bool disconnected;
     unsigned in_input; /* > 0 while the RX path runs: writes never block then */
     struct ipv4_addr groups[IPV4_MCAST_MAX];
+    struct ipv4_route_cache rc;
     struct ipv4_reass reass;
     ipv4_reass_timeout_fn on_reass_timeout;
     void *on_reass_timeout_ctx;

@@ -3,7 +3,9 @@
  * IP, then headerf's bytes (first frame only). Payload views follow either as
  * scatter-gather segments (no copy; the driver references their buffers) or,
  * for short payloads, when the netif takes too few segments, or when frames must
- * wait in ARP's queue, copied into the frame. */
+ * wait in ARP's queue, copied into the frame.
+ * The common case (the route cache knows the destination, one frame suffices)
+ * takes write_fast; everything else (ARP, fragments, queueing) write_general. */
 #include "net/ipv4.h"
 #include "net/log.h"
 
@@ -49,44 +51,48 @@ static enum ipv4_err count_err(struct ipv4 *ip, enum ipv4_err err)
 }
 
 /* What can be refused before anything is sent or allocated. */
-static enum ipv4_err check_args(const struct ipv4 *ip, const struct ipv4_wopts *o,
-                                uint32_t size, const struct view *pl, int n,
-                                uint32_t *plen)
+static inline enum ipv4_err check_args(const struct ipv4 *ip, const struct ipv4_wopts *o,
+                                       uint32_t size, const struct view *pl, int n,
+                                       uint32_t *plen)
 {
+    uint64_t total = 0; /* 64 bits: a list of huge views cannot wrap */
     if (ip->disconnected)
         return IPV4_EDISCONNECTED;
     if (n < 0 || (n > 0 && !pl))
         return IPV4_EINVAL;
-    *plen = 0;
-    for (int i = 0; i < n; i++) {
-        if (pl[i].len > IPV4_MAX_DGRAM)
-            return IPV4_ETOOBIG;
-        *plen += pl[i].len;
-    }
+    for (int i = 0; i < n; i++)
+        total += pl[i].len;
+    *plen = (uint32_t)total;
     /* The seed: size + header over the MTU is an error whatever `fragment` says;
      * headerf's bytes must also sit in the first TX buffer. */
     if (size + IPV4_HDR_LEN > ip->mtu ||
-        size > NETIF_TX_BUF_BYTES - ETH_HDR_LEN - IPV4_HDR_LEN)
+        size > NETIF_TX_BUF_BYTES - ETH_HDR_LEN - IPV4_HDR_LEN ||
+        total > IPV4_MAX_DGRAM - IPV4_HDR_LEN)
         return IPV4_ETOOBIG;
-    if (*plen > IPV4_MAX_DGRAM - IPV4_HDR_LEN)
-        return IPV4_ETOOBIG;
-    if (o->dont_fragment && IPV4_HDR_LEN + *plen > ip->mtu)
+    if (o->dont_fragment && IPV4_HDR_LEN + total > ip->mtu)
         return IPV4_EWOULDFRAG;
     return IPV4_OK;
 }
 
-/* Next hop and its MAC: cached, derived, waited for, or left to ARP's queue. */
+/* Next hop and the Ethernet header toward it: from the route cache, derived
+ * (broadcast, multicast), looked up in ARP, waited for, or, when the caller must
+ * not block, left blank for ARP's queue to fill in. */
 static enum ipv4_err resolve(struct txd *t, const struct ipv4_wopts *o,
                              struct ipv4_addr dst)
 {
     struct ipv4 *ip = t->ip;
+    struct ipv4_route_cache *rc = &ip->rc;
     struct eth_addr mac;
-    bool derived;
+    bool derived, cache = false;
+    t->queue = false;
+    if (rc->valid && rc->dst.be == dst.be && rc->arp_gen == ip->arp->gen) {
+        memcpy(t->eth_hdr, rc->eth_hdr, ETH_HDR_LEN);
+        return IPV4_OK;
+    }
     enum ipv4_err err = ipv4_next_hop(ip, dst, &t->hop, &mac, &derived);
     if (err != IPV4_OK)
         return err;
-    t->queue = false;
-    if (!derived && !arp_lookup(ip->arp, t->hop, plat_now_ns(), &mac)) {
+    if (!derived && (cache = arp_lookup(ip->arp, t->hop, plat_now_ns(), &mac)) == false) {
         if (o->nowait || ip->in_input) {
             t->queue = true;
             memset(mac.b, 0, 6); /* filled in when ARP answers */
@@ -95,6 +101,12 @@ static enum ipv4_err resolve(struct txd *t, const struct ipv4_wopts *o,
         }
     }
     eth_put_header(t->eth_hdr, &mac, &ip->eth->mac, ETH_TYPE_IPV4);
+    if (cache) {
+        rc->valid = true;
+        rc->dst = dst;
+        rc->arp_gen = ip->arp->gen;
+        memcpy(rc->eth_hdr, t->eth_hdr, ETH_HDR_LEN);
+    }
     return IPV4_OK;
 }
 
@@ -203,26 +215,51 @@ static enum ipv4_err send_fragments(struct txd *t, struct netbuf *b, uint32_t us
     return IPV4_OK;
 }
 
+/* Copied frames must fit one TX buffer. */
+#define LINEAR_ROOM (NETIF_TX_BUF_BYTES - ETH_HDR_LEN - IPV4_HDR_LEN)
+
+static bool use_sg(const struct netif *nif, int n, uint32_t plen)
+{
+    return plen >= IPV4_COPYBREAK && n > 0 && n <= nif->max_segs && n <= IPV4_MAX_SEGS;
+}
+
+/* headerf on exactly `size` bytes after the IP header; returns the bytes used or,
+ * when more than size, size + 1 (an error). */
+static uint32_t call_headerf(struct netbuf *b, uint32_t headroom, uint32_t size,
+                             ipv4_headerf headerf, void *ctx)
+{
+    struct view hv = {b->data, b, headroom + ETH_HDR_LEN + IPV4_HDR_LEN, size};
+    uint32_t used = headerf ? headerf(ctx, &hv) : 0;
+    return used > size ? size + 1 : used;
+}
+
+static void fill_header(struct ipv4_repr *h, const struct ipv4 *ip,
+                        const struct ipv4_wopts *o, struct ipv4_addr dst, uint8_t proto)
+{
+    h->src = ipv4_addr_is_any(o->src) ? ip->addr : o->src;
+    h->dst = dst;
+    h->proto = proto;
+    h->ttl = o->ttl ? o->ttl : IPV4_DEFAULT_TTL;
+    h->tos = o->tos;
+    h->df = o->dont_fragment;
+    h->mf = false;
+    h->frag_off = 0;
+}
+
 /* Buffer, headerf, then one frame or fragments. */
 static enum ipv4_err build(struct txd *t, const struct ipv4_wopts *o, uint32_t size,
                            ipv4_headerf headerf, void *ctx, uint32_t plen)
 {
     struct ipv4 *ip = t->ip;
     struct netif *nif = ip->eth->nif;
-    struct view hv;
-    t->sg = !t->queue && t->n > 0 && t->n <= nif->max_segs && t->n <= IPV4_MAX_SEGS &&
-            plen >= IPV4_COPYBREAK;
+    t->sg = !t->queue && use_sg(nif, t->n, plen);
     uint32_t mtu = ip->mtu;
     if (!t->sg && mtu > NETIF_TX_BUF_BYTES - ETH_HDR_LEN)
         mtu = NETIF_TX_BUF_BYTES - ETH_HDR_LEN; /* copied frames fit one TX buffer */
     struct netbuf *b = eth_alloc(ip->eth);
     if (!b)
         return IPV4_ENOBUFS;
-    if (!view_of_buf(&hv, b, nif->tx_headroom + ETH_HDR_LEN + IPV4_HDR_LEN, size)) {
-        netbuf_unref(b);
-        return IPV4_ENOBUFS;
-    }
-    uint32_t used = headerf ? headerf(ctx, &hv) : 0;
+    uint32_t used = call_headerf(b, nif->tx_headroom, size, headerf, ctx);
     uint32_t total = used + plen;
     enum ipv4_err err = IPV4_OK;
     if (used > size)
@@ -242,6 +279,81 @@ static enum ipv4_err build(struct txd *t, const struct ipv4_wopts *o, uint32_t s
     return send_fragments(t, b, used, total, mtu);
 }
 
+__attribute__((noinline)) static enum ipv4_err
+write_general(struct ipv4 *ip, const struct ipv4_wopts *o, struct ipv4_addr dst,
+              uint8_t proto, uint32_t size, ipv4_headerf headerf, void *ctx,
+              const struct view *pl, int n, uint32_t plen)
+{
+    struct txd t;
+    t.ip = ip;
+    enum ipv4_err err = resolve(&t, o, dst);
+    if (err != IPV4_OK)
+        return err;
+    if (ip->disconnected) /* while we waited for ARP */
+        return IPV4_EDISCONNECTED;
+    fill_header(&t.h, ip, o, dst, proto);
+    t.h.id = ip->next_id++; /* fresh for every datagram, fragmented or not */
+    t.pl = pl;
+    t.n = n;
+    t.vi = 0;
+    t.voff = 0;
+    return build(&t, o, size, headerf, ctx, plen);
+}
+
+/* The route cache knows dst and the datagram fits one frame whatever headerf uses
+ * (copied, or with its payload as segments when *sg). */
+static inline bool fast_ok(struct ipv4 *ip, struct ipv4_addr dst, uint32_t size,
+                           uint32_t plen, int n, bool *sg)
+{
+    const struct ipv4_route_cache *rc = &ip->rc;
+    if (!rc->valid || rc->dst.be != dst.be || rc->arp_gen != ip->arp->gen ||
+        IPV4_HDR_LEN + size + plen > ip->mtu)
+        return false;
+    *sg = use_sg(ip->eth->nif, n, plen);
+    return *sg || size + plen <= LINEAR_ROOM;
+}
+
+/* One frame, headers in place, payload copied or as segments. */
+__attribute__((always_inline)) static inline enum ipv4_err
+write_fast(struct ipv4 *ip, const struct ipv4_wopts *o, struct ipv4_addr dst,
+           uint8_t proto, uint32_t size, ipv4_headerf headerf, void *ctx,
+           const struct view *pl, int n, uint32_t plen, bool sg)
+{
+    struct netbuf *b = eth_alloc(ip->eth);
+    if (!b)
+        return IPV4_ENOBUFS;
+    uint8_t *f = eth_frame(ip->eth, b);
+    uint32_t used = call_headerf(b, ip->eth->nif->tx_headroom, size, headerf, ctx);
+    if (used > size) {
+        netbuf_unref(b);
+        return IPV4_EINVAL;
+    }
+    struct ipv4_repr h;
+    fill_header(&h, ip, o, dst, proto);
+    h.id = ip->next_id++;
+    h.payload_len = (uint16_t)(used + plen);
+    memcpy(f, ip->rc.eth_hdr, ETH_HDR_LEN);
+    ipv4_header_emit(&h, f + ETH_HDR_LEN);
+    ip->st.tx_bytes += IPV4_HDR_LEN + used + plen;
+    uint32_t flen = ETH_HDR_LEN + IPV4_HDR_LEN + used;
+    if (sg) {
+        struct netbuf_seg segs[IPV4_MAX_SEGS];
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (pl[i].len)
+                segs[k++] = (struct netbuf_seg){pl[i].buf, view_data(&pl[i]), pl[i].len};
+        ip->st.tx_sg++;
+        return netif_to_ipv4(eth_send(ip->eth, b, flen, segs, k));
+    }
+    for (int i = 0; i < n; i++) { /* the named copy: short payloads into the frame */
+        memcpy(f + flen, view_data(&pl[i]), pl[i].len);
+        flen += pl[i].len;
+    }
+    if (plen)
+        ip->st.tx_copied++;
+    return netif_to_ipv4(eth_send(ip->eth, b, flen, NULL, 0));
+}
+
 enum ipv4_err ipv4_write(struct ipv4 *ip, const struct ipv4_wopts *opts,
                          struct ipv4_addr dst, uint8_t proto, uint32_t size,
                          ipv4_headerf headerf, void *ctx, const struct view *payload,
@@ -249,27 +361,17 @@ enum ipv4_err ipv4_write(struct ipv4 *ip, const struct ipv4_wopts *opts,
 {
     static const struct ipv4_wopts defaults;
     const struct ipv4_wopts *o = opts ? opts : &defaults;
-    struct txd t;
     uint32_t plen;
+    bool sg;
     enum ipv4_err err = check_args(ip, o, size, payload, n, &plen);
+    if (err == IPV4_OK) {
+        ip->st.tx++;
+        if (fast_ok(ip, dst, size, plen, n, &sg))
+            err = write_fast(ip, o, dst, proto, size, headerf, ctx, payload, n, plen, sg);
+        else
+            err = write_general(ip, o, dst, proto, size, headerf, ctx, payload, n, plen);
+    }
     if (err != IPV4_OK)
-        return count_err(ip, err);
-    t.ip = ip;
-    if ((err = resolve(&t, o, dst)) != IPV4_OK)
-        return count_err(ip, err);
-    if (ip->disconnected) /* while we waited for ARP */
-        return count_err(ip, IPV4_EDISCONNECTED);
-    t.h.src = ipv4_addr_is_any(o->src) ? ip->addr : o->src;
-    t.h.dst = dst;
-    t.h.proto = proto;
-    t.h.ttl = o->ttl ? o->ttl : IPV4_DEFAULT_TTL;
-    t.h.tos = o->tos;
-    t.h.df = o->dont_fragment;
-    t.h.id = ip->next_id++; /* fresh for every datagram, fragmented or not */
-    t.pl = payload;
-    t.n = n;
-    t.vi = 0;
-    t.voff = 0;
-    ip->st.tx++;
-    return count_err(ip, build(&t, o, size, headerf, ctx, plen));
+        count_err(ip, err);
+    return err;
 }

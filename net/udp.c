@@ -61,8 +61,7 @@ static bool check(struct udp *u, struct udp_rxinfo *ri, struct view *pkt,
         return true;
     }
     ri->data_sum = csum_view(0, data);
-    uint64_t s =
-        csum_add(ipv4_pseudo_sum(ri->src, ri->dst, IPV4_PROTO_UDP, len), p, UDP_HDR_LEN);
+    uint64_t s = csum_add8(ipv4_pseudo_sum(ri->src, ri->dst, IPV4_PROTO_UDP, len), p);
     if (csum_fold(csum_combine(s, ri->data_sum)) != 0xffff) {
         u->st.drop_bad_csum++;
         return false;
@@ -111,7 +110,7 @@ static uint32_t udp_header(void *ctx, const struct view *hv)
     c->r.csum = 0;
     udp_header_emit(&c->r, p);
     uint64_t s = ipv4_pseudo_sum(c->src, c->dst, IPV4_PROTO_UDP, c->r.len);
-    s = csum_add(s, p, UDP_HDR_LEN);
+    s = csum_add8(s, p);
     s = c->data_sum ? csum_combine(s, *c->data_sum) : csum_views(s, c->data, c->n);
     uint16_t csum = csum_finish(s);
     net_wr16(p + UDP_OFF_CSUM, csum == 0 ? 0xffff : csum);

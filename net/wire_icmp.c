@@ -4,11 +4,10 @@
 
 enum icmp_wire_err icmp_header_parse(const struct view *v, struct icmp_repr *r)
 {
-    if (v->len < ICMP_HDR_LEN)
-        return ICMP_WIRE_SHORT;
+    enum icmp_wire_err e = icmp_check(v);
+    if (e != ICMP_WIRE_OK)
+        return e;
     const uint8_t *p = view_data(v);
-    if (csum_fold(csum_add(0, p, v->len)) != 0xffff)
-        return ICMP_WIRE_BAD_CSUM;
     r->type = p[ICMP_OFF_TYPE];
     r->code = p[ICMP_OFF_CODE];
     r->csum = net_rd16(p + ICMP_OFF_CSUM);

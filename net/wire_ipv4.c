@@ -4,7 +4,7 @@
 
 /* Options: EOL ends the list, NOP is one byte, every other option has a length
  * byte that must be >= 2 and stay inside the header. Contents are ignored. */
-static bool options_ok(const uint8_t *p, unsigned hdr_len)
+bool ipv4_options_ok(const uint8_t *p, unsigned hdr_len)
 {
     unsigned i = IPV4_HDR_LEN;
     while (i < hdr_len) {
@@ -27,54 +27,26 @@ static bool options_ok(const uint8_t *p, unsigned hdr_len)
 
 enum ipv4_wire_err ipv4_header_parse(const struct view *v, struct ipv4_repr *r)
 {
-    if (v->len < IPV4_HDR_LEN)
-        return IPV4_WIRE_SHORT;
-    const uint8_t *p = view_data(v);
-    uint8_t vi = p[IPV4_OFF_VER_IHL];
-    if ((vi >> 4) != 4)
-        return IPV4_WIRE_BAD_VERSION;
-    unsigned hdr_len = (vi & 0xfu) * 4;
-    if (hdr_len < IPV4_HDR_LEN)
-        return IPV4_WIRE_BAD_HDR_LEN;
-    unsigned total = net_rd16(p + IPV4_OFF_TOTAL_LEN);
-    if (hdr_len > total)
-        return IPV4_WIRE_BAD_HDR_LEN;
-    if (total > v->len)
-        return IPV4_WIRE_TRUNCATED;
-    if (csum_fold(csum_add(0, p, hdr_len)) != 0xffff)
-        return IPV4_WIRE_BAD_CSUM;
-    if (hdr_len > IPV4_HDR_LEN && !options_ok(p, hdr_len))
-        return IPV4_WIRE_BAD_OPTIONS;
-    uint16_t frag = net_rd16(p + IPV4_OFF_FRAG);
-    r->src = ipv4_addr_load(p + IPV4_OFF_SRC);
-    r->dst = ipv4_addr_load(p + IPV4_OFF_DST);
+    enum ipv4_wire_err e = ipv4_header_check(v);
+    if (e == IPV4_WIRE_OK)
+        ipv4_header_read(view_data(v), r);
+    return e;
+}
+
+void ipv4_header_read(const uint8_t *p, struct ipv4_repr *r)
+{
+    uint16_t frag = ipv4_get_frag(p);
+    r->src = ipv4_get_src(p);
+    r->dst = ipv4_get_dst(p);
     r->id = net_rd16(p + IPV4_OFF_ID);
     r->frag_off = (uint16_t)((frag & IPV4_FRAG_OFF_MASK) << 3);
     r->df = (frag & IPV4_FLAG_DF) != 0;
     r->mf = (frag & IPV4_FLAG_MF) != 0;
     r->tos = p[IPV4_OFF_TOS];
     r->ttl = p[IPV4_OFF_TTL];
-    r->proto = p[IPV4_OFF_PROTO];
-    r->hdr_len = (uint8_t)hdr_len;
-    r->payload_len = (uint16_t)(total - hdr_len);
-    return IPV4_WIRE_OK;
-}
-
-void ipv4_header_emit(const struct ipv4_repr *r, uint8_t *p)
-{
-    uint16_t frag = (uint16_t)((r->frag_off >> 3) | (r->df ? IPV4_FLAG_DF : 0) |
-                               (r->mf ? IPV4_FLAG_MF : 0));
-    p[IPV4_OFF_VER_IHL] = 0x45;
-    p[IPV4_OFF_TOS] = r->tos;
-    net_wr16(p + IPV4_OFF_TOTAL_LEN, (uint16_t)(IPV4_HDR_LEN + r->payload_len));
-    net_wr16(p + IPV4_OFF_ID, r->id);
-    net_wr16(p + IPV4_OFF_FRAG, frag);
-    p[IPV4_OFF_TTL] = r->ttl;
-    p[IPV4_OFF_PROTO] = r->proto;
-    net_wr16(p + IPV4_OFF_CSUM, 0);
-    ipv4_addr_store(p + IPV4_OFF_SRC, r->src);
-    ipv4_addr_store(p + IPV4_OFF_DST, r->dst);
-    net_wr16(p + IPV4_OFF_CSUM, csum_finish(csum_add(0, p, IPV4_HDR_LEN)));
+    r->proto = ipv4_get_proto(p);
+    r->hdr_len = (uint8_t)ipv4_get_hdr_len(p);
+    r->payload_len = (uint16_t)(ipv4_get_total_len(p) - r->hdr_len);
 }
 
 const char *ipv4_wire_err_name(enum ipv4_wire_err e)

@@ -36,7 +36,7 @@ uint16_t udp_checksum(struct ipv4_addr src, struct ipv4_addr dst, const uint8_t 
                       const struct view *payload, int n)
 {
     uint64_t s = ipv4_pseudo_sum(src, dst, IPV4_PROTO_UDP, net_rd16(hdr + UDP_OFF_LEN));
-    s = csum_add(s, hdr, UDP_HDR_LEN);
+    s = csum_add8(s, hdr);
     s = csum_views(s, payload, n);
     uint16_t c = csum_finish(s);
     return c == 0 ? 0xffff : c;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "net/csum.h"
 #include "net/view.h"
 
 #define ICMP_HDR_LEN 8
@@ -42,7 +43,16 @@ enum icmp_wire_err {
     ICMP_WIRE_BAD_CSUM, /* checksum over the message */
 };
 
-/* v is the whole ICMP message (the IP payload). */
+/* v is the whole ICMP message (the IP payload). check validates (length,
+ * checksum); parse also fills r. */
+static inline enum icmp_wire_err icmp_check(const struct view *v)
+{
+    if (v->len < ICMP_HDR_LEN)
+        return ICMP_WIRE_SHORT;
+    if (csum_fold(csum_add(0, view_data(v), v->len)) != 0xffff)
+        return ICMP_WIRE_BAD_CSUM;
+    return ICMP_WIRE_OK;
+}
 enum icmp_wire_err icmp_header_parse(const struct view *v, struct icmp_repr *r);
 /* Writes exactly ICMP_HDR_LEN bytes at p, the checksum field from r->csum. */
 void icmp_header_emit(const struct icmp_repr *r, uint8_t *p);

@@ -59,12 +59,90 @@ enum ipv4_wire_err {
     IPV4_WIRE_BAD_OPTIONS, /* option length 0/1 or running past the header */
 };
 
+/* Validation only (all the checks above); after IPV4_WIRE_OK the getters below may
+ * read the header at view_data(v). Inline: it runs for every datagram. */
+static inline enum ipv4_wire_err ipv4_header_check(const struct view *v);
+/* Check, then fill r. */
 enum ipv4_wire_err ipv4_header_parse(const struct view *v, struct ipv4_repr *r);
-/* Writes exactly IPV4_HDR_LEN bytes at p (IHL 5, no options), checksum included.
- * r->hdr_len is ignored. */
-void ipv4_header_emit(const struct ipv4_repr *r, uint8_t *p);
+/* Fills r from a header that already passed ipv4_header_check. */
+void ipv4_header_read(const uint8_t *p, struct ipv4_repr *r);
+
+static inline unsigned ipv4_get_hdr_len(const uint8_t *p)
+{
+    return (p[IPV4_OFF_VER_IHL] & 0xfu) * 4;
+}
+static inline uint16_t ipv4_get_total_len(const uint8_t *p)
+{
+    return net_rd16(p + IPV4_OFF_TOTAL_LEN);
+}
+static inline uint16_t ipv4_get_frag(const uint8_t *p)
+{
+    return net_rd16(p + IPV4_OFF_FRAG);
+}
+static inline uint8_t ipv4_get_proto(const uint8_t *p)
+{
+    return p[IPV4_OFF_PROTO];
+}
+static inline struct ipv4_addr ipv4_get_src(const uint8_t *p)
+{
+    return ipv4_addr_load(p + IPV4_OFF_SRC);
+}
+static inline struct ipv4_addr ipv4_get_dst(const uint8_t *p)
+{
+    return ipv4_addr_load(p + IPV4_OFF_DST);
+}
+/* A fragment: MF set or a non-zero offset. */
+static inline bool ipv4_is_fragment(const uint8_t *p)
+{
+    return (ipv4_get_frag(p) & (IPV4_FLAG_MF | IPV4_FRAG_OFF_MASK)) != 0;
+}
+
+/* The walk over options (out of line: rare). */
+bool ipv4_options_ok(const uint8_t *p, unsigned hdr_len);
+
+static inline enum ipv4_wire_err ipv4_header_check(const struct view *v)
+{
+    if (v->len < IPV4_HDR_LEN)
+        return IPV4_WIRE_SHORT;
+    const uint8_t *p = view_data(v);
+    if ((p[IPV4_OFF_VER_IHL] >> 4) != 4)
+        return IPV4_WIRE_BAD_VERSION;
+    unsigned hdr_len = ipv4_get_hdr_len(p);
+    if (hdr_len < IPV4_HDR_LEN)
+        return IPV4_WIRE_BAD_HDR_LEN;
+    unsigned total = ipv4_get_total_len(p);
+    if (hdr_len > total)
+        return IPV4_WIRE_BAD_HDR_LEN;
+    if (total > v->len)
+        return IPV4_WIRE_TRUNCATED;
+    if (hdr_len == IPV4_HDR_LEN)
+        return csum_fold(csum_hdr20(p)) == 0xffff ? IPV4_WIRE_OK : IPV4_WIRE_BAD_CSUM;
+    if (csum_fold(csum_add_words32(0, p, hdr_len / 4)) != 0xffff)
+        return IPV4_WIRE_BAD_CSUM;
+    return ipv4_options_ok(p, hdr_len) ? IPV4_WIRE_OK : IPV4_WIRE_BAD_OPTIONS;
+}
 const char *ipv4_wire_err_name(enum ipv4_wire_err e);
 const char *ipv4_proto_name(uint8_t proto);
+
+/* Writes exactly IPV4_HDR_LEN bytes at p (IHL 5, no options), checksum included.
+ * r->hdr_len is ignored. Inline: on the transmit fast path the compiler folds
+ * the constant fields. */
+static inline void ipv4_header_emit(const struct ipv4_repr *r, uint8_t *p)
+{
+    uint16_t frag = (uint16_t)((r->frag_off >> 3) | (r->df ? IPV4_FLAG_DF : 0) |
+                               (r->mf ? IPV4_FLAG_MF : 0));
+    p[IPV4_OFF_VER_IHL] = 0x45;
+    p[IPV4_OFF_TOS] = r->tos;
+    net_wr16(p + IPV4_OFF_TOTAL_LEN, (uint16_t)(IPV4_HDR_LEN + r->payload_len));
+    net_wr16(p + IPV4_OFF_ID, r->id);
+    net_wr16(p + IPV4_OFF_FRAG, frag);
+    p[IPV4_OFF_TTL] = r->ttl;
+    p[IPV4_OFF_PROTO] = r->proto;
+    net_wr16(p + IPV4_OFF_CSUM, 0);
+    ipv4_addr_store(p + IPV4_OFF_SRC, r->src);
+    ipv4_addr_store(p + IPV4_OFF_DST, r->dst);
+    net_wr16(p + IPV4_OFF_CSUM, csum_finish(csum_hdr20(p)));
+}
 
 /* Partial sum of the 12-byte pseudoheader (src, dst, zero, proto, len). */
 static inline uint64_t ipv4_pseudo_sum(struct ipv4_addr src, struct ipv4_addr dst,
