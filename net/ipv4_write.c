@@ -179,7 +179,7 @@ static enum ipv4_err emit_frame(struct txd *t, struct netbuf *b, uint32_t off,
         ip->st.tx_queued++;
         return arp_queue(ip->arp, t->hop, b, flen + len - lin);
     }
-    if (t->sg) {
+    if (t->sg && len - lin >= IPV4_COPYBREAK) { /* short tails are copied (and padded) */
         struct netbuf_seg segs[IPV4_MAX_SEGS];
         int k = take_segs(t, len - lin, segs);
         ip->st.tx_sg++;
