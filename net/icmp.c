@@ -36,7 +36,8 @@ void icmp_init(struct icmp *ic, struct ipv4 *ip, uint32_t rate_per_sec, uint32_t
  * suffices (0xffff + 0xf7ff folds to at most 0xf7ff). */
 static uint32_t echo_reply_header(void *ctx, const struct view *hv)
 {
-    const uint8_t *req = ctx;
+    const struct view *msg = ctx;
+    const uint8_t *req = view_data(msg);
     uint8_t *p = view_data(hv);
     uint32_t s = (uint16_t)~net_rd16(req + ICMP_OFF_CSUM) + 0xf7ffu;
     s = (s & 0xffff) + (s >> 16);
@@ -44,6 +45,13 @@ static uint32_t echo_reply_header(void *ctx, const struct view *hv)
     p[ICMP_OFF_CODE] = req[ICMP_OFF_CODE];
     net_wr16(p + ICMP_OFF_CSUM, (uint16_t)~s);
     memcpy(p + ICMP_OFF_REST, req + ICMP_OFF_REST, 4);
+    if (s == 0xffff) {
+        /* The sum is -0, or +0 if every other byte of the reply is zero: only a
+         * recomputation tells (RFC 1624 section 3), and 0xffff is right then. */
+        uint64_t sum = csum_add(csum_add(0, p, ICMP_HDR_LEN), req + ICMP_HDR_LEN,
+                                msg->len - ICMP_HDR_LEN);
+        net_wr16(p + ICMP_OFF_CSUM, csum_finish(sum));
+    }
     return ICMP_HDR_LEN;
 }
 
@@ -53,7 +61,7 @@ static void echo_reply(struct icmp *ic, const struct ipv4_rxinfo *info, struct v
     struct view data = *msg;
     view_shift(&data, ICMP_HDR_LEN);
     enum ipv4_err err = ipv4_write(ic->ip, &o, info->src, IPV4_PROTO_ICMP, ICMP_HDR_LEN,
-                                   echo_reply_header, view_data(msg), &data, 1);
+                                   echo_reply_header, msg, &data, 1);
     if (err == IPV4_OK)
         ic->st.tx_echo_reply++;
     else
