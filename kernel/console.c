@@ -51,7 +51,7 @@ static int cmd_log(int argc, char **argv)
         printf("usage: log [error|warn|info|debug]\n");
         return 1;
     }
-    log_threshold = (enum log_level)l;
+    log_set_level((enum log_level)l);
     printf("log level: %s\n", log_level_name(log_threshold));
     return 0;
 }

@@ -4,12 +4,19 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "net/log.h"
 #include "platform.h"
 #include "serial.h"
 
 enum log_level log_threshold = LOG_INFO;
 
 static const char *const names[] = {"error", "warn", "info", "debug"};
+
+void log_set_level(enum log_level lvl)
+{
+    log_threshold = lvl;
+    net_log_set_level((enum net_log_level)lvl);
+}
 
 const char *log_level_name(enum log_level lvl)
 {

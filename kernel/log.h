@@ -10,6 +10,8 @@ extern enum log_level log_threshold;
 
 void log_msg(enum log_level lvl, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Sets the console's level, for the kernel and for net/ alike. */
+void log_set_level(enum log_level lvl);
 const char *log_level_name(enum log_level lvl);
 /* "error", "warn", "info", "debug" -> level; -1 when unknown. */
 int log_level_parse(const char *s);
