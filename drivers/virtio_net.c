@@ -485,5 +485,9 @@ void vnet_stats_walk(vnet_stat_fn fn, void *arg)
             memcpy(&v, (const uint8_t *)&s + stat_fields[k].off, sizeof v);
             fn(arg, up_devs[i]->name, stat_fields[k].name, v);
         }
+        /* Gauges: the RX pool, and how much of it is posted to the device (the
+         * rest is held up the stack); at rest the two are equal. */
+        fn(arg, up_devs[i]->name, "rx_pool_bufs", up_devs[i]->rx_nbufs);
+        fn(arg, up_devs[i]->name, "rx_pool_posted", up_devs[i]->rx_posted);
     }
 }

@@ -77,7 +77,8 @@ struct vnet_stats {
 };
 
 void vnet_get_stats(int i, struct vnet_stats *out);
-/* Calls fn once per counter of every device: ("net0", "rx_packets", 12). */
+/* Calls fn once per counter of every device: ("net0", "rx_packets", 12), then
+ * the gauges rx_pool_bufs and rx_pool_posted (equal when no frame is held). */
 typedef void (*vnet_stat_fn)(void *arg, const char *dev, const char *name,
                              uint64_t value);
 void vnet_stats_walk(vnet_stat_fn fn, void *arg);
