@@ -42,34 +42,33 @@ static bool dst_ok(struct eth *e, const uint8_t *dst, unsigned *flags)
     return false;
 }
 
-bool eth_rx_slow(struct eth *e, struct view *v, uint16_t *type, unsigned *flags)
+struct eth_rx eth_rx_slow(struct eth *e, struct view *v)
 {
+    struct eth_rx r = {0, 0};
+    unsigned flags;
     e->st.rx_frames++;
-    e->st.rx_bytes += v->len;
     if (!eth_check(v)) {
         e->st.drop_short++;
         goto drop;
     }
     const uint8_t *f = view_data(v);
-    if (!dst_ok(e, f + ETH_OFF_DST, flags)) {
+    if (!dst_ok(e, f + ETH_OFF_DST, &flags)) {
         e->st.drop_not_ours++;
         goto drop;
     }
-    uint16_t t = eth_get_type(f);
-    if (t == ETH_TYPE_IPV4)
-        e->st.rx_ipv4++;
-    else if (t == ETH_TYPE_ARP)
+    uint16_t t = eth_get_type(f); /* IPv4 is counted by ipv4.rx */
+    if (t == ETH_TYPE_ARP)
         e->st.rx_arp++;
-    else {
+    else if (t != ETH_TYPE_IPV4) {
         e->st.drop_ethertype++;
         NET_DEBUG("eth", "dropped ethertype 0x%04x (%s)", t, eth_type_name(t));
         goto drop;
     }
-    *type = t;
+    r.type = t;
+    r.flags = (uint16_t)flags;
     view_shift(v, ETH_HDR_LEN);
-    return true;
 drop:
-    return false;
+    return r;
 }
 
 int eth_mcast_join(struct eth *e, const struct eth_addr *m)

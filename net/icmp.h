@@ -23,7 +23,6 @@
 
 #define ICMP_COUNTERS(X)                                                                 \
     X(rx)                                                                                \
-    X(rx_bytes)                                                                          \
     X(rx_echo_request)                                                                   \
     X(rx_echo_reply)                                                                     \
     X(rx_dest_unreach)                                                                   \

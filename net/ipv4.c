@@ -198,12 +198,14 @@ static bool dst_accepted(const struct ipv4 *ip, struct ipv4_addr dst, unsigned *
     return false;
 }
 
-/* Martian sources: broadcast, multicast, loopback, or our own address. */
+/* Martian sources: multicast or limited broadcast (first octet 224 and up),
+ * loopback, our subnet's broadcast, or our own address. */
 static bool src_ok(const struct ipv4 *ip, struct ipv4_addr src)
 {
-    return !ipv4_addr_is_bcast(src) && !ipv4_addr_is_mcast(src) &&
-           !ipv4_addr_is_loopback(src) && !subnet_bcast(ip, src) &&
-           (ipv4_addr_is_any(src) || src.be != ip->addr.be);
+    uint8_t o1 = (uint8_t)(ipv4_addr_host(src) >> 24);
+    if (o1 >= 224 || o1 == 127)
+        return false;
+    return (src.be != ip->addr.be || ipv4_addr_is_any(src)) && !subnet_bcast(ip, src);
 }
 
 static void count_bad_header(struct ipv4 *ip, enum ipv4_wire_err e)
@@ -233,11 +235,13 @@ static void count_bad_header(struct ipv4 *ip, enum ipv4_wire_err e)
 static inline void deliver(struct ipv4 *ip, const struct ipv4_demux *d,
                            const struct ipv4_rxinfo *info, struct view *payload)
 {
+    ipv4_recv_fn fn = info->proto == IPV4_PROTO_UDP    ? d->udp
+                      : info->proto == IPV4_PROTO_ICMP ? d->icmp
+                      : info->proto == IPV4_PROTO_TCP  ? d->tcp
+                                                       : NULL;
     ip->st.delivered++;
-    if (info->proto == IPV4_PROTO_UDP && d->udp)
-        d->udp(d->ctx, info, payload);
-    else if (info->proto == IPV4_PROTO_TCP && d->tcp)
-        d->tcp(d->ctx, info, payload);
+    if (fn)
+        fn(d->ctx, info, payload);
     else if (d->dflt)
         d->dflt(d->ctx, info->proto, info, payload);
 }
@@ -272,7 +276,6 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
     struct view payload;
     enum ipv4_wire_err e;
     ip->st.rx++;
-    ip->st.rx_bytes += pkt->len;
     if (ip->disconnected) {
         ip->st.drop_disconnected++;
         goto drop;
@@ -282,6 +285,12 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
         goto drop;
     }
     const uint8_t *p = view_data(pkt);
+    /* Everything read from the header once, before the stores into info. */
+    uint32_t hl = ipv4_get_hdr_len(p), total = ipv4_get_total_len(p);
+    bool fragment = ipv4_is_fragment(p);
+    info.proto = ipv4_get_proto(p);
+    info.ttl = p[IPV4_OFF_TTL];
+    info.tos = p[IPV4_OFF_TOS];
     info.src = ipv4_get_src(p);
     info.dst = ipv4_get_dst(p);
     info.flags = (link_flags & ETH_RX_BCAST) ? IPV4_RX_BCAST : 0;
@@ -293,16 +302,13 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
         ip->st.drop_bad_src++;
         goto drop;
     }
-    info.proto = ipv4_get_proto(p);
-    info.ttl = p[IPV4_OFF_TTL];
-    info.tos = p[IPV4_OFF_TOS];
     /* The checks above bound both views: no need to check again. */
     info.hdr = *pkt;
-    info.hdr.len = ipv4_get_hdr_len(p);
+    info.hdr.len = hl;
     payload = *pkt;
-    payload.off += info.hdr.len;
-    payload.len = ipv4_get_total_len(p) - info.hdr.len; /* trims Ethernet padding */
-    if (ipv4_is_fragment(p))
+    payload.off += hl;
+    payload.len = total - hl; /* trims Ethernet padding */
+    if (fragment)
         reassemble(ip, d, &info, &payload);
     else
         deliver(ip, d, &info, &payload);

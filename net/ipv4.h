@@ -46,11 +46,13 @@ typedef void (*ipv4_recv_fn)(void *ctx, const struct ipv4_rxinfo *info,
 typedef void (*ipv4_default_fn)(void *ctx, uint8_t proto, const struct ipv4_rxinfo *info,
                                 struct view *payload);
 
-/* The seed's ~tcp ~udp ~default. A NULL tcp/udp goes to dflt. */
+/* The seed's ~tcp ~udp ~default, plus ICMP (which the seed leaves to default) so
+ * that echo requests skip one dispatch. A NULL tcp/udp/icmp goes to dflt. */
 struct ipv4_demux {
     ipv4_recv_fn tcp, udp;
     ipv4_default_fn dflt;
     void *ctx;
+    ipv4_recv_fn icmp;
 };
 
 /* Write options; a zeroed struct (or NULL) gives the seed's defaults: fragment
@@ -69,7 +71,6 @@ typedef uint32_t (*ipv4_headerf)(void *ctx, const struct view *hdr);
 
 #define IPV4_COUNTERS(X)                                                                 \
     X(rx)                                                                                \
-    X(rx_bytes)                                                                          \
     X(rx_frags)                                                                          \
     X(delivered)                                                                         \
     X(drop_short)                                                                        \
@@ -83,11 +84,9 @@ typedef uint32_t (*ipv4_headerf)(void *ctx, const struct view *hdr);
     X(drop_disconnected)                                                                 \
     X(drop_reass)                                                                        \
     X(tx)                                                                                \
-    X(tx_bytes)                                                                          \
     X(tx_frags)                                                                          \
     X(tx_queued)                                                                         \
-    X(tx_copied)                                                                         \
-    X(tx_sg)                                                                             \
+    X(tx_sg) /* frames whose payload went as segments (the rest was copied) */           \
     X(tx_err_no_route)                                                                   \
     X(tx_err_would_frag)                                                                 \
     X(tx_err_too_big)                                                                    \

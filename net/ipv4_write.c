@@ -9,6 +9,9 @@
 #include "net/ipv4.h"
 #include "net/log.h"
 
+/* Copied frames (and headerf's bytes) must fit one TX buffer. */
+#define LINEAR_ROOM (NETIF_TX_BUF_BYTES - ETH_HDR_LEN - IPV4_HDR_LEN)
+
 /* One datagram on its way out. */
 struct txd {
     struct ipv4 *ip;
@@ -50,26 +53,19 @@ static enum ipv4_err count_err(struct ipv4 *ip, enum ipv4_err err)
     return err;
 }
 
-/* What can be refused before anything is sent or allocated. */
-static inline enum ipv4_err check_args(const struct ipv4 *ip, const struct ipv4_wopts *o,
-                                       uint32_t size, const struct view *pl, int n,
-                                       uint32_t *plen)
+/* What can be refused before anything is sent or allocated (arguments already
+ * checked, plen summed). */
+static enum ipv4_err check_args(const struct ipv4 *ip, const struct ipv4_wopts *o,
+                                uint32_t size, uint64_t plen)
 {
-    uint64_t total = 0; /* 64 bits: a list of huge views cannot wrap */
     if (ip->disconnected)
         return IPV4_EDISCONNECTED;
-    if (n < 0 || (n > 0 && !pl))
-        return IPV4_EINVAL;
-    for (int i = 0; i < n; i++)
-        total += pl[i].len;
-    *plen = (uint32_t)total;
     /* The seed: size + header over the MTU is an error whatever `fragment` says;
      * headerf's bytes must also sit in the first TX buffer. */
-    if (size + IPV4_HDR_LEN > ip->mtu ||
-        size > NETIF_TX_BUF_BYTES - ETH_HDR_LEN - IPV4_HDR_LEN ||
-        total > IPV4_MAX_DGRAM - IPV4_HDR_LEN)
+    if (size + IPV4_HDR_LEN > ip->mtu || size > LINEAR_ROOM ||
+        plen > IPV4_MAX_DGRAM - IPV4_HDR_LEN)
         return IPV4_ETOOBIG;
-    if (o->dont_fragment && IPV4_HDR_LEN + total > ip->mtu)
+    if (o->dont_fragment && IPV4_HDR_LEN + plen > ip->mtu)
         return IPV4_EWOULDFRAG;
     return IPV4_OK;
 }
@@ -173,7 +169,6 @@ static enum ipv4_err emit_frame(struct txd *t, struct netbuf *b, uint32_t off,
     t->h.mf = mf;
     t->h.payload_len = (uint16_t)len;
     ipv4_header_emit(&t->h, f + ETH_HDR_LEN);
-    ip->st.tx_bytes += IPV4_HDR_LEN + len;
     if (t->queue) {
         take_copy(t, f + flen, len - lin);
         ip->st.tx_queued++;
@@ -186,8 +181,6 @@ static enum ipv4_err emit_frame(struct txd *t, struct netbuf *b, uint32_t off,
         return netif_to_ipv4(eth_send(ip->eth, b, flen, segs, k));
     }
     take_copy(t, f + flen, len - lin);
-    if (len > lin)
-        ip->st.tx_copied++;
     return netif_to_ipv4(eth_send(ip->eth, b, flen + len - lin, NULL, 0));
 }
 
@@ -214,9 +207,6 @@ static enum ipv4_err send_fragments(struct txd *t, struct netbuf *b, uint32_t us
     }
     return IPV4_OK;
 }
-
-/* Copied frames must fit one TX buffer. */
-#define LINEAR_ROOM (NETIF_TX_BUF_BYTES - ETH_HDR_LEN - IPV4_HDR_LEN)
 
 static bool use_sg(const struct netif *nif, int n, uint32_t plen)
 {
@@ -301,13 +291,14 @@ write_general(struct ipv4 *ip, const struct ipv4_wopts *o, struct ipv4_addr dst,
 }
 
 /* The route cache knows dst and the datagram fits one frame whatever headerf uses
- * (copied, or with its payload as segments when *sg). */
+ * (copied, or with its payload as segments when *sg). Then nothing can be refused:
+ * fitting the MTU bounds it under 65535 and makes DF moot. */
 static inline bool fast_ok(struct ipv4 *ip, struct ipv4_addr dst, uint32_t size,
-                           uint32_t plen, int n, bool *sg)
+                           uint64_t plen, int n, bool *sg)
 {
     const struct ipv4_route_cache *rc = &ip->rc;
-    if (!rc->valid || rc->dst.be != dst.be || rc->arp_gen != ip->arp->gen ||
-        IPV4_HDR_LEN + size + plen > ip->mtu)
+    if (ip->disconnected || !rc->valid || rc->dst.be != dst.be ||
+        rc->arp_gen != ip->arp->gen || IPV4_HDR_LEN + size + plen > ip->mtu)
         return false;
     *sg = use_sg(ip->eth->nif, n, plen);
     return *sg || size + plen <= LINEAR_ROOM;
@@ -334,7 +325,6 @@ write_fast(struct ipv4 *ip, const struct ipv4_wopts *o, struct ipv4_addr dst,
     h.payload_len = (uint16_t)(used + plen);
     memcpy(f, ip->rc.eth_hdr, ETH_HDR_LEN);
     ipv4_header_emit(&h, f + ETH_HDR_LEN);
-    ip->st.tx_bytes += IPV4_HDR_LEN + used + plen;
     uint32_t flen = ETH_HDR_LEN + IPV4_HDR_LEN + used;
     if (sg) {
         struct netbuf_seg segs[IPV4_MAX_SEGS];
@@ -349,8 +339,6 @@ write_fast(struct ipv4 *ip, const struct ipv4_wopts *o, struct ipv4_addr dst,
         memcpy(f + flen, view_data(&pl[i]), pl[i].len);
         flen += pl[i].len;
     }
-    if (plen)
-        ip->st.tx_copied++;
     return netif_to_ipv4(eth_send(ip->eth, b, flen, NULL, 0));
 }
 
@@ -361,16 +349,25 @@ enum ipv4_err ipv4_write(struct ipv4 *ip, const struct ipv4_wopts *opts,
 {
     static const struct ipv4_wopts defaults;
     const struct ipv4_wopts *o = opts ? opts : &defaults;
-    uint32_t plen;
+    uint64_t plen = 0; /* 64 bits: a list of huge views cannot wrap */
     bool sg;
-    enum ipv4_err err = check_args(ip, o, size, payload, n, &plen);
-    if (err == IPV4_OK) {
-        ip->st.tx++;
-        if (fast_ok(ip, dst, size, plen, n, &sg))
-            err = write_fast(ip, o, dst, proto, size, headerf, ctx, payload, n, plen, sg);
-        else
-            err = write_general(ip, o, dst, proto, size, headerf, ctx, payload, n, plen);
+    enum ipv4_err err;
+    if (n < 0 || (n > 0 && !payload)) {
+        err = IPV4_EINVAL;
+        goto out;
     }
+    for (int i = 0; i < n; i++)
+        plen += payload[i].len;
+    if (fast_ok(ip, dst, size, plen, n, &sg)) {
+        ip->st.tx++;
+        err = write_fast(ip, o, dst, proto, size, headerf, ctx, payload, n,
+                         (uint32_t)plen, sg);
+    } else if ((err = check_args(ip, o, size, plen)) == IPV4_OK) {
+        ip->st.tx++;
+        err = write_general(ip, o, dst, proto, size, headerf, ctx, payload, n,
+                            (uint32_t)plen);
+    }
+out:
     if (err != IPV4_OK)
         count_err(ip, err);
     return err;

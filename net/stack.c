@@ -5,6 +5,12 @@
 #include "net/log.h"
 #include "net/stack.h"
 
+static void on_icmp(void *ctx, const struct ipv4_rxinfo *info, struct view *payload)
+{
+    struct net_stack *s = ctx;
+    icmp_input(&s->icmp, info, payload);
+}
+
 static void on_udp(void *ctx, const struct ipv4_rxinfo *info, struct view *payload)
 {
     struct net_stack *s = ctx;
@@ -52,7 +58,7 @@ struct net_stack *net_stack_create(struct netif *nif, const struct net_config *c
         goto fail_ip;
     icmp_init(&s->icmp, &s->ip, cfg->icmp_rate_per_sec, cfg->icmp_burst);
     udp_init(&s->udp, &s->ip, &s->icmp);
-    s->demux = (struct ipv4_demux){on_tcp, on_udp, on_other, s};
+    s->demux = (struct ipv4_demux){on_tcp, on_udp, on_other, s, on_icmp};
     nif->stack = s;
     nif->input = net_input;
     net_configure(s, cfg);
@@ -101,17 +107,17 @@ void net_input(struct netif *nif, struct netbuf *b, uint32_t off, uint32_t len)
 {
     struct net_stack *s = nif->stack;
     struct view v;
-    uint16_t type;
-    unsigned flags;
-    if (!view_of_buf(&v, b, off, len) || !eth_rx(&s->eth, &v, &type, &flags))
+    struct eth_rx r;
+    if (!view_of_buf(&v, b, off, len) || (r = eth_rx(&s->eth, &v)).type == 0)
         goto out;
     s->ip.in_input++; /* writes from here on must not block */
-    if (type == ETH_TYPE_IPV4)
-        ipv4_input(&s->ip, &s->demux, &v, flags);
+    if (r.type == ETH_TYPE_IPV4)
+        ipv4_input(&s->ip, &s->demux, &v, r.flags);
     else
         arp_input(&s->arp, &v);
     s->ip.in_input--;
 out:
+    s->eth.st.rx_bytes += len;
     netbuf_unref(b);
 }
 

@@ -74,7 +74,6 @@ void udp_input(struct udp *u, const struct ipv4_rxinfo *info, struct view *pkt)
     struct udp_rxinfo ri;
     struct view data;
     u->st.rx++;
-    u->st.rx_bytes += pkt->len;
     ri.src = info->src;
     ri.dst = info->dst;
     ri.ip = info;
@@ -139,7 +138,6 @@ enum ipv4_err udp_sendto(struct udp *u, uint16_t sport, struct ipv4_addr dst,
     if (err != IPV4_OK)
         goto fail;
     u->st.tx++;
-    u->st.tx_bytes += len;
     return IPV4_OK;
 fail:
     u->st.tx_errors++;

@@ -29,7 +29,6 @@ typedef void (*udp_recv_fn)(void *ctx, const struct udp_rxinfo *info, struct vie
 
 #define UDP_COUNTERS(X)                                                                  \
     X(rx)                                                                                \
-    X(rx_bytes)                                                                          \
     X(rx_no_csum)                                                                        \
     X(delivered)                                                                         \
     X(drop_short)                                                                        \
@@ -37,7 +36,6 @@ typedef void (*udp_recv_fn)(void *ctx, const struct udp_rxinfo *info, struct vie
     X(drop_bad_csum)                                                                     \
     X(drop_no_port)                                                                      \
     X(tx)                                                                                \
-    X(tx_bytes)                                                                          \
     X(tx_errors)
 
 struct udp_stats {

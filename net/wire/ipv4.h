@@ -105,6 +105,14 @@ static inline enum ipv4_wire_err ipv4_header_check(const struct view *v)
     if (v->len < IPV4_HDR_LEN)
         return IPV4_WIRE_SHORT;
     const uint8_t *p = view_data(v);
+    if (p[IPV4_OFF_VER_IHL] == 0x45) { /* the common case: version 4, no options */
+        unsigned total = ipv4_get_total_len(p);
+        if (total < IPV4_HDR_LEN)
+            return IPV4_WIRE_BAD_HDR_LEN;
+        if (total > v->len)
+            return IPV4_WIRE_TRUNCATED;
+        return csum_fold(csum_hdr20(p)) == 0xffff ? IPV4_WIRE_OK : IPV4_WIRE_BAD_CSUM;
+    }
     if ((p[IPV4_OFF_VER_IHL] >> 4) != 4)
         return IPV4_WIRE_BAD_VERSION;
     unsigned hdr_len = ipv4_get_hdr_len(p);
