@@ -161,11 +161,11 @@ static void handle(struct arp *a, const struct arp_repr *r, uint64_t now)
 {
     bool for_us = !ipv4_addr_is_any(a->ours) && ipv4_addr_eq(r->tpa, a->ours);
     struct arp_entry *e = ipv4_addr_is_any(r->spa) ? NULL : find(a, r->spa);
-    if (e) {
-        if (e->state != ARP_STATIC)
-            a->st.updated++;
+    if (e && e->state != ARP_STATIC) { /* static entries are not ARP's to change */
+        a->st.updated++;
         mark_resolved(a, e, &r->sha, now);
-    } else if (for_us && !ipv4_addr_is_any(r->spa) && (e = alloc_entry(a)) != NULL) {
+    } else if (!e && for_us && !ipv4_addr_is_any(r->spa) &&
+               (e = alloc_entry(a)) != NULL) {
         e->ip = r->spa;
         a->st.learned++;
         mark_resolved(a, e, &r->sha, now);
@@ -173,6 +173,27 @@ static void handle(struct arp *a, const struct arp_repr *r, uint64_t now)
     if (for_us && r->op == ARP_OP_REQUEST &&
         send_arp(a, ARP_OP_REPLY, &r->sha, &r->sha, r->spa))
         a->st.tx_reply++;
+}
+
+/* Parses, counting the malformed. */
+static bool parsed(struct arp *a, const struct view *v, struct arp_repr *r)
+{
+    switch (arp_packet_parse(v, r)) {
+    case ARP_WIRE_OK:
+        return true;
+    case ARP_WIRE_SHORT:
+        a->st.drop_short++;
+        return false;
+    case ARP_WIRE_BAD_HTYPE:
+        a->st.drop_bad_htype++;
+        return false;
+    case ARP_WIRE_BAD_PTYPE:
+        a->st.drop_bad_ptype++;
+        return false;
+    default:
+        a->st.drop_bad_len++;
+        return false;
+    }
 }
 
 void arp_input(struct arp *a, struct view *v)
@@ -183,22 +204,8 @@ void arp_input(struct arp *a, struct view *v)
         a->st.drop_disconnected++;
         goto drop;
     }
-    switch (arp_packet_parse(v, &r)) {
-    case ARP_WIRE_OK:
-        break;
-    case ARP_WIRE_SHORT:
-        a->st.drop_short++;
+    if (!parsed(a, v, &r))
         goto drop;
-    case ARP_WIRE_BAD_HTYPE:
-        a->st.drop_bad_htype++;
-        goto drop;
-    case ARP_WIRE_BAD_PTYPE:
-        a->st.drop_bad_ptype++;
-        goto drop;
-    default:
-        a->st.drop_bad_len++;
-        goto drop;
-    }
     if (r.op == ARP_OP_REQUEST)
         a->st.rx_request++;
     else if (r.op == ARP_OP_REPLY)

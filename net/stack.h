@@ -57,7 +57,9 @@ struct net_stack {
 /* Allocates the stack for nif, sets nif->input/nif->stack, applies cfg (a
  * gratuitous ARP goes out when an address is set). NULL when out of memory. */
 struct net_stack *net_stack_create(struct netif *nif, const struct net_config *cfg);
-/* Disconnects (writers wake with "disconnected") and frees; nif->input is cleared. */
+/* Disconnects (writers wake with "disconnected") and frees; nif->input is cleared.
+ * Call it once no thread is inside the stack any more: disconnect first
+ * (ipv4_disconnect) and let woken writers return, or they touch freed memory. */
 void net_stack_destroy(struct net_stack *s);
 /* Address, prefix and gateway (e.g. after DHCP). */
 void net_configure(struct net_stack *s, const struct net_config *cfg);

@@ -433,6 +433,18 @@ static void test_static_entries(void **state)
     assert_true(known(7, &m));
     assert_memory_equal(m.b, m7.b, 6);
     assert_int_equal(fk.ntx, 0); /* never refreshed */
+    /* ARP traffic cannot change it (a spoofed reply, a request from "7"). */
+    arp_in(2, 8, &fx_dut_mac, fx_dut_ip()); /* host 8 learned normally */
+    uint8_t f[60] = {0};
+    struct eth_addr spoof = {{0x02, 0xee, 0, 0, 0, 7}};
+    struct ipv4_addr spa = host(7), tpa = fx_dut_ip();
+    fx_eth(f, &fx_dut_mac, &spoof, 0x0806);
+    net_wr16(f + 14, 1), net_wr16(f + 16, 0x0800), f[18] = 6, f[19] = 4,
+                                                   net_wr16(f + 20, 1);
+    memcpy(f + 22, spoof.b, 6), memcpy(f + 28, &spa.be, 4), memcpy(f + 38, &tpa.be, 4);
+    fake_netif_rx(&fk, f, 60);
+    assert_true(known(7, &m));
+    assert_memory_equal(m.b, m7.b, 6);
     arp_remove(&st->arp, host(7));
     assert_false(known(7, &m));
 }
