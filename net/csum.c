@@ -70,15 +70,20 @@ uint64_t csum_add(uint64_t sum, const void *buf, size_t len)
     uint64_t s = sum;
     for (; len >= 64; p += 64, len -= 64)
         s = add32(add32(s, p), p + 32);
-    if (len >= 32) {
+    if (len & 32) {
         s = add32(s, p);
         p += 32;
-        len -= 32;
     }
-    for (; len >= 8; p += 8, len -= 8)
+    if (len & 16) {
+        s = adc64(adc64(s, load64(p)), load64(p + 8));
+        p += 16;
+    }
+    if (len & 8) {
         s = adc64(s, load64(p));
-    if (len)
-        s = adc64(s, tail_bytes(p, len));
+        p += 8;
+    }
+    if (len & 7)
+        s = adc64(s, tail_bytes(p, len & 7));
     return s;
 }
 

@@ -5,8 +5,10 @@
  * must produce one reply of its length. The feeding loop is bench_feed, so
  *   gcc -O2 -I. -DHOST_BUILD net/[a-z]*.c kernel/sched.c kernel/promise.c \
  *     kernel/switch.S tests/unit/host_plat.c tests/unit/test_net_bench.c -lcmocka
- *   valgrind --tool=callgrind --toggle-collect=bench_feed ./a.out
- * gives instructions per echo (divide by the frame count printed). */
+ *   valgrind --tool=callgrind --toggle-collect=bench_feed ./a.out K
+ * (K: 0 ICMP 56 B, 1 UDP 64 B, 2 UDP 1400 B) gives instructions per echo: the
+ * "Collected" count over the 2000 frames. Measured with gcc 12: 595, 765, 1233
+ * (targets 600, 850, 4250). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
