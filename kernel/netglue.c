@@ -15,7 +15,9 @@
 #include "sched.h"
 #include "timer.h"
 
-#define TIMER_MAX_SLEEP_NS 1000000000ull /* re-check at least once a second */
+/* The stack has no way to tell this thread that an earlier deadline appeared (an
+ * ARP request just went out), so it looks again at least this often. */
+#define TIMER_MAX_SLEEP_NS 100000000ull
 #define PING_TIMEOUT_NS 1000000000ull
 #define PING_INTERVAL_NS 1000000000ull
 
