@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Instructions the stack executes per echo on the host build: the reference
+# frames of ../shared/bench/gen_frames.py (10,000 each) fed through the whole
+# stack (fake NIC, peer's ARP entry known, UDP echo on port 7), counted by
+# valgrind's callgrind around the feeding loop only (bench_feed), divided by the
+# frame count. Instruction counts do not depend on machine load.
+# Prints `metric value unit` lines, and the lwIP 2.1.3 anchor beside them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=build/bench/echo_cost
+mkdir -p "$out"
+gen=${GEN_FRAMES:-../shared/bench/gen_frames.py}
+[ -f "$gen" ] || gen=/work/shared/bench/gen_frames.py
+n=${FRAMES:-10000}
+/usr/bin/python3 "$gen" -n "$n" -o "$out/frames" >/dev/null
+gcc -O2 -g -std=gnu11 -I. -DHOST_BUILD -o "$out/echo_cost" net/*.c kernel/sched.c \
+    kernel/promise.c kernel/switch.S tests/unit/host_plat.c tests/unit/test_net_bench.c -lcmocka
+declare -A anchor=([icmp56]=1212 [udp64]=1704 [udp1400]=8535)
+k=0
+for kind in icmp56 udp64 udp1400; do
+    valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$kind" \
+        --toggle-collect=bench_feed "$out/echo_cost" "$k" "$out/frames/frames-$kind.bin" \
+        >"$out/$kind.log" 2>&1
+    collected=$(grep -oE 'Collected : [0-9]+' "$out/$kind.log" | grep -oE '[0-9]+$')
+    per=$((collected / n))
+    echo "echo_cost_$kind $per instructions/echo"
+    awk -v a="${anchor[$kind]}" -v p="$per" -v k="$kind" \
+        'BEGIN { printf "echo_cost_%s_vs_lwip %.3f ratio (lwIP 2.1.3: %d)\n", k, p / a, a }'
+    k=$((k + 1))
+done
