@@ -2,6 +2,7 @@
 # Everything the build needs is installed by `make deps` from Debian packages.
 
 SHELL := /bin/bash
+.DEFAULT_GOAL := all
 BUILD := build
 CACHE := cache
 
