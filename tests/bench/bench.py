@@ -1,0 +1,732 @@
+#!/usr/bin/python3
+"""The benchmark harness: the unikernel, the unikernel as a frame reflector and a
+reference Linux guest, in one QEMU configuration, measured by the same host tools
+in one run; figures as `metric value unit` lines, a Markdown report with ratios,
+and PNG plots.
+
+    bench.py --netns NS [--tap tap0] [--out build/bench] [--runs 3]
+             [--guests uknet,reflect,linux,linux-offload] [--smoke]
+
+Runs inside nothing itself: tests/bench/run.sh (make bench) and
+tests/qemu/bench_smoke.sh create the network namespace NS (lo and the tap only,
+no default route; this script checks that again) and remove it. Every QEMU and
+every load tool runs through `ip netns exec NS`, QEMU pinned to core 0 and the
+tool to core 1 (taskset, when there are two cores). Each QEMU is started
+directly (`ip netns exec` and `taskset` exec it, so the pid is QEMU's; checked
+through /proc) and only those pids are killed.
+
+Guests (GUESTS below): uknet (build/kernel.elf, mode=net), reflect (the same
+image, mode=reflect: the driver sends every frame back with the MACs swapped,
+the floor set by QEMU, the tap and the host), linux (Debian's kernel with a
+busybox initramfs and a static UDP echo server, tests/bench/build_linux_guest.py),
+and linux-offload (the same with QEMU's default virtio-net offloads on; every
+other guest runs with all offloads off).
+
+The reflector sends requests back unanswered, so the host's own stack never sees
+a reply: for it the tool sends and receives raw Ethernet frames (--raw) instead
+of using sockets, and ping -f is emulated by the tool. The *_raw figures are taken
+the same raw way for every guest, so the ratios to the reflector compare like
+with like.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CLIENT = os.path.join(ROOT, "tests", "tools", "udp_echo_client.py")
+PY = "/usr/bin/python3"
+GUEST_IP = "10.0.0.2"
+GUEST_MAC = "52:54:00:12:34:56"
+
+OFFLOADS_OFF = ("csum=off,guest_csum=off,gso=off,guest_tso4=off,guest_tso6=off,"
+                "guest_ecn=off,guest_ufo=off,host_tso4=off,host_tso6=off,host_ecn=off,"
+                "host_ufo=off,mrg_rxbuf=off")
+
+# One QEMU configuration for every guest: same machine, CPU, vCPU count, memory,
+# devices; only the image, its command line and (linux-offload) the offloads differ.
+MEM_MIB = 256
+QEMU_COMMON = ["-accel", "tcg", "-machine", "pc", "-cpu", "qemu64", "-smp", "1",
+               "-nodefaults", "-nographic", "-no-reboot", "-monitor", "none",
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
+GUESTS = {
+    "uknet": {"label": "uknet", "kind": "stack", "offloads": False,
+              "image": ["-kernel", "build/kernel.elf", "-append", "mode=net"],
+              "boot_timeout": 10, "mem_range": (2, MEM_MIB, 1)},
+    "reflect": {"label": "uknet reflector", "kind": "reflect", "offloads": False,
+                "image": ["-kernel", "build/kernel.elf", "-append", "mode=reflect"],
+                "boot_timeout": 10, "mem_range": None},
+    "linux": {"label": "Linux", "kind": "stack", "offloads": False,
+              "image": ["-kernel", "build/bench/linux/vmlinuz",
+                        "-initrd", "build/bench/linux/initrd.img",
+                        "-append", "console=ttyS0 quiet panic=-1"],
+              "boot_timeout": 40, "mem_range": (32, MEM_MIB, 8)},
+    "linux-offload": {"label": "Linux, offloads on", "kind": "stack", "offloads": True,
+                      "image": ["-kernel", "build/bench/linux/vmlinuz",
+                                "-initrd", "build/bench/linux/initrd.img",
+                                "-append", "console=ttyS0 quiet panic=-1"],
+                      "boot_timeout": 40, "mem_range": None},
+}
+
+# Seconds per rate measurement (each UDP mode, the flood); keeps `make bench`
+# (4 guests, 3 runs) under 10 minutes on 2 cores.
+UDP_S = 1.5
+FLOOD_S = 2
+
+# name -> (unit, better, description). better: "low" or "high".
+METRICS = {
+    "boot_to_ping": ("s", "low", "QEMU exec to the first echo reply (probe every 20 ms)"),
+    "icmp_rtt_p50": ("us", "low", "ICMP echo RTT, 1000 pings every 10 ms, 56 B"),
+    "icmp_rtt_p99": ("us", "low", "same, 99th percentile"),
+    "icmp4000_rtt_p50": ("us", "low", "ICMP echo RTT, 4000 B (3 fragments), one at a time"),
+    "icmp60000_rtt_p50": ("us", "low", "ICMP echo RTT, 60000 B (41 fragments), one at a time"),
+    "flood_rate": ("pkt/s", "high", "ping -f replies per second"),
+    "flood_loss": ("%", "low", "ping -f loss"),
+    "udp64_x1_rate": ("rtt/s", "high", "UDP echo 64 B, one at a time"),
+    "udp64_x1_rtt_p50": ("us", "low", "UDP echo 64 B, one at a time, RTT median"),
+    "udp64_x32_rate": ("rtt/s", "high", "UDP echo 64 B, 32 in flight"),
+    "udp1400_x1_rate": ("rtt/s", "high", "UDP echo 1400 B, one at a time"),
+    "udp1400_x32_rate": ("rtt/s", "high", "UDP echo 1400 B, 32 in flight"),
+    "udp_loss": ("%", "low", "UDP echo loss over the four UDP runs"),
+    "bad_replies": ("count", "low", "replies with a wrong payload or checksum, all tests"),
+    "udp64_x1_raw_rate": ("rtt/s", "high", "UDP echo 64 B one at a time, raw frames (same client for every guest)"),
+    "udp64_x32_raw_rate": ("rtt/s", "high", "UDP echo 64 B 32 in flight, raw frames"),
+    "icmp_rtt_raw_p50": ("us", "low", "ICMP 56 B RTT one at a time (500), raw frames"),
+}
+ONCE_METRICS = {
+    "min_mem": ("MiB", "low", "smallest -m that boots and answers ping (bisection)"),
+    "image_elf": ("B", "low", "image QEMU boots with -kernel (Linux: bzImage + initramfs)"),
+    "image_iso": ("B", "low", "GRUB rescue ISO"),
+}
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+# ------------------------------------------------------------------ environment
+
+class Env:
+    def __init__(self, a):
+        self.ns = a.netns
+        self.tap = a.tap
+        self.out = a.out
+        self.logs = os.path.join(a.out, "logs")
+        os.makedirs(self.logs, exist_ok=True)
+        two = (os.cpu_count() or 1) >= 2
+        self.pin_qemu = ["taskset", "-c", "0"] if two else []
+        self.pin_tool = ["taskset", "-c", "1"] if two else []
+        self.children = set()
+
+    def check_netns(self):
+        """The network rule: NS exists, holds only lo and the tap, no default route."""
+        if self.ns not in sh(["ip", "netns", "list"]).stdout.split():
+            sys.exit("bench: network namespace %s does not exist" % self.ns)
+        for fam in ("-4", "-6"):
+            r = sh(["ip", "-n", self.ns, fam, "route", "show", "default"]).stdout.strip()
+            if r:
+                sys.exit("bench: namespace %s has a default route (%s); refusing" % (self.ns, r))
+        links = re.findall(r"^\d+: ([^:@]+)", sh(["ip", "-n", self.ns, "-o", "link"]).stdout, re.M)
+        if sorted(links) != sorted(["lo", self.tap]):
+            sys.exit("bench: namespace %s holds %s, want lo and %s only" % (self.ns, links, self.tap))
+
+    def nsexec(self, pin, argv):
+        return ["ip", "netns", "exec", self.ns] + pin + argv
+
+    def flush_neigh(self):
+        sh(["ip", "-n", self.ns, "neigh", "flush", "dev", self.tap])
+
+    # -------------------------------------------------------------- QEMU
+    def qemu_argv(self, guest, mem, logfile):
+        g = GUESTS[guest]
+        nic = "virtio-net-pci,netdev=n0,mac=%s,romfile=" % GUEST_MAC
+        if not g["offloads"]:
+            nic += "," + OFFLOADS_OFF
+        return (["qemu-system-x86_64"] + QEMU_COMMON + ["-m", str(mem),
+                "-serial", "file:" + logfile,
+                "-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no" % self.tap,
+                "-device", nic] + g["image"])
+
+    def start_qemu(self, guest, mem, logfile):
+        argv = self.nsexec(self.pin_qemu, self.qemu_argv(guest, mem, logfile))
+        p = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=open(logfile + ".stderr", "w"))
+        t_exec = time.monotonic()
+        self.children.add(p)
+        # `ip netns exec` and `taskset` exec in place: the pid must become QEMU's.
+        deadline = time.monotonic() + 3
+        comm = ""
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                comm = open("/proc/%d/comm" % p.pid).read().strip()
+            except OSError:
+                comm = ""
+            if comm.startswith("qemu-system"):
+                break
+            time.sleep(0.005)
+        if p.poll() is None and not comm.startswith("qemu-system"):
+            self.stop(p)
+            raise RuntimeError("pid %d is %r, not QEMU" % (p.pid, comm))
+        return p, t_exec
+
+    def stop(self, p):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.children.discard(p)
+
+    def stop_all(self):
+        for p in list(self.children):
+            self.stop(p)
+
+    # -------------------------------------------------------------- tools
+    def client(self, args, timeout):
+        """Runs the echo client in the namespace; returns its JSON stats (or None)."""
+        argv = self.nsexec(self.pin_tool, [PY, CLIENT, "--json"] + args)
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log("client timed out: %s" % " ".join(args))
+            return None
+        try:
+            return json.loads(r.stdout)
+        except ValueError:
+            log("client failed (%d): %s" % (r.returncode, r.stderr.strip()[-300:]))
+            return None
+
+    def ping_flood(self, secs):
+        argv = self.nsexec(self.pin_tool, ["ping", "-f", "-q", "-w", str(secs), GUEST_IP])
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=secs + 10)
+        m = re.search(r"(\d+) packets transmitted, (\d+) received.*?time (\d+)ms", r.stdout)
+        if not m:
+            log("ping -f: %s" % (r.stdout + r.stderr).strip()[-300:])
+            return None
+        tx, rx, ms = (int(x) for x in m.groups())
+        return {"rate": rx / max(ms / 1000.0, 1e-3), "loss_pct": 100.0 * (tx - rx) / tx if tx else 100.0}
+
+    def boot(self, guest, mem, logfile, timeout):
+        """Starts the prober, then QEMU; returns (qemu proc, seconds to first reply
+        or None). The QEMU stays up on success for the caller to use."""
+        raw = GUESTS[guest]["kind"] == "reflect"
+        self.flush_neigh()
+        args = ["--proto", "icmp", "--size", "56", "--until-reply", "--interval", "0.02",
+                "--timeout", "0.5", "--count", "1000000", "--duration", str(timeout + 1)]
+        if raw:
+            args += ["--raw", self.tap, "--dst-mac", GUEST_MAC]
+        probe = subprocess.Popen(self.nsexec(self.pin_tool, [PY, CLIENT, "--json"] + args),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.children.add(probe)
+        time.sleep(0.3)  # let the prober start sending before the guest exists
+        q, t_exec = self.start_qemu(guest, mem, logfile)
+        while probe.poll() is None:
+            if q.poll() is not None:  # the guest died (panic, -no-reboot): give up now
+                break
+            if time.monotonic() - t_exec > timeout + 5:
+                break
+            time.sleep(0.02)
+        if probe.poll() is None:
+            self.stop(probe)
+        out, _err = probe.communicate()
+        self.children.discard(probe)
+        try:
+            st = json.loads(out)
+        except ValueError:
+            st = None
+        if not st or st.get("first_reply_mono") is None:
+            self.stop(q)
+            return None, None
+        return q, st["first_reply_mono"] - t_exec
+
+
+# ------------------------------------------------------------------ measurements
+
+def measure_guest(env, guest, run, smoke=False):
+    """Boots guest once and takes every per-run figure; returns (figures, samples)."""
+    g = GUESTS[guest]
+    raw = g["kind"] == "reflect"
+    logfile = os.path.join(env.logs, "%s-run%d.log" % (guest, run))
+    f, samples = {}, {}
+    q, t = env.boot(guest, MEM_MIB, logfile, g["boot_timeout"])
+    if q is None:
+        log("%s run %d: no echo reply within %d s (console: %s)" % (
+            guest, run, g["boot_timeout"], logfile))
+        return None, None
+    f["boot_to_ping"] = t
+    rawargs = ["--raw", env.tap, "--dst-mac", GUEST_MAC]
+    sock = rawargs if raw else []
+    try:
+        if smoke:
+            st = env.client(sock + ["--size", "64", "--count", "200", "--duration", "3",
+                                    "--timeout", "0.5"], 20)
+            if st:
+                f["udp64_x1_rate"] = st["rate"]
+                f["udp64_x1_rtt_p50"] = st["rtt_p50_us"]
+                f["udp_loss"] = st["loss_pct"]
+                f["bad_replies"] = st["bad"]
+            return f, samples
+        # ICMP RTT: 1000 pings, 10 ms apart.
+        st = env.client(sock + ["--proto", "icmp", "--size", "56", "--interval", "0.01",
+                                "--count", "1000", "--duration", "15", "--timeout", "1"], 30)
+        bad = 0
+        if st:
+            f["icmp_rtt_p50"], f["icmp_rtt_p99"] = st["rtt_p50_us"], st["rtt_p99_us"]
+            samples["icmp_rtt"] = st["rtts_us"]
+            bad += st["bad"]
+        for size in (4000, 60000):
+            st = env.client(sock + ["--proto", "icmp", "--size", str(size), "--count", "50",
+                                    "--duration", "3", "--timeout", "1"], 20)
+            if st:
+                f["icmp%d_rtt_p50" % size] = st["rtt_p50_us"]
+                bad += st["bad"]
+        # Flood: ping -f for stacks; the tool's equivalent for the reflector (one
+        # request at a time, the next after the reply or 10 ms).
+        if raw:
+            st = env.client(rawargs + ["--proto", "icmp", "--size", "56", "--timeout", "0.01",
+                                       "--count", "10000000", "--duration", str(FLOOD_S)], 20)
+            if st:
+                f["flood_rate"], f["flood_loss"] = st["rate"], st["loss_pct"]
+        else:
+            st = env.ping_flood(FLOOD_S)
+            if st:
+                f["flood_rate"], f["flood_loss"] = st["rate"], st["loss_pct"]
+        # UDP echo: 64 and 1400 B, one at a time and 32 in flight.
+        sent = lost = 0
+        for size in (64, 1400):
+            for w in (1, 32):
+                st = env.client(sock + ["--size", str(size), "--inflight", str(w),
+                                        "--count", "10000000", "--duration", str(UDP_S),
+                                        "--timeout", "0.5"], 20)
+                if not st:
+                    continue
+                f["udp%d_x%d_rate" % (size, w)] = st["rate"]
+                if size == 64 and w == 1:
+                    f["udp64_x1_rtt_p50"] = st["rtt_p50_us"]
+                    samples["udp64_rtt"] = st["rtts_us"][:20000]
+                sent += st["sent"]
+                lost += st["lost"]
+                bad += st["bad"]
+        if sent:
+            f["udp_loss"] = 100.0 * lost / sent
+        f["bad_replies"] = bad
+        # The same raw client for every guest: what the reflector ratios use.
+        if raw:
+            for k in ("udp64_x1", "udp64_x32"):
+                if k + "_rate" in f:
+                    f[k + "_raw_rate"] = f[k + "_rate"]
+            st = env.client(rawargs + ["--proto", "icmp", "--size", "56", "--count", "500",
+                                       "--duration", "1", "--timeout", "0.5"], 20)
+            if st:
+                f["icmp_rtt_raw_p50"] = st["rtt_p50_us"]
+        else:
+            for w in (1, 32):
+                st = env.client(rawargs + ["--size", "64", "--inflight", str(w), "--count",
+                                           "10000000", "--duration", str(UDP_S),
+                                           "--timeout", "0.5"], 20)
+                if st:
+                    f["udp64_x%d_raw_rate" % w] = st["rate"]
+            st = env.client(rawargs + ["--proto", "icmp", "--size", "56", "--count", "500",
+                                       "--duration", "1", "--timeout", "0.5"], 20)
+            if st:
+                f["icmp_rtt_raw_p50"] = st["rtt_p50_us"]
+    finally:
+        env.stop(q)
+    return f, samples
+
+
+def min_memory(env, guest):
+    """Smallest -m (MiB, to the range's step) at which guest boots and answers."""
+    lo, hi, step = GUESTS[guest]["mem_range"]
+    timeout = [GUESTS[guest]["boot_timeout"]]
+    tried = {}
+
+    def ok(mem):
+        logfile = os.path.join(env.logs, "%s-mem%d.log" % (guest, mem))
+        q, t = env.boot(guest, mem, logfile, timeout[0])
+        if q is not None:
+            env.stop(q)
+        tried[mem] = t is not None
+        log("%s -m %d: %s" % (guest, mem, "answers in %.2f s" % t if t is not None
+                                     else "no answer"))
+        return t
+
+    t_hi = ok(hi)
+    if t_hi is None:
+        return None, tried
+    # A guest that does not answer in 3x the time it took with plenty of memory
+    # counts as not booting (a panicking guest ends QEMU sooner: -no-reboot).
+    timeout[0] = min(timeout[0], max(3.0, 3 * t_hi))
+    if ok(lo) is not None:
+        return lo, tried
+    while hi - lo > step:  # invariant: lo fails, hi works
+        mid = (lo + hi) // 2
+        mid -= (mid - lo) % step or 0
+        if mid <= lo:
+            mid = lo + step
+        if mid >= hi:
+            break
+        if ok(mid) is not None:
+            hi = mid
+        else:
+            lo = mid
+    return hi, tried
+
+
+def image_sizes():
+    out = {"uknet": {}, "linux": {}}
+    if os.path.exists(os.path.join(ROOT, "build/kernel.elf")):
+        out["uknet"]["image_elf"] = os.path.getsize(os.path.join(ROOT, "build/kernel.elf"))
+    iso = os.path.join(ROOT, "build/kernel.iso")
+    if os.path.exists(iso):
+        out["uknet"]["image_iso"] = os.path.getsize(iso)
+    gj = os.path.join(ROOT, "build/bench/linux/guest.json")
+    if os.path.exists(gj):
+        info = json.load(open(gj))
+        out["linux"]["image_elf"] = info["vmlinuz_bytes"] + info["initrd_bytes"]
+        if info.get("iso_bytes"):
+            out["linux"]["image_iso"] = info["iso_bytes"]
+    return out
+
+
+# ------------------------------------------------------------------ host-side cost
+
+# HOOK(host-cost): instructions per echo on the host build of the stack, from
+# tests/bench/echo_cost.sh (gen_frames.py's reference frames fed through the host
+# build, callgrind around the feeding loop only, divided by the frame count). It
+# prints `echo_cost_<frames> N instructions/echo` lines; anything that prints the
+# same lines can replace it here. Until it exists the report says "pending".
+HOST_COST_CMD = ["bash", os.path.join(ROOT, "tests/bench/echo_cost.sh")]
+HOST_COST_FRAMES = {"icmp56": (1212, 600), "udp64": (1704, 850), "udp1400": (8535, 4250)}
+
+
+def host_cost():
+    """{frames: instructions per echo} or a reason string."""
+    if not HOST_COST_CMD or not os.path.exists(HOST_COST_CMD[-1]):
+        return "pending: no host-cost command (tests/bench/bench.py, HOOK(host-cost))"
+    if not shutil.which("valgrind"):
+        return "valgrind missing"
+    try:
+        r = subprocess.run(HOST_COST_CMD, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return "%s timed out" % " ".join(HOST_COST_CMD)
+    res = {}
+    for m in re.finditer(r"^echo_cost_(\w+?) (\d+) instructions/echo$", r.stdout, re.M):
+        res[m.group(1)] = int(m.group(2))
+    if r.returncode != 0 or not res:
+        return "%s failed (status %d): %s" % (" ".join(HOST_COST_CMD), r.returncode,
+                                              (r.stdout + r.stderr).strip()[-300:])
+    return res
+
+
+# ------------------------------------------------------------------ report
+
+def med_spread(vals):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None, None, None
+    return statistics.median(vals), min(vals), max(vals)
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "—"
+    if unit == "B":
+        return "{:,}".format(int(v))
+    if unit == "count":
+        return "%g" % v
+    a = abs(v)
+    if a >= 1000:
+        return "{:,.0f}".format(v)
+    if a >= 100:
+        return "%.0f" % v
+    if a >= 10:
+        return "%.1f" % v
+    if a >= 1:
+        return "%.2f" % v
+    return "%.3f" % v
+
+
+def cell(vals, unit):
+    m, lo, hi = med_spread(vals)
+    if m is None:
+        return "—"
+    if len([v for v in vals if v is not None]) == 1 or lo == hi:
+        return fmt(m, unit)
+    return "%s [%s–%s]" % (fmt(m, unit), fmt(lo, unit), fmt(hi, unit))
+
+
+def ratios(runs, metric, a, b):
+    """Per-run ratio a/b (same run), for the runs where both exist."""
+    out = []
+    for r in runs:
+        x, y = r.get(a, {}).get(metric), r.get(b, {}).get(metric)
+        if x is not None and y:
+            out.append(x / y)
+    return out
+
+
+def write_report(res, out, plots):
+    guests = res["guests"]
+    runs = res["runs"]
+    lines = ["# Benchmark report", "",
+             "%s, %d run(s), host: %s, %d cores, %s. Figures are medians over the runs "
+             "with [min–max]; ratios are taken within each run, then the median [min–max]." % (
+                 res["date"], len(runs), res["host"]["kernel"], res["host"]["cores"],
+                 res["host"]["qemu"]), ""]
+    lines += ["## Configuration", "",
+              "Every guest: `qemu-system-x86_64 %s -m %d` with `-netdev tap` on a tap inside a "
+              "network namespace made for the run (lo and the tap only, no default route), "
+              "`-device virtio-net-pci,...,%s` (all offloads off; *Linux, offloads on* keeps "
+              "QEMU's defaults). QEMU runs on core 0, the load tools on core 1 (taskset)." % (
+                  " ".join(QEMU_COMMON), MEM_MIB, "<offloads off>"), "",
+              "| guest | image and command line |", "|---|---|"]
+    for gname in guests:
+        lines.append("| %s | `%s` |" % (GUESTS[gname]["label"], " ".join(GUESTS[gname]["image"])))
+    if res.get("linux_guest"):
+        li = res["linux_guest"]
+        lines += ["", "Linux guest: %s (%s), busybox from %s, modules %s; UDP echo by "
+                  "tests/bench/linux_guest/echo7.c." % (
+                      li.get("kernel_version"), li.get("kernel_package"),
+                      li.get("busybox_package"), ", ".join(li.get("modules", [])))]
+    lines += ["", "Host tools: tests/tools/udp_echo_client.py (kernel UDP/ICMP sockets for "
+              "the guests with a stack; raw Ethernet frames for the reflector and for the "
+              "`*_raw` rows), `ping -f` for the flood of the guests with a stack.", ""]
+
+    head = "| metric | unit | better | " + " | ".join(GUESTS[g]["label"] for g in guests)
+    have_l, have_r = "uknet" in guests and "linux" in guests, "uknet" in guests and "reflect" in guests
+    if have_l:
+        head += " | uknet / Linux"
+    if have_r:
+        head += " | uknet / reflector"
+    lines += ["## Figures", "", head + " |",
+              "|" + "---|" * (3 + len(guests) + have_l + have_r)]
+    for m, (unit, better, _desc) in METRICS.items():
+        row = [m, unit, better]
+        allnone = True
+        for g in guests:
+            vals = [r.get(g, {}).get(m) for r in runs]
+            if any(v is not None for v in vals):
+                allnone = False
+            row.append(cell(vals, unit))
+        if allnone:
+            continue
+        if have_l:
+            row.append(cell(ratios(runs, m, "uknet", "linux"), "x"))
+        if have_r:
+            # The reflector is always measured with raw frames: the *_raw rows
+            # compare like with like, the others set uknet's sockets against it.
+            row.append(cell(ratios(runs, m, "uknet", "reflect"), "x"))
+        lines.append("| " + " | ".join(row) + " |")
+    once = res.get("once", {})
+    for m, (unit, better, _desc) in ONCE_METRICS.items():
+        row = [m, unit, better] + [fmt(once.get(g, {}).get(m), unit) for g in guests]
+        if all(c == "—" for c in row[3:]):
+            continue
+        if have_l:
+            x, y = once.get("uknet", {}).get(m), once.get("linux", {}).get(m)
+            row.append(fmt(x / y, "x") if x is not None and y else "—")
+        if have_r:
+            row.append("—")
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "Metrics: " + "; ".join("`%s`: %s" % (k, v[2]) for k, v in
+                                         list(METRICS.items()) + list(ONCE_METRICS.items())), ""]
+    hc = res.get("host_cost")
+    lines += ["## Host-side cost (instructions per echo, callgrind)", ""]
+    if isinstance(hc, dict):
+        lines += ["| frames | uknet | lwIP 2.1.3 | target |", "|---|---|---|---|"]
+        for name, (lwip, target) in HOST_COST_FRAMES.items():
+            v = hc.get(name)
+            lines.append("| %s | %s | %s | ≤ %s |" % (
+                name, fmt(v), "{:,}".format(lwip), "{:,}".format(target)))
+    else:
+        lines.append(str(hc))
+    lines += [""]
+    if res.get("failures"):
+        lines += ["## Failures", ""] + ["- " + f for f in res["failures"]] + [""]
+    if plots:
+        lines += ["## Plots", ""] + ["![%s](%s)" % (p, p) for p in plots] + [""]
+    lines += ["Raw data: results.json; metric lines: metrics.txt; consoles: logs/.", ""]
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def metric_lines(res):
+    lines = []
+    for g in res["guests"]:
+        for m, (unit, _b, _d) in METRICS.items():
+            med, _lo, _hi = med_spread([r.get(g, {}).get(m) for r in res["runs"]])
+            if med is not None:
+                lines.append("%s_%s %.6g %s" % (g.replace("-", "_"), m, med, unit))
+        for m, (unit, _b, _d) in ONCE_METRICS.items():
+            v = res.get("once", {}).get(g, {}).get(m)
+            if v is not None:
+                lines.append("%s_%s %.6g %s" % (g.replace("-", "_"), m, v, unit))
+    hc = res.get("host_cost")
+    if isinstance(hc, dict):
+        for k, v in hc.items():
+            lines.append("uknet_host_cost_%s %d instructions/echo" % (k, v))
+    for other in ("linux", "reflect"):
+        if "uknet" not in res["guests"] or other not in res["guests"]:
+            continue
+        for m in METRICS:
+            rs = ratios(res["runs"], m, "uknet", other)
+            if rs:
+                lines.append("ratio_uknet_%s_%s %.4g x" % (other, m, statistics.median(rs)))
+    return lines
+
+
+def make_plots(res, out):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("python3-matplotlib missing: no plots")
+        return []
+    guests = res["guests"]
+    labels = [GUESTS[g]["label"] for g in guests]
+    made = []
+    # RTT distributions side by side: ICMP (paced) and UDP 64 B (one at a time).
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    for ax, key, title in ((axes[0], "icmp_rtt", "ICMP echo RTT, 56 B, every 10 ms"),
+                           (axes[1], "udp64_rtt", "UDP echo RTT, 64 B, one at a time")):
+        data, labs = [], []
+        for g, lab in zip(guests, labels):
+            s = [x for r in res["samples"] for x in r.get(g, {}).get(key, [])]
+            if s:
+                data.append(s)
+                labs.append(lab)
+        if data:
+            ax.boxplot(data, labels=labs, whis=(1, 99), showfliers=False)
+            for i, s in enumerate(data, 1):
+                ax.scatter([i] * 2, [statistics.median(s), sorted(s)[int(0.99 * (len(s) - 1))]],
+                           marker="_", s=200, color="red")
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_ylabel("µs (box: quartiles, whiskers: p1–p99)")
+        ax.tick_params(axis="x", labelrotation=15)
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "rtt.png"), dpi=100)
+    plt.close(fig)
+    made.append("rtt.png")
+    # Rate bars: medians with min–max error bars.
+    keys = ["flood_rate", "udp64_x1_rate", "udp64_x32_rate", "udp1400_x1_rate", "udp1400_x32_rate",
+            "udp64_x1_raw_rate", "udp64_x32_raw_rate"]
+    fig, ax = plt.subplots(figsize=(12, 4.8))
+    width = 0.8 / max(1, len(guests))
+    for i, (g, lab) in enumerate(zip(guests, labels)):
+        meds, errs = [], [[], []]
+        for k in keys:
+            m, lo, hi = med_spread([r.get(g, {}).get(k) for r in res["runs"]])
+            meds.append(m or 0)
+            errs[0].append((m - lo) if m else 0)
+            errs[1].append((hi - m) if m else 0)
+        xs = [j + (i - (len(guests) - 1) / 2) * width for j in range(len(keys))]
+        ax.bar(xs, meds, width, yerr=errs, capsize=2, label=lab)
+    ax.set_xticks(range(len(keys)))
+    ax.set_xticklabels([k.replace("_rate", "") for k in keys], rotation=15)
+    ax.set_ylabel("replies per second")
+    ax.set_title("Echo rates (median of runs, bars: min–max)")
+    ax.legend()
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "rates.png"), dpi=100)
+    plt.close(fig)
+    made.append("rates.png")
+    return made
+
+
+# ------------------------------------------------------------------ main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--netns", required=True)
+    ap.add_argument("--tap", default="tap0")
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--guests", default="uknet,reflect,linux,linux-offload")
+    ap.add_argument("--no-min-mem", action="store_true", help="skip the -m bisection")
+    ap.add_argument("--smoke", action="store_true",
+                    help="one guest, one run, UDP 64 B only (make test)")
+    a = ap.parse_args()
+    guests = [g for g in a.guests.split(",") if g]
+    for g in guests:
+        if g not in GUESTS:
+            ap.error("unknown guest %s (%s)" % (g, ", ".join(GUESTS)))
+    os.makedirs(a.out, exist_ok=True)
+    # SIGTERM/SIGHUP end the run through the finally below, which stops our QEMUs.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda n, _f: sys.exit(128 + n))
+    env = Env(a)
+    env.check_netns()
+    t_start = time.monotonic()
+    qv = sh(["qemu-system-x86_64", "--version"]).stdout.splitlines()
+    res = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+           "host": {"kernel": platform.release(), "cores": os.cpu_count(),
+                    "qemu": qv[0] if qv else "?"},
+           "guests": guests, "runs": [], "samples": [], "once": {}, "failures": []}
+    gj = os.path.join(ROOT, "build/bench/linux/guest.json")
+    if any(g.startswith("linux") for g in guests) and os.path.exists(gj):
+        res["linux_guest"] = json.load(open(gj))
+    try:
+        for run in range(1, (1 if a.smoke else a.runs) + 1):
+            figs, samp = {}, {}
+            for g in guests:
+                t0 = time.monotonic()
+                f, s = measure_guest(env, g, run, a.smoke)
+                if f is None:
+                    res["failures"].append("%s run %d: no echo reply within %d s of boot" % (
+                        g, run, GUESTS[g]["boot_timeout"]))
+                    continue
+                figs[g], samp[g] = f, s
+                log("%s run %d: %d figures in %.0f s" % (g, run, len(f), time.monotonic() - t0))
+            res["runs"].append(figs)
+            res["samples"].append(samp)
+        if not a.smoke:
+            sizes = image_sizes()
+            for g in guests:
+                if g in sizes:
+                    res["once"].setdefault(g, {}).update(sizes[g])
+            if not a.no_min_mem:
+                for g in guests:
+                    if GUESTS[g]["mem_range"]:
+                        m, tried = min_memory(env, g)
+                        res["once"].setdefault(g, {})["min_mem"] = m
+                        res["once"][g]["min_mem_tried"] = tried
+            res["host_cost"] = host_cost()
+    finally:
+        env.stop_all()
+    res["elapsed_s"] = time.monotonic() - t_start
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump(res, f)
+    plots = make_plots(res, a.out)
+    write_report(res, a.out, plots)
+    lines = metric_lines(res)
+    with open(os.path.join(a.out, "metrics.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    log("done in %.0f s: %s" % (res["elapsed_s"], os.path.join(a.out, "report.md")))
+    return 1 if res["failures"] or not any(res["runs"]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Smoke test of the benchmark harness (so `make bench` cannot rot): bench.py in
+# --smoke mode boots one guest, the unikernel's frame reflector (mode=reflect,
+# fast and independent of the stack), in a network namespace made here, takes
+# one measurement (UDP echo 64 B, one at a time, raw frames) and writes its
+# report; then the echo client must refuse to send from a namespace with a
+# default route and from the machine's own namespace.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/qemu/lib.sh
+out=build/test/bench-smoke
+mkdir -p "$out"
+
+if [ "$(id -u)" != 0 ]; then
+    skip "bench-smoke" "needs root (network namespace and tap)"
+    exit 0
+fi
+for t in qemu-system-x86_64 ip taskset /usr/bin/python3; do
+    command -v "$t" >/dev/null || { skip "bench-smoke" "$t missing"; exit 0; }
+done
+[ -f "$KERNEL" ] || { fail "bench-smoke" "$KERNEL missing"; exit 0; }
+
+. tests/bench/netns.sh
+if ! bench_netns_up "uknet-bsmoke-$$"; then
+    fail "bench-smoke-netns" "could not create the namespace"
+    exit 0
+fi
+
+rm -f "$out/metrics.txt" "$out/report.md"
+bench_run timeout 120 /usr/bin/python3 tests/bench/bench.py --netns "$BENCH_NS" --tap tap0 \
+    --out "$out" --guests reflect --smoke >"$out/bench.out" 2>"$out/bench.err"
+rc=$?
+if [ $rc = 0 ]; then pass "bench-smoke-harness"; else
+    fail "bench-smoke-harness" "bench.py exited $rc: $(tail -n 3 "$out/bench.err" | tr '\n' ' ')"
+fi
+rate=$(awk '$1 == "reflect_udp64_x1_rate" { print $2 }' "$out/metrics.txt" 2>/dev/null)
+loss=$(awk '$1 == "reflect_udp_loss" { print $2 }' "$out/metrics.txt" 2>/dev/null)
+bad=$(awk '$1 == "reflect_bad_replies" { print $2 }' "$out/metrics.txt" 2>/dev/null)
+if [ -n "$rate" ] && awk -v r="$rate" 'BEGIN { exit !(r > 100) }'; then
+    pass "bench-smoke-udp-echo-rate"
+else
+    fail "bench-smoke-udp-echo-rate" "reflect_udp64_x1_rate '${rate}', want > 100/s ($out/bench.err)"
+fi
+if [ "$bad" = 0 ] && [ -n "$loss" ] && awk -v l="$loss" 'BEGIN { exit !(l <= 5) }'; then
+    pass "bench-smoke-payloads-and-loss"
+else
+    fail "bench-smoke-payloads-and-loss" "bad replies '${bad}', loss '${loss}' %"
+fi
+if grep -q '^| udp64_x1_rate ' "$out/report.md" 2>/dev/null; then
+    pass "bench-smoke-report"
+else
+    fail "bench-smoke-report" "no udp64_x1_rate row in $out/report.md"
+fi
+
+# The network rule in the client: no sending with a default route in sight.
+# (The route points at the namespace's own tap, whose guest is gone by now.)
+ip -n "$BENCH_NS" route add default dev tap0
+msg=$(ip netns exec "$BENCH_NS" /usr/bin/python3 tests/tools/udp_echo_client.py --count 1 2>&1)
+rc=$?
+if [ $rc = 2 ] && echo "$msg" | grep -q "refusing to send: .*default route"; then
+    pass "bench-client-refuses-default-route"
+else
+    fail "bench-client-refuses-default-route" "exit $rc: $msg"
+fi
+msg=$(/usr/bin/python3 tests/tools/udp_echo_client.py --count 1 2>&1)
+rc=$?
+if [ $rc = 2 ] && echo "$msg" | grep -q "refusing to send"; then
+    pass "bench-client-refuses-outside-netns"
+else
+    fail "bench-client-refuses-outside-netns" "exit $rc: $msg"
+fi
