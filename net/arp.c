@@ -14,6 +14,12 @@ static const struct net_counter_desc arp_descs[] = {
 #undef D
 };
 
+static const struct net_counter_desc gauge_descs[] = {
+#define D(n) NET_COUNTER_DESC(struct arp_gauges, n)
+    ARP_GAUGES(D)
+#undef D
+};
+
 static const struct eth_addr eth_bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 static const struct eth_addr eth_zero;
 
@@ -214,8 +220,12 @@ void arp_input(struct arp *a, struct view *v)
         a->st.drop_bad_op++;
         goto drop;
     }
-    if (eth_addr_is_mcast(&r.sha) || eth_addr_eq(&r.sha, &a->eth->mac) ||
-        ipv4_addr_is_bcast(r.spa) || ipv4_addr_is_mcast(r.spa)) {
+    /* A sender that names no station: multicast or broadcast, all zeros (a
+     * reply would go nowhere, a learned entry would black-hole the address),
+     * or ourselves. */
+    if (eth_addr_is_mcast(&r.sha) || eth_addr_eq(&r.sha, &eth_zero) ||
+        eth_addr_eq(&r.sha, &a->eth->mac) || ipv4_addr_is_bcast(r.spa) ||
+        ipv4_addr_is_mcast(r.spa)) {
         a->st.drop_bad_sender++;
         goto drop;
     }
@@ -471,14 +481,32 @@ void arp_print(const struct arp *a, net_print_fn print, void *ctx)
     }
 }
 
+struct arp_gauges arp_gauges(const struct arp *a)
+{
+    struct arp_gauges g = {0, 0, a->cap, 0};
+    for (uint32_t i = 0; i < a->cap; i++) {
+        g.entries += a->tab[i].state != ARP_FREE;
+        g.pending += a->tab[i].state == ARP_PENDING;
+        g.queue_frames += a->tab[i].nq;
+    }
+    return g;
+}
+
 void arp_counters_walk(const struct arp *a, net_print_fn print, void *ctx)
 {
+    struct arp_gauges g = arp_gauges(a);
     net_counters_walk("arp", &a->st, arp_descs, sizeof arp_descs / sizeof arp_descs[0],
+                      print, ctx);
+    net_counters_walk("arp", &g, gauge_descs, sizeof gauge_descs / sizeof gauge_descs[0],
                       print, ctx);
 }
 
 int64_t arp_counter(const struct arp *a, const char *name)
 {
-    return net_counters_find(&a->st, arp_descs, sizeof arp_descs / sizeof arp_descs[0],
-                             name);
+    struct arp_gauges g = arp_gauges(a);
+    int64_t v = net_counters_find(&a->st, arp_descs,
+                                  sizeof arp_descs / sizeof arp_descs[0], name);
+    return v >= 0 ? v
+                  : net_counters_find(&g, gauge_descs,
+                                      sizeof gauge_descs / sizeof gauge_descs[0], name);
 }

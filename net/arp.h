@@ -59,6 +59,17 @@ struct arp_stats {
     ARP_COUNTERS(NET_COUNTER_FIELD)
 };
 
+/* Gauges: the table now (printed and looked up like the counters). */
+#define ARP_GAUGES(X)                                                                    \
+    X(entries)      /* entries in use, any state */                                      \
+    X(pending)      /* of which resolutions in progress */                               \
+    X(capacity)     /* the cap on entries */                                             \
+    X(queue_frames) /* frames waiting in queues (TX buffers held) */
+
+struct arp_gauges {
+    ARP_GAUGES(NET_COUNTER_FIELD)
+};
+
 enum arp_state {
     ARP_FREE = 0,
     ARP_PENDING,  /* requests going out, writers waiting/queued */
@@ -137,6 +148,8 @@ void arp_disconnect(struct arp *a);
 
 /* The console's `arp`: one line per entry. */
 void arp_print(const struct arp *a, net_print_fn print, void *ctx);
+struct arp_gauges arp_gauges(const struct arp *a);
+/* Counters, then gauges, as "arp.<name>=<value>"; one by name (-1: unknown). */
 void arp_counters_walk(const struct arp *a, net_print_fn print, void *ctx);
 int64_t arp_counter(const struct arp *a, const char *name);
 const char *arp_state_name(enum arp_state s);

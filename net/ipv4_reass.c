@@ -19,6 +19,12 @@ static const struct net_counter_desc reass_descs[] = {
 #undef D
 };
 
+static const struct net_counter_desc gauge_descs[] = {
+#define D(n) NET_COUNTER_DESC(struct ipv4_reass_gauges, n)
+    REASS_GAUGES(D)
+#undef D
+};
+
 /* ------------------------------------------------------------ bitmaps */
 
 static inline uint64_t word_mask(uint32_t lo, uint32_t hi) /* bits [lo, hi) of a word */
@@ -350,14 +356,27 @@ uint32_t ipv4_reass_in_progress(const struct ipv4_reass *r)
     return n;
 }
 
+struct ipv4_reass_gauges ipv4_reass_gauges(const struct ipv4_reass *r)
+{
+    struct ipv4_reass_gauges g = {r->bytes_held, ipv4_reass_in_progress(r), r->max_bytes};
+    return g;
+}
+
 void ipv4_reass_counters_walk(const struct ipv4_reass *r, net_print_fn print, void *ctx)
 {
+    struct ipv4_reass_gauges g = ipv4_reass_gauges(r);
     net_counters_walk("reass", &r->st, reass_descs,
                       sizeof reass_descs / sizeof reass_descs[0], print, ctx);
+    net_counters_walk("reass", &g, gauge_descs,
+                      sizeof gauge_descs / sizeof gauge_descs[0], print, ctx);
 }
 
 int64_t ipv4_reass_counter(const struct ipv4_reass *r, const char *name)
 {
-    return net_counters_find(&r->st, reass_descs,
-                             sizeof reass_descs / sizeof reass_descs[0], name);
+    struct ipv4_reass_gauges g = ipv4_reass_gauges(r);
+    int64_t v = net_counters_find(&r->st, reass_descs,
+                                  sizeof reass_descs / sizeof reass_descs[0], name);
+    return v >= 0 ? v
+                  : net_counters_find(&g, gauge_descs,
+                                      sizeof gauge_descs / sizeof gauge_descs[0], name);
 }

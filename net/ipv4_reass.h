@@ -40,6 +40,16 @@ struct ipv4_reass_stats {
     REASS_COUNTERS(NET_COUNTER_FIELD)
 };
 
+/* Gauges: what is held now (printed and looked up like the counters). */
+#define REASS_GAUGES(X)                                                                  \
+    X(bytes_held)  /* data bytes in datagrams in progress or still referenced */         \
+    X(in_progress) /* datagrams being assembled */                                       \
+    X(max_bytes)   /* the cap on bytes_held */
+
+struct ipv4_reass_gauges {
+    REASS_GAUGES(NET_COUNTER_FIELD)
+};
+
 struct ipv4_reass;
 
 struct ipv4_reass_slot {
@@ -100,6 +110,9 @@ void ipv4_reass_tick(struct ipv4_reass *r, uint64_t now, ipv4_reass_expired_fn f
 uint64_t ipv4_reass_deadline(const struct ipv4_reass *r);
 uint32_t ipv4_reass_in_progress(const struct ipv4_reass *r);
 
+struct ipv4_reass_gauges ipv4_reass_gauges(const struct ipv4_reass *r);
+
+/* Counters, then gauges, as "reass.<name>=<value>"; one by name (-1: unknown). */
 void ipv4_reass_counters_walk(const struct ipv4_reass *r, net_print_fn print, void *ctx);
 int64_t ipv4_reass_counter(const struct ipv4_reass *r, const char *name);
 

@@ -1,0 +1,196 @@
+/* The gauges the stack prints beside its counters (what is held now), which the
+ * robustness suites read to check that memory goes back to idle: reassembly
+ * bytes held, datagrams in progress and the cap; ARP entries in use, pending
+ * resolutions, the capacity and the frames waiting in queues. Through the
+ * stack on the fake netif: values by net_counter and in net_stats_print. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "net/stack.h"
+#include "tests/unit/fake_netif.c"
+#include "tests/unit/host_plat.h"
+#include "tests/unit/net_fixtures.c"
+
+#define SEC 1000000000ull
+
+static struct fake_netif fk;
+static struct net_stack *st;
+
+static int setup(void **state)
+{
+    (void)state;
+    struct net_config cfg = {0};
+    host_clock_set(1000 * SEC);
+    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
+    net_config_parse("10.0.0.2/24", NULL, &cfg);
+    cfg.arp_capacity = 8;
+    cfg.limits.reass_max_bytes = 64 * 1024;
+    st = net_stack_create(&fk.nif, &cfg);
+    assert_non_null(st);
+    assert_int_equal(arp_add_static(&st->arp, fx_peer_ip(), &fx_peer_mac), 0);
+    fake_netif_tx_clear(&fk);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    net_stack_destroy(st);
+    fake_netif_tx_clear(&fk);
+    assert_int_equal(fk.rx_live, 0);
+    assert_int_equal(fk.tx_live, 0);
+    return 0;
+}
+
+static int64_t ctr(const char *name)
+{
+    int64_t v = net_counter(st, name);
+    if (v < 0)
+        fail_msg("no counter %s", name);
+    return v;
+}
+
+/* A first fragment (MF, offset 0) of len data bytes with identification id. */
+static void first_fragment(uint16_t id, size_t len)
+{
+    uint8_t f[1514], data[1480];
+    memset(data, 0x5a, sizeof data);
+    size_t n = fx_ip_frame(f, 253, id, 0x2000, data, len);
+    fake_netif_rx(&fk, f, (uint32_t)n);
+}
+
+static void last_fragment(uint16_t id, uint16_t off, size_t len)
+{
+    uint8_t f[1514], data[1480];
+    memset(data, 0x5a, sizeof data);
+    size_t n = fx_ip_frame(f, 253, id, (uint16_t)(off / 8), data, len);
+    fake_netif_rx(&fk, f, (uint32_t)n);
+}
+
+static void test_reass_gauges(void **state)
+{
+    (void)state;
+    assert_int_equal(ctr("reass.bytes_held"), 0);
+    assert_int_equal(ctr("reass.in_progress"), 0);
+    assert_int_equal(ctr("reass.max_bytes"), 64 * 1024);
+    first_fragment(1, 1480);
+    first_fragment(2, 800);
+    assert_int_equal(ctr("reass.bytes_held"), 2280);
+    assert_int_equal(ctr("reass.in_progress"), 2);
+    last_fragment(1, 1480, 20); /* datagram 1 completes (protocol unreachable) */
+    assert_int_equal(ctr("reass.bytes_held"), 800);
+    assert_int_equal(ctr("reass.in_progress"), 1);
+    host_clock_advance(31 * SEC); /* datagram 2 times out */
+    net_tick(st, plat_now_ns());
+    assert_int_equal(ctr("reass.bytes_held"), 0);
+    assert_int_equal(ctr("reass.in_progress"), 0);
+    assert_int_equal(ctr("reass.timeout"), 1);
+}
+
+static void arp_request_from(uint8_t host)
+{
+    uint8_t f[60] = {0};
+    static const struct eth_addr bc = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+    struct eth_addr sha = {{0x02, 0, 0, 0, 0x10, host}};
+    struct ipv4_addr spa = ipv4_addr_make(10, 0, 0, host), tpa = fx_dut_ip();
+    fx_eth(f, &bc, &sha, 0x0806);
+    uint8_t *p = f + 14;
+    net_wr16(p, 1);
+    net_wr16(p + 2, 0x0800);
+    p[4] = 6, p[5] = 4;
+    net_wr16(p + 6, 1);
+    memcpy(p + 8, sha.b, 6);
+    memcpy(p + 14, &spa.be, 4);
+    memcpy(p + 24, &tpa.be, 4);
+    fake_netif_rx(&fk, f, sizeof f);
+}
+
+static void test_arp_gauges(void **state)
+{
+    (void)state;
+    assert_int_equal(ctr("arp.entries"), 1); /* the peer, static */
+    assert_int_equal(ctr("arp.pending"), 0);
+    assert_int_equal(ctr("arp.capacity"), 8);
+    assert_int_equal(ctr("arp.queue_frames"), 0);
+    /* Two frames for a host nobody has resolved wait in its queue. */
+    uint8_t data[16] = {0};
+    struct view v = view_of_mem(data, sizeof data);
+    struct udp_send_opts o = {.ip = {.nowait = true}};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(
+            udp_sendto(&st->udp, 5000, ipv4_addr_make(10, 0, 0, 50), 9, &v, 1, &o),
+            IPV4_OK);
+    assert_int_equal(ctr("arp.entries"), 2);
+    assert_int_equal(ctr("arp.pending"), 1);
+    assert_int_equal(ctr("arp.queue_frames"), 2);
+    assert_int_equal(fk.tx_live, 2); /* the queued TX buffers, as the gauge says */
+    /* Requests from many hosts: the table stays within its capacity. */
+    for (uint8_t h = 100; h < 120; h++)
+        arp_request_from(h);
+    assert_int_equal(ctr("arp.entries"), 8);
+    assert_true(ctr("arp.evicted") > 0);
+    /* The pending entry is never evicted; failing it frees its queue. */
+    assert_int_equal(ctr("arp.pending"), 1);
+    for (int i = 0; i < 4; i++) {
+        host_clock_advance(SEC);
+        net_tick(st, plat_now_ns());
+    }
+    assert_int_equal(ctr("arp.pending"), 0);
+    assert_int_equal(ctr("arp.queue_frames"), 0);
+    assert_int_equal(fk.tx_live, 0);
+}
+
+struct lines {
+    char text[400][96];
+    int n;
+};
+
+static void collect(void *ctx, const char *line)
+{
+    struct lines *l = ctx;
+    if (l->n < 400)
+        snprintf(l->text[l->n++], sizeof l->text[0], "%s", line);
+}
+
+static bool has_line(const struct lines *l, const char *s)
+{
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->text[i], s))
+            return true;
+    return false;
+}
+
+static void test_gauges_printed(void **state)
+{
+    (void)state;
+    static struct lines l;
+    first_fragment(7, 1000);
+    l.n = 0;
+    net_stats_print(st, collect, &l);
+    assert_true(has_line(&l, "reass.bytes_held=1000"));
+    assert_true(has_line(&l, "reass.in_progress=1"));
+    assert_true(has_line(&l, "reass.max_bytes=65536"));
+    assert_true(has_line(&l, "arp.entries=1"));
+    assert_true(has_line(&l, "arp.pending=0"));
+    assert_true(has_line(&l, "arp.capacity=8"));
+    assert_true(has_line(&l, "arp.queue_frames=0"));
+    assert_int_equal(net_counter(st, "reass.nope"), -1);
+    assert_int_equal(net_counter(st, "arp.nope"), -1);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_reass_gauges),
+        T(test_arp_gauges),
+        T(test_gauges_printed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
