@@ -77,7 +77,11 @@ static void rx_deliver(struct vnet_dev *dev, struct netbuf *b, uint32_t len)
 {
     KCHECK(b->refs == 0); /* it was the ring's */
     b->refs = 1;
-    if (len < dev->hdr_len + VNET_ETH_HDR || len > b->cap) {
+    /* A runt, or more than the largest frame the MTU allows (Ethernet header,
+     * a VLAN tag, MTU bytes): buffers are rounded up, so the device had room
+     * for a few bytes more, which must not reach the stack. */
+    if (len < dev->hdr_len + VNET_ETH_HDR || len > dev->hdr_len + dev->max_frame ||
+        len > b->cap) {
         dev->stats.rx_errors++;
         netbuf_unref(b);
         return;
