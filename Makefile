@@ -47,14 +47,13 @@ unit: $(UNIT_BINS)
 
 # ---------------------------------------------------------------- fuzzing (clang libFuzzer)
 FUZZ_CC := clang
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -I. -DHOST_BUILD -DFUZZING \
-  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -I. \
+  -DHOST_BUILD -DFUZZING -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(PORTABLE_ASM:%.S=$(BUILD)/fuzzobj/%.o) \
   $(BUILD)/fuzzobj/tests/unit/host_plat.o $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(wildcard tests/fuzz/support_*.c))
 FUZZ_SECONDS ?= 60
-FUZZ_RUNS ?= 20000
 
 $(BUILD)/fuzzobj/%.o: %.c Makefile
 	@mkdir -p $(@D)
@@ -66,16 +65,33 @@ $(BUILD)/fuzzobj/%.o: %.S
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@
+
+.SECONDARY: $(FUZZ_OBJS)
+
+# The seed corpora come from the unit tests' fixtures (a plain host program).
+$(BUILD)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/net_fixtures.c
+	@mkdir -p $(@D)
+	$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -O1 -I. -DHOST_BUILD $< -o $@
 
 .PHONY: fuzz fuzz-build
-fuzz-build: $(FUZZ_BINS)
-# Each harness for FUZZ_SECONDS (default 60), corpus in build/fuzz/corpus-<name>,
-# seeded from tests/fuzz/seeds/<name>/.
+fuzz-build: $(FUZZ_BINS) $(BUILD)/fuzz/gen_seeds
+# Each harness for FUZZ_SECONDS (default 60), corpus kept in build/fuzz/corpus-<name>,
+# seeded by gen_seeds (unit-test fixtures, gen_frames.py's frames) and the fixed crash
+# inputs in tests/fuzz/regress/<name>/; crashes land in build/fuzz/artifacts/<name>/.
+# make test runs each for a fixed number of inputs (tests/qemu/fuzz_smoke.sh).
 fuzz:
 	@$(MAKE) -s deps
 	@$(MAKE) -s fuzz-build
 	./tests/fuzz/run.sh time $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# ---- soak: the long floods and mixed soak (make test runs the short version)
+SOAK_SECONDS ?= 600
+.PHONY: soak
+soak:
+	@$(MAKE) -s deps
+	@$(MAKE) -s $(BUILD)/kernel.elf
+	FLOOD_LONG=1 SOAK_SECONDS=$(SOAK_SECONDS) ./tests/qemu/flood.sh
 
 # ---------------------------------------------------------------- kernel build
 NEWLIB := $(CACHE)/newlib

@@ -1,0 +1,388 @@
+/* Seed corpora for the fuzz harnesses, in each harness's input format, from the
+ * unit tests' fixtures (tests/unit/net_fixtures.c: gen_frames.py's reference
+ * frames and the frame builders) and, when given, gen_frames.py's frame files
+ * (records of a 16-bit big-endian length and one frame; the first few frames of
+ * each file are used).
+ *   gen_seeds OUTDIR [frames-*.bin...]  ->  OUTDIR/<harness>/<seed name>
+ * A plain host program (no sanitizers, no libFuzzer). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tests/unit/net_fixtures.c"
+
+#define FRAMES_PER_FILE 3
+
+static const char *outdir;
+
+struct buf {
+    uint8_t b[140000];
+    size_t n;
+};
+
+static void put(struct buf *s, const void *p, size_t n)
+{
+    if (s->n + n > sizeof s->b) {
+        fprintf(stderr, "gen_seeds: seed too large\n");
+        exit(1);
+    }
+    memcpy(s->b + s->n, p, n);
+    s->n += n;
+}
+static void put8(struct buf *s, uint8_t v)
+{
+    put(s, &v, 1);
+}
+static void put16(struct buf *s, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    put(s, b, 2);
+}
+
+static void mkdirs(const char *path)
+{
+    if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+        perror(path);
+        exit(1);
+    }
+}
+
+static void emit(const char *harness, const char *name, const struct buf *s)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", outdir, harness);
+    mkdirs(path);
+    snprintf(path, sizeof path, "%s/%s/%s", outdir, harness, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(s->b, 1, s->n, f) != s->n || fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+}
+
+/* ------------------------------------------------------------ frames */
+
+struct frame {
+    char name[48];
+    uint8_t b[1600];
+    size_t n;
+};
+static struct frame frames[64];
+static int nframes;
+
+static struct frame *add_frame(const char *name)
+{
+    struct frame *f = &frames[nframes++];
+    snprintf(f->name, sizeof f->name, "%s", name);
+    return f;
+}
+
+static size_t arp_frame(uint8_t *f, const struct eth_addr *edst, uint16_t op,
+                        const struct eth_addr *sha, struct ipv4_addr spa,
+                        struct ipv4_addr tpa)
+{
+    memset(f, 0, 60);
+    fx_eth(f, edst, sha, 0x0806);
+    uint8_t *p = f + 14;
+    net_wr16(p, 1);
+    net_wr16(p + 2, 0x0800);
+    p[4] = 6, p[5] = 4;
+    net_wr16(p + 6, op);
+    memcpy(p + 8, sha->b, 6);
+    memcpy(p + 14, &spa.be, 4);
+    memcpy(p + 24, &tpa.be, 4);
+    return 60;
+}
+
+static void fixture_frames(void)
+{
+    static const struct eth_addr bc = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+    uint8_t data[1400], msg[1500];
+    struct frame *f;
+
+    f = add_frame("fx_icmp56");
+    memcpy(f->b, fx_icmp56_frame, sizeof fx_icmp56_frame);
+    f->n = sizeof fx_icmp56_frame;
+    f = add_frame("fx_udp64");
+    memcpy(f->b, fx_udp64_frame, sizeof fx_udp64_frame);
+    f->n = sizeof fx_udp64_frame;
+
+    /* gen_frames.py's 1400-byte UDP echo, seq 0. */
+    memcpy(data, "ECHO", 4);
+    net_wr32(data + 4, 0);
+    for (size_t k = 0; k + 8 < 1400; k++)
+        data[8 + k] = (uint8_t)(k * 7 + 3);
+    f = add_frame("udp1400");
+    f->n = fx_eth(f->b, &fx_dut_mac, &fx_peer_mac, 0x0800);
+    f->n += fx_ipv4(f->b + f->n, fx_peer_ip(), fx_dut_ip(), 17, 0, 0x4000, 64, 1408);
+    f->n += fx_udp(f->b + f->n, fx_peer_ip(), fx_dut_ip(), 40000, 7, data, 1400);
+
+    f = add_frame("arp_request");
+    f->n = arp_frame(f->b, &bc, 1, &fx_peer_mac, fx_peer_ip(), fx_dut_ip());
+    f = add_frame("arp_reply");
+    f->n = arp_frame(f->b, &fx_dut_mac, 2, &fx_peer_mac, ipv4_addr_make(10, 0, 0, 7),
+                     fx_dut_ip());
+    f = add_frame("arp_gratuitous");
+    f->n = arp_frame(f->b, &bc, 1, &fx_peer_mac, fx_peer_ip(), fx_peer_ip());
+
+    /* UDP to a closed port (port unreachable) and to discard. */
+    f = add_frame("udp_closed_port");
+    f->n = fx_eth(f->b, &fx_dut_mac, &fx_peer_mac, 0x0800);
+    f->n += fx_ipv4(f->b + f->n, fx_peer_ip(), fx_dut_ip(), 17, 7, 0, 64, 8 + 13);
+    f->n += fx_udp(f->b + f->n, fx_peer_ip(), fx_dut_ip(), 40001, 4444,
+                   (const uint8_t *)"anyone there?", 13);
+    f = add_frame("udp_discard");
+    f->n = fx_eth(f->b, &fx_dut_mac, &fx_peer_mac, 0x0800);
+    f->n += fx_ipv4(f->b + f->n, fx_peer_ip(), fx_dut_ip(), 17, 8, 0, 64, 8 + 64);
+    f->n += fx_udp(f->b + f->n, fx_peer_ip(), fx_dut_ip(), 40001, 9, data, 64);
+
+    /* An unknown protocol (protocol unreachable). */
+    f = add_frame("proto_253");
+    f->n = fx_ip_frame(f->b, 253, 9, 0, data, 32);
+
+    /* First and last fragments of a 1480-byte ICMP echo request. */
+    size_t ml = fx_icmp(msg, 8, 0, 0x1234u << 16 | 1, data, 1472);
+    f = add_frame("frag_first");
+    f->n = fx_ip_frame(f->b, 1, 0x77, 0x2000, msg, 1400);
+    f = add_frame("frag_last");
+    f->n = fx_ip_frame(f->b, 1, 0x77, 1400 / 8, msg + 1400, ml - 1400);
+
+    /* An echo request with options (NOP, NOP, a 4-byte option, EOL). */
+    f = add_frame("icmp_options");
+    size_t n = fx_eth(f->b, &fx_dut_mac, &fx_peer_mac, 0x0800);
+    uint8_t *ip = f->b + n;
+    size_t il = fx_icmp(ip + 32, 8, 0, 0x1234u << 16 | 2, data, 56);
+    fx_ipv4(ip, fx_peer_ip(), fx_dut_ip(), 1, 10, 0, 64, (uint16_t)(il + 12));
+    static const uint8_t opts[12] = {1, 1, 0x88, 4, 0x12, 0x34, 0, 0, 0, 0, 0, 0};
+    memcpy(ip + 20, opts, 12);
+    ip[0] = 0x48;
+    net_wr16(ip + 2, (uint16_t)(32 + il));
+    net_wr16(ip + 10, 0);
+    net_wr16(ip + 10, fx_ref_csum(ip, 32));
+    f->n = n + 32 + il;
+}
+
+static void file_frames(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        perror(path);
+        exit(1);
+    }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (int i = 0; i < FRAMES_PER_FILE && nframes < 64; i++) {
+        uint8_t l[2];
+        if (fread(l, 1, 2, fp) != 2)
+            break;
+        size_t len = (size_t)l[0] << 8 | l[1];
+        struct frame *f = &frames[nframes];
+        if (len > sizeof f->b || fread(f->b, 1, len, fp) != len)
+            break;
+        f->n = len;
+        snprintf(f->name, sizeof f->name, "%.36s-%d", base, i);
+        nframes++;
+    }
+    fclose(fp);
+}
+
+/* ------------------------------------------------------------ per harness */
+
+static const uint8_t cfg0[9]; /* fz_stack_new's defaults */
+
+static void seeds_frames(void)
+{
+    for (int i = 0; i < nframes; i++) {
+        const struct frame *f = &frames[i];
+        struct buf *s = calloc(1, sizeof *s);
+        bool ip = f->n > 14 && f->b[12] == 8 && f->b[13] == 0;
+        uint8_t proto = ip ? f->b[14 + 9] : 0;
+        size_t hl = ip ? (f->b[14] & 15) * 4u : 0;
+
+        put8(s, 0); /* eth: flags, frame */
+        put(s, f->b, f->n);
+        emit("fuzz_eth", f->name, s);
+
+        s->n = 0; /* stack: config, one raw frame record */
+        put(s, cfg0, sizeof cfg0);
+        put8(s, 0);
+        put16(s, (uint16_t)f->n);
+        put(s, f->b, f->n);
+        emit("fuzz_stack", f->name, s);
+
+        s->n = 0; /* csum: splits, shift, two words, data */
+        put8(s, 0x55);
+        put8(s, (uint8_t)i);
+        put16(s, 5);
+        put16(s, 0x1234);
+        put(s, f->b, f->n);
+        emit("fuzz_csum", f->name, s);
+
+        if (ip) {
+            s->n = 0; /* ipv4: flags, datagram */
+            put8(s, 0);
+            put(s, f->b + 14, f->n - 14);
+            emit("fuzz_ipv4", f->name, s);
+        }
+        if (ip && proto == 1 && !(net_rd16(f->b + 20) & 0x3fff)) {
+            s->n = 0; /* icmp: flags, tos, message */
+            put8(s, 0);
+            put8(s, 0);
+            put(s, f->b + 14 + hl, f->n - 14 - hl);
+            emit("fuzz_icmp", f->name, s);
+        }
+        if (ip && proto == 17) {
+            s->n = 0; /* udp: flags, port selector (keep), datagram */
+            put8(s, 0);
+            put8(s, 3);
+            put(s, f->b + 14 + hl, f->n - 14 - hl);
+            emit("fuzz_udp", f->name, s);
+        }
+        free(s);
+    }
+}
+
+/* The stack: a mixed program (frames, fragments of big echoes, time). */
+static void seeds_stack_programs(void)
+{
+    struct buf *s = calloc(1, sizeof *s);
+    put(s, cfg0, sizeof cfg0);
+    for (int i = 0; i < nframes; i++) {
+        put8(s, 0);
+        put16(s, (uint16_t)frames[i].n);
+        put(s, frames[i].b, frames[i].n);
+        put8(s, 4);
+        put16(s, 10); /* 10 ms */
+    }
+    emit("fuzz_stack", "all_frames", s);
+
+    /* Fragmented echo requests: ICMP 65507 bytes in 1480-byte pieces, UDP 8000
+     * reversed, then a shuffled one with a duplicate, then time out a hole. */
+    s->n = 0;
+    put(s, cfg0, sizeof cfg0);
+    put8(s, 6), put8(s, 0), put8(s, 0), put8(s, 0), put8(s, 1), put16(s, 1);
+    put16(s, 65507), put8(s, 184);
+    put8(s, 6), put8(s, 0), put8(s, 1), put8(s, 1), put8(s, 2), put16(s, 2);
+    put16(s, 8000), put8(s, 184);
+    put8(s, 6), put8(s, 0), put8(s, 0), put8(s, 2 | 8), put8(s, 3), put16(s, 3);
+    put16(s, 4000), put8(s, 63);
+    put8(s, 6), put8(s, 0), put8(s, 0), put8(s, 4), put8(s, 4), put16(s, 4);
+    put16(s, 3000), put8(s, 63);
+    put8(s, 5);
+    emit("fuzz_stack", "fragments", s);
+
+    /* IPv4 records: an echo request with a few options, a UDP datagram. */
+    s->n = 0;
+    put(s, cfg0, sizeof cfg0);
+    uint8_t echo[64];
+    size_t el = fx_icmp(echo, 8, 0, 0x42u << 16 | 1, (const uint8_t *)"ping ping", 9);
+    put8(s, 1);  /* ip record */
+    put8(s, 0);  /* to our MAC */
+    put8(s, 0);  /* from the peer */
+    put8(s, 3);  /* to us */
+    put8(s, 0);  /* ICMP */
+    put8(s, 0);  /* flags */
+    put8(s, 64); /* ttl */
+    put8(s, 1);  /* id */
+    put16(s, 0); /* frag */
+    put8(s, 1);  /* one option word */
+    put8(s, 1), put8(s, 1), put8(s, 1), put8(s, 0);
+    put16(s, (uint16_t)el);
+    put(s, echo, el);
+    emit("fuzz_stack", "ip_records", s);
+    free(s);
+}
+
+static void seeds_arp(void)
+{
+    struct buf *s = calloc(1, sizeof *s);
+    const struct frame *req = NULL;
+    for (int i = 0; i < nframes; i++)
+        if (!strcmp(frames[i].name, "arp_request"))
+            req = &frames[i];
+    put(s, cfg0, sizeof cfg0);
+    put8(s, 0), put8(s, 28), put(s, req->b + 14, 28); /* wire step */
+    for (int k = 0; k < 12; k++)                      /* requests */
+        put8(s, 1), put8(s, (uint8_t)k), put8(s, (uint8_t)k), put8(s, 0);
+    put8(s, 3), put8(s, 7), put8(s, 0);                /* write to .7 */
+    put8(s, 3), put8(s, 8), put8(s, 2);                /* write to .8 */
+    put8(s, 6), put16(s, 1500);                        /* 1.5 s */
+    put8(s, 1), put8(s, 0x87), put8(s, 7), put8(s, 1); /* reply from .7 */
+    put8(s, 4), put8(s, 7);                            /* lookup */
+    put8(s, 5), put8(s, 9), put8(s, 5), put8(s, 0x89); /* static, remove */
+    put8(s, 6 | 0x80), put8(s, 70);                    /* 70 s */
+    put8(s, 7);
+    emit("fuzz_arp", "program", s);
+    free(s);
+}
+
+static void seeds_reass(void)
+{
+    struct buf *s = calloc(1, sizeof *s);
+    /* Limits: defaults. Datagram 0 in three pieces out of order, a duplicate,
+     * then datagram 1's first fragment left to time out. */
+    put8(s, 0), put8(s, 0), put8(s, 0);
+    put8(s, 0), put8(s, 0x40), put16(s, 2), put16(s, 16), put8(s, 0), put8(s, 0);
+    put8(s, 0), put8(s, 0x40), put16(s, 0), put16(s, 16), put8(s, 0), put8(s, 0);
+    put8(s, 0), put8(s, 0x40), put16(s, 0), put16(s, 16), put8(s, 0), put8(s, 0);
+    put8(s, 0), put8(s, 0x40), put16(s, 4), put16(s, 5), put8(s, 1), put8(s, 0);
+    put8(s, 1), put8(s, 0x41), put16(s, 0), put16(s, 64), put8(s, 0), put8(s, 3);
+    put8(s, 2 | 0x80), put8(s, 31);
+    emit("fuzz_reass", "three_and_timeout", s);
+
+    /* Held datagrams (flag 0x20) released later. */
+    s->n = 0;
+    put8(s, 2), put8(s, 64), put8(s, 0);
+    for (int k = 0; k < 3; k++) {
+        put8(s, 0), put8(s, (uint8_t)(0x60 | k)), put16(s, 0), put16(s, 8), put8(s, 0);
+        put8(s, 0);
+        put8(s, 0), put8(s, (uint8_t)(0x60 | k)), put16(s, 1), put16(s, 3), put8(s, 1);
+        put8(s, 0);
+    }
+    put8(s, 3), put8(s, 3);
+    emit("fuzz_reass", "held", s);
+    free(s);
+}
+
+/* Text: command lines and addresses (selector byte, then the text). */
+static void seeds_config(void)
+{
+    static const char *const texts[] = {
+        "ip=10.0.0.2/24 gw=10.0.0.1 log=info mode=net",
+        "build/kernel.elf mode=reflect log=debug",
+        "ip=192.168.1.77/16 gw=none mode=selftest",
+        "10.0.0.2/24 10.0.0.254",
+        "255.255.255.255",
+    };
+    struct buf *s = calloc(1, sizeof *s);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char name[16];
+        s->n = 0;
+        put8(s, 0);
+        put(s, texts[i], strlen(texts[i]));
+        snprintf(name, sizeof name, "text%zu", i);
+        emit("fuzz_config", name, s);
+    }
+    free(s);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: gen_seeds OUTDIR [frames.bin...]\n");
+        return 2;
+    }
+    outdir = argv[1];
+    mkdirs(outdir);
+    fixture_frames();
+    for (int i = 2; i < argc; i++)
+        file_frames(argv[i]);
+    seeds_frames();
+    seeds_stack_programs();
+    seeds_arp();
+    seeds_reass();
+    seeds_config();
+    return 0;
+}
