@@ -1,0 +1,357 @@
+"""Floods and a mixed soak against the guest (mode=net), from the host side of
+the tap inside a namespace made here (see flood.sh). In order:
+
+  fragments  10,000 first fragments with distinct identifications (never
+             completing): reassembly stays within its caps and its timer
+             expires what is left (ICMP time exceeded), memory back to idle
+  ping -f    N echo requests (100,000 in the long run), loss <= 0.1 %
+  udp        a kernel UDP socket sends 64-byte datagrams to the echo port as
+             fast as the host can for T seconds (30 in the long run)
+  arp        ARP requests for the guest from 5,000 sender addresses: the table
+             stays within its capacity
+  soak       SOAK_SECONDS of everything at once: ping, UDP echo (with payload
+             checks), 8000-byte pings (fragments both ways), a stream of
+             malformed frames, ARP requests from ever new senders
+
+After each: the guest answers, the RX pool is back at its idle level, the
+counters add up, reassembly and ARP within their caps; at the end reassembly
+holds nothing, no warning in the guest's log, heap and threads as at the start.
+FLOOD_LONG=1 selects the long figures (make soak); SOAK_SECONDS (default 15
+short, 600 long) the soak's length.
+"""
+import os
+import re
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, "tests/lib")
+from guest import Guest, GuestError  # noqa: E402
+from netns import Netns  # noqa: E402
+from robust import (GUEST_IP, GUEST_MAC, PktSend, alive, counters_add_up, delta,  # noqa: E402
+                    frames_seen, pool_idle, settle, warnings)
+
+LONG = os.environ.get("FLOOD_LONG") == "1"
+SOAK = float(os.environ.get("SOAK_SECONDS", "600" if LONG else "15"))
+PING_F = 100000 if LONG else 20000
+UDP_SECS = 30 if LONG else 5
+FRAG_IDS = 10000
+ARP_SENDERS = 5000
+SRC = "10.0.0.9"
+CLIENT = "tests/tools/udp_echo_client.py"
+results = []
+
+
+def check(name, ok, why=""):
+    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, str(why)[-600:])), flush=True)
+    results.append(ok)
+
+
+def note(text):
+    print("  " + text, flush=True)
+
+
+def csum(b):
+    if len(b) & 1:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ip4(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+class Craft:
+    """Frames from SRC to the guest, built with struct (floods want many)."""
+
+    def __init__(self, host_mac):
+        self.eth = ip4_mac(GUEST_MAC) + ip4_mac(host_mac) + b"\x08\x00"
+
+    def ip(self, payload, proto=1, ident=1, frag=0, ttl=64, src=SRC, ver_ihl=0x45, total=None):
+        hdr = struct.pack("!BBHHHBBH4s4s", ver_ihl, 0, total or 20 + len(payload), ident,
+                          frag, ttl, proto, 0, ip4(src), ip4(GUEST_IP))
+        hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+        return self.eth + hdr + payload
+
+    def first_fragment(self, ident, size=16):
+        return self.ip(bytes(size), ident=ident, frag=0x2000)
+
+    def bad_mix(self):
+        """One frame of most malformed classes (see malformed_test.py)."""
+        echo = struct.pack("!BBHHH", 8, 0, 0, 0x5151, 1) + b"soak" * 4
+        echo = echo[:2] + struct.pack("!H", csum(echo)) + echo[4:]
+        good = self.ip(echo)
+        b = bytearray(good)
+        b[24:26] = b"\xde\xad"
+        out = [bytes(b)]                                          # bad header checksum
+        out.append(self.ip(echo, ver_ihl=0x65))                   # version 6
+        out.append(self.ip(echo, ver_ihl=0x44))                   # IHL 4
+        out.append(self.ip(echo, total=1000))                     # total over frame
+        out.append(self.eth + b"\x45" + bytes(10))                # runt
+        out.append(self.ip(echo[:4], proto=1))                    # ICMP truncated
+        bad = bytearray(echo)
+        bad[2] ^= 0xFF
+        out.append(self.ip(bytes(bad)))                           # ICMP checksum
+        out.append(self.ip(struct.pack("!HHHH", 4000, 7, 200, 0) + b"x" * 8, proto=17))
+        out.append(self.ip(struct.pack("!HHHH", 4000, 7, 4, 0) + b"x" * 8, proto=17))
+        out.append(self.ip(bytes(32), ident=0x6001, frag=0x2000))         # overlapping
+        out.append(self.ip(bytes(16), ident=0x6001, frag=0x2000 | 3))     # fragments
+        out.append(self.ip(bytes(100), ident=0x6002, frag=0x2000))        # not 8x
+        out.append(self.ip(bytes(100), ident=0x6003, frag=8191))          # past 65535
+        out.append(self.ip(bytes(16), ident=0x6004, frag=0x2000))         # never completes
+        out.append(self.ip(echo, src="255.255.255.255"))          # broadcast source
+        out.append(self.ip(echo, src="224.0.0.9"))                # multicast source
+        out.append(self.ip(echo, ttl=0))                          # TTL 0 (answered)
+        arp = struct.pack("!HHBBH", 6, 0x0800, 6, 4, 1) + bytes(20)
+        out.append(self.eth[:12] + b"\x08\x06" + arp)             # ARP hardware type
+        out.append(self.eth[:12] + b"\x86\xdd" + bytes(46))       # IPv6
+        return out
+
+
+def ip4_mac(m):
+    return bytes.fromhex(m.replace(":", ""))
+
+
+def tap_stats(ns):
+    """(TX packets, TX dropped) of tap0, the host's side toward the guest."""
+    out = ns.run(["ip", "-s", "link", "show", "tap0"]).stdout.splitlines()
+    for i, line in enumerate(out):
+        if line.strip().startswith("TX:"):
+            v = out[i + 1].split()
+            return int(v[1]), int(v[3])
+    return 0, 0
+
+
+def step_checks(name, g, ns, before, frames=0, extra=None):
+    """The checks after every step; returns the stats."""
+    after = settle(g, before, frames, timeout=15)
+    problems = list(extra or [])
+    if not pool_idle(after):
+        problems.append("RX pool not idle: %s of %s posted"
+                        % (after.get("net0.rx_pool_posted"), after.get("net0.rx_pool_bufs")))
+    problems += counters_add_up(after)
+    if after.get("arp.entries", 0) > after.get("arp.capacity", 0):
+        problems.append("ARP table over its capacity")
+    if not alive(ns, count=3):
+        problems.append("no answer to a normal ping")
+    check("flood-%s" % name, not problems, "; ".join(problems))
+    return after
+
+
+def frag_flood(g, ns, tx, c):
+    before = settle(g)
+    frames = [c.first_fragment(0x9000 + i) for i in range(FRAG_IDS)]
+    r = tx.burst(FRAG_IDS, 8000, frames)
+    after = settle(g, before, FRAG_IDS, timeout=15)
+    got = delta(before, after, "reass.frags")
+    extra = []
+    if got != FRAG_IDS:
+        extra.append("reassembly saw %d of %d" % (got, FRAG_IDS))
+    if after.get("reass.in_progress", 0) > 64 or \
+            after.get("reass.bytes_held", 0) > after.get("reass.max_bytes", 0):
+        extra.append("over the caps")
+    note("fragments: %d first fragments in %.1f s (%.0f/s), %d evicted, %d left in progress "
+         "(%d bytes), cap %d bytes" % (r["sent"], r["secs"], r["sent"] / max(r["secs"], 1e-3),
+                                       delta(before, after, "reass.evicted"),
+                                       after.get("reass.in_progress", 0),
+                                       after.get("reass.bytes_held", 0),
+                                       after.get("reass.max_bytes", 0)))
+    step_checks("fragments-%d-incomplete" % FRAG_IDS, g, ns, before, FRAG_IDS, extra)
+    return time.monotonic(), after
+
+
+def ping_flood(g, ns):
+    before = settle(g)
+    t = time.monotonic()
+    r = ns.run(["ping", "-n", "-q", "-f", "-c", str(PING_F), "-W", "2", GUEST_IP],
+               timeout=PING_F / 1000 + 120)
+    secs = time.monotonic() - t
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", r.stdout)
+    sent, got = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    loss = 100.0 * (sent - got) / sent if sent else 100.0
+    note("ping -f: %d sent, %d received (%.3f %% loss) in %.1f s, %.0f echoes/s"
+         % (sent, got, loss, secs, got / secs))
+    extra = [] if sent == PING_F and loss <= 0.1 else ["loss %.3f %% (%s)" % (loss, r.stdout[-300:])]
+    step_checks("ping-f-%d" % PING_F, g, ns, before, 0, extra)
+
+
+def udp_flood(g, ns, tx):
+    before = settle(g)
+    tap0 = tap_stats(ns)
+    r = tx.udp(UDP_SECS, 64, GUEST_IP, 7)
+    tap1 = tap_stats(ns)
+    after = settle(g, timeout=10)
+    to_guest = tap1[0] - tap0[0]
+    got = delta(before, after, "udp.rx")
+    echoed = delta(before, after, "svc.echo_tx")
+    note("udp: host sent %d datagrams in %.1f s (%.0f/s); the tap passed %d to QEMU and "
+         "dropped %d; the guest received %d (%.0f/s) and echoed %d"
+         % (r["sent"], r["secs"], r["sent"] / r["secs"], to_guest, tap1[1] - tap0[1], got,
+            got / r["secs"], echoed))
+    extra = []
+    if delta(before, after, "svc.echo_rx") != delta(before, after, "svc.echo_tx") + \
+            delta(before, after, "svc.echo_errors"):
+        extra.append("echo_rx != echo_tx + echo_errors")
+    if got > r["sent"] or got == 0:
+        extra.append("guest received %d of %d" % (got, r["sent"]))
+    step_checks("udp-%ds-flat-out" % UDP_SECS, g, ns, before, 0, extra)
+
+
+def arp_flood(g, ns, tx):
+    before = settle(g)
+    r = tx.arpflood(ARP_SENDERS, 1, 20000)
+    after = settle(g, before, ARP_SENDERS, timeout=15)
+    extra = []
+    if delta(before, after, "arp.rx_request") != ARP_SENDERS:
+        extra.append("guest saw %d of %d requests" % (delta(before, after, "arp.rx_request"),
+                                                      ARP_SENDERS))
+    if delta(before, after, "arp.tx_reply") != ARP_SENDERS:
+        extra.append("answered %d" % delta(before, after, "arp.tx_reply"))
+    note("arp: %d requests from distinct senders in %.1f s, %d learned, %d evicted, table "
+         "%d of %d" % (r["sent"], r["secs"], delta(before, after, "arp.learned"),
+                       delta(before, after, "arp.evicted"), after.get("arp.entries", 0),
+                       after.get("arp.capacity", 0)))
+    step_checks("arp-%d-senders" % ARP_SENDERS, g, ns, before, ARP_SENDERS, extra)
+
+
+def soak(g, ns, c):
+    before = settle(g)
+    secs = int(SOAK)
+    procs = {
+        "ping": subprocess.Popen(ns.cmd(["ping", "-n", "-q", "-i", "0.01", "-w", str(secs),
+                                         "-W", "1", GUEST_IP]),
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+        "bigping": subprocess.Popen(ns.cmd(["ping", "-n", "-q", "-i", "0.1", "-s", "8000",
+                                            "-w", str(secs), "-W", "1", GUEST_IP]),
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+        "udp": subprocess.Popen(ns.cmd(["/usr/bin/python3", CLIENT, "--size", "700",
+                                        "--inflight", "4", "--count", "100000000",
+                                        "--duration", str(secs), "--timeout", "1"]),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+    }
+    bad_tx, arp_tx = PktSend(ns), PktSend(ns)
+    answers = {}
+
+    def run(name, fn):
+        try:
+            answers[name] = fn()
+        except RuntimeError as e:
+            answers[name] = {"error": str(e)}
+    threads = [threading.Thread(target=run, args=("bad", lambda: bad_tx.burst(
+                   secs * 200, 200, c.bad_mix()))),
+               threading.Thread(target=run, args=("arp", lambda: arp_tx.arpflood(
+                   secs * 20, 2, 20)))]
+    for t in threads:
+        t.start()
+    peak = {"reass.bytes_held": 0, "reass.in_progress": 0, "arp.entries": 0}
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        st = g.stats()
+        for k in peak:
+            peak[k] = max(peak[k], st.get(k, 0))
+        time.sleep(min(5.0, max(0.0, end - time.monotonic())))
+    outs = {k: p.communicate(timeout=60)[0] for k, p in procs.items()}
+    for t in threads:
+        t.join(timeout=60)
+    bad_tx.close()
+    arp_tx.close()
+    extra = []
+
+    def ping_figures(name):
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", outs[name])
+        s, r = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        if not s or (s - r) > max(2, s // 100):
+            extra.append("%s: %d of %d answered" % (name, r, s))
+        return s, r
+    ps, pr = ping_figures("ping")
+    bs, br = ping_figures("bigping")
+    u = dict(re.findall(r"^(\w+) ([\d.]+)", outs["udp"], re.M))
+    us, ur, ubad = int(u.get("sent", 0)), int(u.get("received", 0)), int(u.get("bad", 0))
+    if not us or ubad or (us - ur) > max(2, us // 100):
+        extra.append("udp echo: %d of %d, %d bad: %s" % (ur, us, ubad, outs["udp"][-200:]))
+    for k in ("bad", "arp"):
+        if "error" in answers.get(k, {"error": "no answer"}):
+            extra.append("%s sender: %s" % (k, answers.get(k)))
+    note("soak %d s: ping %d/%d, 8000-byte ping %d/%d, UDP echo %d/%d (%d bad), %d malformed "
+         "frames, %d ARP senders; peaks: reassembly %d bytes in %d datagrams, ARP table %d"
+         % (secs, pr, ps, br, bs, ur, us, ubad, answers.get("bad", {}).get("sent", 0),
+            answers.get("arp", {}).get("sent", 0), peak["reass.bytes_held"],
+            peak["reass.in_progress"], peak["arp.entries"]))
+    return step_checks("soak-%ds" % secs, g, ns, before, 0, extra)
+
+
+def wait_reass_idle(g, since, timeout=40.0):
+    """Waits for the reassembly timer to expire what is left."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = g.stats()
+        if (not st.get("reass.in_progress") and not st.get("reass.bytes_held")) or \
+                time.monotonic() > deadline:
+            return st, time.monotonic() - since
+        time.sleep(1.0)
+
+
+def main():
+    t0 = time.monotonic()
+    try:
+        with Netns("uknet-flood", extra_cidrs=["%s/24" % SRC]) as ns, \
+             Guest(cmdline="mode=net", netns=ns.name, nics=[{"tap": "tap0", "mac": GUEST_MAC}],
+                   log_path="build/test/flood.log") as g:
+            g.expect(r"kernel: ready", 30)
+            host_mac = ns.run(["cat", "/sys/class/net/tap0/address"]).stdout.strip()
+            c = Craft(host_mac)
+            tx = PktSend(ns)
+            try:
+                check("flood-guest-up", alive(ns, count=2), "no answer to ping")
+                start = settle(g)
+                _, st = frag_flood(g, ns, tx, c)
+                ping_flood(g, ns)
+                udp_flood(g, ns, tx)
+                arp_flood(g, ns, tx)
+                soak(g, ns, c)
+                before = settle(g)
+                end, waited = wait_reass_idle(g, time.monotonic())
+                problems = []
+                if end.get("reass.in_progress") or end.get("reass.bytes_held"):
+                    problems.append("reassembly still holds %s bytes in %s datagrams"
+                                    % (end.get("reass.bytes_held"), end.get("reass.in_progress")))
+                if delta(start, end, "reass.timeout") == 0:
+                    problems.append("no datagram ever timed out")
+                if delta(start, end, "icmp.tx_time_exceeded") == 0:
+                    problems.append("no ICMP time exceeded sent")
+                check("flood-reassembly-back-to-idle", not problems, "; ".join(problems))
+                note("reassembly idle %.0f s after the soak: %d timed out (%d with the first "
+                     "fragment: %d time exceeded sent)" % (
+                         waited, delta(start, end, "reass.timeout"),
+                         delta(start, end, "reass.timeout_first_held"),
+                         delta(start, end, "icmp.tx_time_exceeded")))
+                final = step_checks("final", g, ns, end)
+                problems = []
+                if final.get("arp.pending") or final.get("arp.queue_frames"):
+                    problems.append("ARP: %s pending, %s frames queued"
+                                    % (final.get("arp.pending"), final.get("arp.queue_frames")))
+                if final.get("mem.heap_bytes") != start.get("mem.heap_bytes"):
+                    problems.append("heap %s -> %s" % (start.get("mem.heap_bytes"),
+                                                       final.get("mem.heap_bytes")))
+                if final.get("sched.live") != start.get("sched.live"):
+                    problems.append("threads %s -> %s" % (start.get("sched.live"),
+                                                          final.get("sched.live")))
+                check("flood-no-leaks", not problems, "; ".join(problems))
+                warn = warnings(g.buf)
+                check("flood-no-warnings", not warn, warn[:5])
+                note("totals: guest took %d frames off its ring, sent %d; %.0f s in all"
+                     % (frames_seen(final), final.get("net0.tx_packets", 0),
+                        time.monotonic() - t0))
+            finally:
+                tx.close()
+    except (GuestError, OSError, RuntimeError, subprocess.SubprocessError) as e:
+        check("flood-suite", False, e)
+
+
+main()
+sys.exit(0 if results and all(results) else 1)
