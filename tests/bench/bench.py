@@ -81,7 +81,7 @@ GUESTS = {
 # Seconds per rate measurement (each UDP mode, the flood); keeps `make bench`
 # (4 guests, 3 runs) under 10 minutes on 2 cores.
 UDP_S = 1.0
-FLOOD_S = 1.5
+FLOOD_S = 2  # whole seconds: ping -w takes no fraction
 
 # name -> (unit, better, description). better: "low" or "high".
 METRICS = {

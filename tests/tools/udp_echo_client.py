@@ -51,6 +51,7 @@ ETH_P_IP = 0x0800
 PACKET_OUTGOING = 4
 SOL_PACKET = 263
 PACKET_AUXDATA = 8
+PACKET_IGNORE_OUTGOING = 23
 TP_STATUS_CSUMNOTREADY = 1 << 3  # checksum left to an offload (partial)
 TP_STATUS_CSUM_VALID = 1 << 7
 MAGIC = b"UKEC"
@@ -189,6 +190,10 @@ class RawEth:
         # Auxiliary data tells frames whose L4 checksum an offload still has to
         # fill in (a guest with checksum offload on a tap with a vnet header).
         self.s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+        try:  # our own frames need not come back up (Linux 4.20+)
+            self.s.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+        except OSError:
+            pass
         self.s.setblocking(False)
         with open("/sys/class/net/%s/address" % a.raw) as f:
             self.my_mac = bytes.fromhex(f.read().strip().replace(":", ""))
