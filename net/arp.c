@@ -101,6 +101,7 @@ static void drop_queue(struct arp *a, struct arp_entry *e)
     for (int i = 0; i < e->nq; i++)
         netbuf_unref(e->q[i].b);
     a->st.queue_dropped += e->nq;
+    a->nqueued -= e->nq;
     e->nq = 0;
 }
 
@@ -112,19 +113,44 @@ static void free_entry(struct arp *a, struct arp_entry *e)
     a->gen++;
 }
 
-/* A free slot, else the least recently used resolved (then failed) entry. */
+/* Eviction order: a resolution nobody waits for (frames built on the RX path
+ * only queue), the one started longest ago; then the least recently used
+ * resolved entry; then a failed one. Unanswered resolutions go first: evicting
+ * one costs only its queued frames, while keeping them lets anyone who sends
+ * from addresses that never answer (spoofed sources) fill the table with them,
+ * push out every host that does answer and lock those out. Entries with a
+ * waiting writer and static entries stay. Lower is evicted first. */
+static int evict_rank(const struct arp_entry *e)
+{
+    switch (e->state) {
+    case ARP_PENDING:
+        return e->waiters.head ? -1 : 0;
+    case ARP_RESOLVED:
+        return 1;
+    case ARP_FAILED:
+        return 2;
+    default:
+        return -1;
+    }
+}
+
+/* A free slot, else the first victim in eviction order (LRU within a rank). */
 static struct arp_entry *alloc_entry(struct arp *a)
 {
     struct arp_entry *victim = NULL;
+    int vrank = 0;
     for (uint32_t i = 0; i < a->cap; i++) {
         struct arp_entry *e = &a->tab[i];
         if (e->state == ARP_FREE)
             return e;
-        if (e->state != ARP_RESOLVED && e->state != ARP_FAILED)
+        int rank = evict_rank(e);
+        if (rank < 0)
             continue;
-        if (!victim || (e->state == ARP_RESOLVED && victim->state == ARP_FAILED) ||
-            (e->state == victim->state && e->last_used < victim->last_used))
+        if (!victim || rank < vrank ||
+            (rank == vrank && e->last_used < victim->last_used)) {
             victim = e;
+            vrank = rank;
+        }
     }
     if (!victim) {
         a->st.table_full++;
@@ -142,6 +168,7 @@ static void send_queued(struct arp *a, struct arp_entry *e)
         if (eth_send(a->eth, e->q[i].b, e->q[i].len, NULL, 0) == NETIF_OK)
             a->st.queue_sent++;
     }
+    a->nqueued -= e->nq;
     e->nq = 0;
 }
 
@@ -331,11 +358,12 @@ enum ipv4_err arp_queue(struct arp *a, struct ipv4_addr ip, struct netbuf *b,
         err = IPV4_ENOROUTE;
         goto drop;
     }
-    if (e->nq == ARP_QUEUE_LEN)
+    if (e->nq == ARP_QUEUE_LEN || a->nqueued >= ARP_QUEUE_TOTAL)
         goto drop;
     e->q[e->nq].b = b;
     e->q[e->nq].len = len;
     e->nq++;
+    a->nqueued++;
     a->st.queued++;
     return IPV4_OK;
 drop:

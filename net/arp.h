@@ -4,7 +4,10 @@
  * one ARP_RETRY_NS apart, then fails: waiting writers wake with "no route" and
  * queued frames are dropped. Writers that may block wait on the entry (only the
  * calling thread); frames built where blocking is not allowed (the RX path) go to
- * a small per-address queue sent on resolution. Thread context only. */
+ * a small per-address queue sent on resolution, within a cap on all queues
+ * together: queued frames hold TX buffers, and unanswered addresses (spoofed
+ * sources) must not take the netif's whole pool, or the RX path would wait
+ * for a buffer. Thread context only. */
 #ifndef NET_ARP_H
 #define NET_ARP_H
 
@@ -19,8 +22,9 @@
 #include "net/view.h"
 
 #define ARP_DEFAULT_CAPACITY 64
-#define ARP_QUEUE_LEN 8                 /* frames held per unresolved address */
-#define ARP_MAX_TRIES 3                 /* requests before giving up */
+#define ARP_QUEUE_LEN 8    /* frames held per unresolved address */
+#define ARP_QUEUE_TOTAL 64 /* frames held in all queues: TX buffers ARP may keep */
+#define ARP_MAX_TRIES 3    /* requests before giving up */
 #define ARP_RETRY_NS 1000000000ull      /* between requests (and refreshes) */
 #define ARP_REACHABLE_NS 60000000000ull /* an entry lives this long unconfirmed */
 #define ARP_REFRESH_BEFORE_NS                                                            \
@@ -104,6 +108,7 @@ struct arp {
     uint32_t cap;
     uint32_t last_hit; /* index tried first by lookups */
     uint32_t gen;      /* bumped on every change of a mapping (route caches check it) */
+    uint32_t nqueued;  /* frames in all entries' queues (<= ARP_QUEUE_TOTAL) */
     struct arp_entry *tab;
     struct arp_stats st;
 };
