@@ -120,8 +120,7 @@ static void frag_record(struct fz *c)
     uint32_t l4 = size + 8;
     if (20 + l4 > 65535)
         l4 = 65535 - 20;
-    for (uint32_t i = 0; i < l4; i++)
-        dgram[i] = (uint8_t)(i * 7 + seed);
+    fz_pattern(dgram, l4, seed);
     if (proto == IPV4_PROTO_ICMP) {
         dgram[0] = ICMP_ECHO_REQUEST;
         dgram[1] = 0;

@@ -7,7 +7,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 if ! command -v clang >/dev/null; then echo "SKIP fuzz: clang missing (make deps)"; exit 0; fi
 mkdir -p build/test
-if ! make -s fuzz-build >build/test/fuzz-build.log 2>&1; then
+if ! make -s -j"$(nproc)" fuzz-build >build/test/fuzz-build.log 2>&1; then
     echo "FAIL fuzz-build: $(tail -n 5 build/test/fuzz-build.log | tr '\n' ' ')"
     exit 0
 fi
