@@ -44,6 +44,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CLIENT = os.path.join(ROOT, "tests", "tools", "udp_echo_client.py")
+FAST_SRC = os.path.join(ROOT, "tests", "tools", "echo_fast.c")
 PY = "/usr/bin/python3"
 GUEST_IP = "10.0.0.2"
 GUEST_MAC = "52:54:00:12:34:56"
@@ -100,6 +101,8 @@ METRICS = {
     "udp1400_x32_rate": ("rtt/s", "high", "UDP echo 1400 B, 32 in flight"),
     "udp_loss": ("%", "low", "UDP echo loss over the four UDP runs"),
     "bad_replies": ("count", "low", "replies with a wrong payload or checksum, all tests"),
+    "client_cpu": ("%", "—", "the echo client's CPU share in its busiest UDP run (near 100 %: "
+                   "the client, not the guest, set the rate)"),
 }
 # Columns of the report: a guest measured through one transport. The stacks are
 # measured with kernel sockets and ping (uknet also with raw frames, on the same
@@ -140,6 +143,7 @@ class Env:
         self.pin_qemu = ["taskset", "-c", "0"] if two else []
         self.pin_tool = ["taskset", "-c", "1"] if two else []
         self.children = set()
+        self.fast = self.build_fast()
 
     def check_netns(self):
         """The network rule: NS exists, holds only lo and the tap, no default route."""
@@ -207,9 +211,26 @@ class Env:
             self.stop(p)
 
     # -------------------------------------------------------------- tools
-    def client(self, args, timeout):
-        """Runs the echo client in the namespace; returns its JSON stats (or None)."""
-        argv = self.nsexec(self.pin_tool, [PY, CLIENT, "--json"] + args)
+    def build_fast(self):
+        """Builds tests/tools/echo_fast.c (the C client for rates and RTTs, whose own
+        cost stays far below the guests'); without it the Python client does all."""
+        exe = os.path.join(self.out, "tools", "echo_fast")
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(FAST_SRC):
+            r = sh(["gcc", "-O2", "-Wall", "-Wextra", "-o", exe, FAST_SRC])
+            if r.returncode != 0:
+                log("echo_fast.c did not build, the Python client does everything: " +
+                    r.stderr.strip()[-300:])
+                return None
+        return exe
+
+    def client(self, args, timeout, fast=False, rtts=False):
+        """Runs an echo client in the namespace: the C one (fast=True, when built,
+        for unfragmented requests) or the Python one; returns its JSON stats or None."""
+        if fast and self.fast:
+            argv = self.nsexec(self.pin_tool, [self.fast] + args + (["--rtts"] if rtts else []))
+        else:
+            argv = self.nsexec(self.pin_tool, [PY, CLIENT, "--json"] + args)
         try:
             r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -275,7 +296,7 @@ def suite(env, raw, smoke=False):
     bad = 0
     if smoke:
         st = env.client(tr + ["--size", "64", "--count", "200", "--duration", "3",
-                              "--timeout", "0.5"], 20)
+                              "--timeout", "0.5"], 20, fast=True)
         if st:
             f["udp64_x1_rate"] = st["rate"]
             f["udp64_x1_rtt_p50"] = st["rtt_p50_us"]
@@ -284,7 +305,8 @@ def suite(env, raw, smoke=False):
         return f, samples
     # ICMP RTT: 1000 pings, 10 ms apart.
     st = env.client(tr + ["--proto", "icmp", "--size", "56", "--interval", "0.01",
-                          "--count", "1000", "--duration", "15", "--timeout", "1"], 30)
+                          "--count", "1000", "--duration", "15", "--timeout", "1"], 30,
+                    fast=True, rtts=True)
     if st:
         f["icmp_rtt_p50"], f["icmp_rtt_p99"] = st["rtt_p50_us"], st["rtt_p99_us"]
         samples["icmp_rtt"] = st["rtts_us"]
@@ -299,7 +321,7 @@ def suite(env, raw, smoke=False):
     # time, the next on the reply or after 10 ms).
     if raw:
         st = env.client(tr + ["--proto", "icmp", "--size", "56", "--timeout", "0.01",
-                              "--count", "10000000", "--duration", str(FLOOD_S)], 20)
+                              "--count", "10000000", "--duration", str(FLOOD_S)], 20, fast=True)
         if st:
             f["flood_rate"], f["flood_loss"] = st["rate"], st["loss_pct"]
             bad += st["bad"]
@@ -313,7 +335,7 @@ def suite(env, raw, smoke=False):
         for w in (1, 32):
             st = env.client(tr + ["--size", str(size), "--inflight", str(w),
                                   "--count", "10000000", "--duration", str(UDP_S),
-                                  "--timeout", "0.5"], 20)
+                                  "--timeout", "0.5"], 20, fast=True, rtts=(size, w) == (64, 1))
             if not st:
                 continue
             f["udp%d_x%d_rate" % (size, w)] = st["rate"]
@@ -323,6 +345,7 @@ def suite(env, raw, smoke=False):
             sent += st["sent"]
             lost += st["lost"]
             bad += st["bad"]
+            f["client_cpu"] = max(f.get("client_cpu", 0), st.get("client_cpu_pct", 0))
     if sent:
         f["udp_loss"] = 100.0 * lost / sent
     f["bad_replies"] = bad
@@ -513,12 +536,16 @@ def write_report(res, out, plots):
                   "tests/bench/linux_guest/echo7.c (static, recvfrom/sendto)." % (
                       li.get("kernel_version"), li.get("kernel_package"),
                       li.get("busybox_package"), ", ".join(li.get("modules", [])))]
-    lines += ["", "Host tools: tests/tools/udp_echo_client.py through kernel UDP and ICMP "
-              "sockets, and `ping -f`, for the guests with a stack; through raw Ethernet "
+    lines += ["", "Host tools: %s for the paced ICMP RTT, the flood equivalent and UDP, "
+              "tests/tools/udp_echo_client.py for the fragmented ICMP and the boot probe; "
+              "through kernel UDP and ICMP sockets, and `ping -f`, for the guests with a "
+              "stack; through raw Ethernet "
               "frames (AF_PACKET on the tap) for the *raw frames* columns: the reflector "
               "sends the requests back unanswered, which the host's stack would drop, so "
               "uknet is measured that way too, on the same boot, and the uknet / reflector "
-              "ratios compare those two columns.", ""]
+              "ratios compare those two columns." % (
+                  "tests/tools/echo_fast.c (C)" if res.get("fast_client")
+                  else "tests/tools/udp_echo_client.py (echo_fast.c did not build)"), ""]
     lines += ["## Figures", "",
               "| metric | unit | better | " + " | ".join(COLUMNS[c] for c in cols) +
               "".join(" | " + lab for _x, _y, lab in ratio_defs) + " |",
@@ -527,7 +554,8 @@ def write_report(res, out, plots):
         cells = [cell([r.get(c, {}).get(m) for r in runs], unit) for c in cols]
         if all(x == "—" for x in cells):
             continue
-        rats = [cell(ratios(runs, m, x, y), "x") for x, y, _l in ratio_defs]
+        rats = [cell(ratios(runs, m, x, y), "x") if better != "—" else "—"
+                for x, y, _l in ratio_defs]
         lines.append("| " + " | ".join([m, unit, better] + cells + rats) + " |")
     once = res.get("once", {})
     for m, (unit, better, _desc) in ONCE_METRICS.items():
@@ -585,8 +613,8 @@ def metric_lines(res):
     for x, y, _lab in RATIOS:
         if x not in res["columns"] or y not in res["columns"]:
             continue
-        for m in METRICS:
-            rs = ratios(res["runs"], m, x, y)
+        for m, (_u, better, _d) in METRICS.items():
+            rs = ratios(res["runs"], m, x, y) if better != "—" else []
             if rs:
                 lines.append("ratio_%s_%s_%s %.4g x" % (x.replace("-", "_"), y.replace("-", "_"),
                                                        m, statistics.median(rs)))
@@ -675,12 +703,14 @@ def main():
         signal.signal(sig, lambda n, _f: sys.exit(128 + n))
     env = Env(a)
     env.check_netns()
+    res_fast = env.fast is not None
     t_start = time.monotonic()
     qv = sh(["qemu-system-x86_64", "--version"]).stdout.splitlines()
     res = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
            "host": {"kernel": platform.release(), "cores": os.cpu_count(),
                     "qemu": qv[0] if qv else "?", "load_start": os.getloadavg()[0]},
-           "guests": guests, "runs": [], "samples": [], "once": {}, "failures": []}
+           "guests": guests, "runs": [], "samples": [], "once": {}, "failures": [],
+           "fast_client": res_fast}
     # uknet is measured with raw frames too when the reflector is in the run.
     with_raw = "uknet" in guests and "reflect" in guests and not a.no_raw
     res["columns"] = [c for c in COLUMNS if c in guests or (c == "uknet-raw" and with_raw)]

@@ -75,6 +75,20 @@ def fetch_deb(pkg, debdir):
     return os.path.join(debdir, sorted(have)[-1])
 
 
+def prune_other_kernels(cache, keep):
+    """Drops the .deb and the unpacked tree of kernels other than keep (a newer
+    linux-image-amd64 moved on): 70 MB and 400 MB each."""
+    debdir = os.path.join(cache, "debs")
+    for f in os.listdir(debdir):
+        if f.startswith("linux-image-") and not f.startswith(keep + "_"):
+            log("removing stale " + f)
+            os.remove(os.path.join(debdir, f))
+    for d in os.listdir(cache):
+        if d.startswith("root-linux-image-") and d != "root-" + keep:
+            log("removing stale " + d)
+            shutil.rmtree(os.path.join(cache, d), ignore_errors=True)
+
+
 def extract_deb(deb, dest):
     stamp = os.path.join(dest, ".extracted-from")
     if os.path.exists(stamp) and open(stamp).read() == os.path.basename(deb):
@@ -249,6 +263,7 @@ def main():
             sys.exit("linux-guest: cannot resolve %s and nothing cached" % META_PACKAGE)
         kpkg = have[-1].split("_")[0]
     kdeb = fetch_deb(kpkg, debdir)
+    prune_other_kernels(a.cache, kpkg)
     bdeb = fetch_deb("busybox-static", debdir)
     kroot = extract_deb(kdeb, os.path.join(a.cache, "root-" + kpkg))
     broot = extract_deb(bdeb, os.path.join(a.cache, "root-busybox-static"))

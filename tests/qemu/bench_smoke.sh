@@ -3,8 +3,8 @@
 # --smoke mode boots one guest, the unikernel's frame reflector (mode=reflect,
 # fast and independent of the stack), in a network namespace made here, takes
 # one measurement (UDP echo 64 B, one at a time, raw frames) and writes its
-# report; then the echo client must refuse to send from a namespace with a
-# default route and from the machine's own namespace.
+# report; then both echo clients (Python and C) must refuse to send from a
+# namespace with a default route and from the machine's own namespace.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/qemu/lib.sh
 out=build/test/bench-smoke
@@ -54,17 +54,26 @@ fi
 # The network rule in the client: no sending with a default route in sight.
 # (The route points at the namespace's own tap, whose guest is gone by now.)
 ip -n "$BENCH_NS" route add default dev tap0
-msg=$(ip netns exec "$BENCH_NS" /usr/bin/python3 tests/tools/udp_echo_client.py --count 1 2>&1)
-rc=$?
-if [ $rc = 2 ] && echo "$msg" | grep -q "refusing to send: .*default route"; then
-    pass "bench-client-refuses-default-route"
-else
-    fail "bench-client-refuses-default-route" "exit $rc: $msg"
-fi
-msg=$(/usr/bin/python3 tests/tools/udp_echo_client.py --count 1 2>&1)
-rc=$?
-if [ $rc = 2 ] && echo "$msg" | grep -q "refusing to send"; then
-    pass "bench-client-refuses-outside-netns"
-else
-    fail "bench-client-refuses-outside-netns" "exit $rc: $msg"
-fi
+fast=$out/tools/echo_fast
+for client in udp_echo_client echo_fast; do
+    if [ $client = echo_fast ]; then
+        [ -x "$fast" ] || { fail "bench-$client-built" "$fast missing"; continue; }
+        cmd=("$fast")
+    else
+        cmd=(/usr/bin/python3 tests/tools/udp_echo_client.py)
+    fi
+    msg=$(ip netns exec "$BENCH_NS" "${cmd[@]}" --count 1 2>&1)
+    rc=$?
+    if [ $rc = 2 ] && echo "$msg" | grep -q "refusing to send: .*default route"; then
+        pass "bench-$client-refuses-default-route"
+    else
+        fail "bench-$client-refuses-default-route" "exit $rc: $msg"
+    fi
+    msg=$("${cmd[@]}" --count 1 2>&1)
+    rc=$?
+    if [ $rc = 2 ] && echo "$msg" | grep -q "refusing to send"; then
+        pass "bench-$client-refuses-outside-netns"
+    else
+        fail "bench-$client-refuses-outside-netns" "exit $rc: $msg"
+    fi
+done

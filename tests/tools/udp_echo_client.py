@@ -358,6 +358,7 @@ def run(tr, pl, count, duration, timeout, inflight, interval, until_reply=False)
     poller = select.poll()
     poller.register(tr.fileno(), select.POLLIN)
     t0 = mono()
+    cpu0 = time.process_time()
     end = t0 + duration
     next_send = t0
     seq = 0
@@ -423,6 +424,7 @@ def run(tr, pl, count, duration, timeout, inflight, interval, until_reply=False)
                     late += 1  # its request had timed out
                 else:
                     bad += 1
+    cpu = time.process_time() - cpu0
     t_end = max(last_rx, t0) if received else mono()
     elapsed = max(t_end - t0, 1e-9)
     rtts.sort()
@@ -441,11 +443,15 @@ def run(tr, pl, count, duration, timeout, inflight, interval, until_reply=False)
         "rtt_max_us": us[-1] if us else None,
         "rtt_mean_us": sum(us) / len(us) if us else None,
         "first_reply_mono": first_reply,
+        # This client's own CPU time over the run's wall time: near 100 % means
+        # the figures measure the client, not the guest.
+        "client_cpu_pct": 100.0 * cpu / max(mono() - t0, 1e-9),
         "rtts_us": us,
     }
 
 
-UNITS = {"rate": "rtt/s", "loss_pct": "%", "elapsed_s": "s", "first_reply_mono": "s"}
+UNITS = {"rate": "rtt/s", "loss_pct": "%", "elapsed_s": "s", "first_reply_mono": "s",
+         "client_cpu_pct": "%"}
 
 
 def main(argv=None):
