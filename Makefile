@@ -173,10 +173,18 @@ test:
 	@$(MAKE) -s $(BUILD)/kernel.elf $(BUILD)/selftest.iso unit
 	./tests/run.sh
 
+# make bench: the unikernel against a reference Linux guest and its own frame
+# reflector (tests/bench/README.md); writes build/bench/report.md and plots.
+.PHONY: bench
+bench:
+	@$(MAKE) -s deps
+	@$(MAKE) -s $(BUILD)/kernel.elf $(BUILD)/kernel.iso
+	./tests/bench/run.sh $(BENCH_ARGS)
+
 # ---------------------------------------------------------------- set-up
 DEB_PACKAGES := gcc make binutils python3 qemu-system-x86 grub-pc-bin grub-common xorriso \
   mtools newlib-source libcmocka-dev iproute2 iputils-ping iputils-arping tcpdump \
-  python3-scapy clang valgrind
+  python3-scapy clang valgrind python3-matplotlib libc6-dev
 .PHONY: deps
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
