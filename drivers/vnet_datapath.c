@@ -54,13 +54,13 @@ bool vnet_rx_pool_init(struct vnet_dev *dev)
     dev->rx_nbufs = dev->rxq.size / per_buf;
     dev->rx_buf_bytes = round_up(dev->hdr_len + dev->max_frame, BUF_ALIGN);
     dev->rx_bufs = dma_alloc(sizeof(struct netbuf) * dev->rx_nbufs, BUF_ALIGN);
-    if (!dev->rx_bufs)
+    /* One block for every buffer: dma_alloc hands out whole pages. */
+    uint8_t *mem = dma_alloc((size_t)dev->rx_buf_bytes * dev->rx_nbufs, BUF_ALIGN);
+    if (!dev->rx_bufs || !mem)
         return false;
     for (uint32_t i = 0; i < dev->rx_nbufs; i++) {
         struct netbuf *b = &dev->rx_bufs[i];
-        b->data = dma_alloc(dev->rx_buf_bytes, BUF_ALIGN);
-        if (!b->data)
-            return false;
+        b->data = mem + (size_t)i * dev->rx_buf_bytes;
         b->cap = dev->rx_buf_bytes;
         b->refs = 0;
         b->release = rx_release;
@@ -142,13 +142,12 @@ bool vnet_tx_pool_init(struct vnet_dev *dev)
     dev->tx_bufs = dma_alloc(sizeof(struct netbuf) * dev->tx_nbufs, BUF_ALIGN);
     dev->tx_free = dma_alloc(sizeof(uint16_t) * dev->tx_nbufs, BUF_ALIGN);
     dev->slots = dma_alloc(sizeof(struct vnet_tx_slot) * dev->nslots, BUF_ALIGN);
-    if (!dev->tx_bufs || !dev->tx_free || !dev->slots)
+    uint8_t *mem = dma_alloc((size_t)dev->tx_buf_bytes * dev->tx_nbufs, BUF_ALIGN);
+    if (!dev->tx_bufs || !dev->tx_free || !dev->slots || !mem)
         return false;
     for (uint32_t i = 0; i < dev->tx_nbufs; i++) {
         struct netbuf *b = &dev->tx_bufs[i];
-        b->data = dma_alloc(dev->tx_buf_bytes, BUF_ALIGN);
-        if (!b->data)
-            return false;
+        b->data = mem + (size_t)i * dev->tx_buf_bytes;
         b->cap = dev->tx_buf_bytes;
         b->release = tx_buf_release;
         b->owner = dev;
