@@ -15,15 +15,13 @@
 
 #include "kernel/sched.h"
 #include "net/stack.h"
-#include "tests/unit/fake_netif.c"
+#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
 #include "tests/unit/net_fixtures.c"
 
 #define SEC 1000000000ull
 #define T0 (1000 * SEC)
 
-static struct fake_netif fk;
-static struct net_stack *st;
 static const struct eth_addr bcast_mac = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 static const struct eth_addr zero_mac = {{0}};
 
@@ -50,10 +48,7 @@ static int setup(void **state)
 
 static void destroy(void)
 {
-    net_stack_destroy(st);
-    fake_netif_tx_clear(&fk);
-    assert_int_equal(fk.rx_live, 0);
-    assert_int_equal(fk.tx_live, 0);
+    harness_destroy();
     struct sched_stats ss;
     sched_get_stats(&ss);
     assert_int_equal(ss.live, 1);
@@ -64,14 +59,6 @@ static int teardown(void **state)
     (void)state;
     destroy();
     return 0;
-}
-
-static int64_t ctr(const char *name)
-{
-    int64_t v = net_counter(st, name);
-    if (v < 0)
-        fail_msg("no counter %s", name);
-    return v;
 }
 
 static struct ipv4_addr host(int n)

@@ -14,16 +14,13 @@
 
 #include "kernel/sched.h"
 #include "net/stack.h"
-#include "tests/unit/fake_netif.c"
+#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
 #include "tests/unit/net_fixtures.c"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
 #define T0 (1000 * SEC)
-
-static struct fake_netif fk;
-static struct net_stack *st;
 
 static int setup(void **state)
 {
@@ -44,19 +41,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    net_stack_destroy(st);
-    fake_netif_tx_clear(&fk);
-    assert_int_equal(fk.rx_live, 0);
-    assert_int_equal(fk.tx_live, 0);
+    harness_destroy();
     return 0;
-}
-
-static int64_t ctr(const char *name)
-{
-    int64_t v = net_counter(st, name);
-    if (v < 0)
-        fail_msg("no counter %s", name);
-    return v;
 }
 
 /* ---------------------------------------------------------------- echo */

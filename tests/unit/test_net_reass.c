@@ -13,15 +13,13 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/fake_netif.c"
+#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
 #include "tests/unit/net_fixtures.c"
 
 #define PROTO_TEST 253
 #define SEC 1000000000ull
 
-static struct fake_netif fk;
-static struct net_stack *st;
 static struct {
     int n;
     uint32_t len;
@@ -69,27 +67,11 @@ static int setup(void **state)
     return 0;
 }
 
-static void destroy(void)
-{
-    net_stack_destroy(st);
-    fake_netif_tx_clear(&fk);
-    assert_int_equal(fk.rx_live, 0);
-    assert_int_equal(fk.tx_live, 0);
-}
-
 static int teardown(void **state)
 {
     (void)state;
-    destroy();
+    harness_destroy();
     return 0;
-}
-
-static int64_t ctr(const char *name)
-{
-    int64_t v = net_counter(st, name);
-    if (v < 0)
-        fail_msg("no counter %s", name);
-    return v;
 }
 
 static uint8_t dgram[70000];
@@ -340,7 +322,7 @@ static void test_timeout_of_icmp_error_is_silent(void **state)
 static void test_datagram_cap_evicts_oldest(void **state)
 {
     (void)state;
-    destroy();
+    harness_destroy();
     make(2, 0);
     fill(9);
     frag(30, 0, 8, true, PROTO_TEST);
@@ -359,7 +341,7 @@ static void test_datagram_cap_evicts_oldest(void **state)
 static void test_byte_cap(void **state)
 {
     (void)state;
-    destroy();
+    harness_destroy();
     make(4, 3000);
     fill(10);
     frag(40, 0, 1480, true, PROTO_TEST);
@@ -383,7 +365,7 @@ static void test_byte_cap(void **state)
 static void test_reference_held_by_upper_layer(void **state)
 {
     (void)state;
-    destroy();
+    harness_destroy();
     make(1, 0);
     fill(11);
     got.keep = true;

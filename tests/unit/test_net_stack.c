@@ -11,11 +11,8 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/fake_netif.c"
+#include "tests/unit/stack_harness.c"
 #include "tests/unit/net_fixtures.c"
-
-static struct fake_netif fk;
-static struct net_stack *st;
 
 static const struct eth_addr bcast_mac = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 
@@ -36,19 +33,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    net_stack_destroy(st);
-    fake_netif_tx_clear(&fk);
-    assert_int_equal(fk.rx_live, 0); /* every RX buffer went back */
-    assert_int_equal(fk.tx_live, 0); /* every TX buffer was sent or freed */
+    harness_destroy(); /* every RX buffer went back, every TX one was sent or freed */
     return 0;
-}
-
-static int64_t ctr(const char *name)
-{
-    int64_t v = net_counter(st, name);
-    if (v < 0)
-        fail_msg("no counter %s", name);
-    return v;
 }
 
 /* Exactly n frames went out since the last clear. */

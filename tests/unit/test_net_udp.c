@@ -13,11 +13,8 @@
 
 #include "net/log.h"
 #include "net/stack.h"
-#include "tests/unit/fake_netif.c"
+#include "tests/unit/stack_harness.c"
 #include "tests/unit/net_fixtures.c"
-
-static struct fake_netif fk;
-static struct net_stack *st;
 
 static struct {
     int n;
@@ -44,20 +41,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    net_stack_destroy(st);
-    fake_netif_tx_clear(&fk);
-    assert_int_equal(fk.rx_live, 0);
-    assert_int_equal(fk.tx_live, 0);
+    harness_destroy();
     net_log_set_hook(NULL);
     return 0;
-}
-
-static int64_t ctr(const char *name)
-{
-    int64_t v = net_counter(st, name);
-    if (v < 0)
-        fail_msg("no counter %s", name);
-    return v;
 }
 
 static void record(void *ctx, const struct udp_rxinfo *info, struct view *data)

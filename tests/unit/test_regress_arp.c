@@ -10,14 +10,11 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/fake_netif.c"
+#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
 #include "tests/unit/net_fixtures.c"
 
 #define SEC 1000000000ull
-
-static struct fake_netif fk;
-static struct net_stack *st;
 
 static int setup(void **state)
 {
@@ -35,19 +32,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    net_stack_destroy(st);
-    fake_netif_tx_clear(&fk);
-    assert_int_equal(fk.rx_live, 0);
-    assert_int_equal(fk.tx_live, 0);
+    harness_destroy();
     return 0;
-}
-
-static int64_t ctr(const char *name)
-{
-    int64_t v = net_counter(st, name);
-    if (v < 0)
-        fail_msg("no counter %s", name);
-    return v;
 }
 
 /* An echo request from an on-link address nobody answers ARP for. */

@@ -10,14 +10,12 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/fake_netif.c"
+#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
 #include "tests/unit/net_fixtures.c"
 
 #define SEC 1000000000ull
 
-static struct fake_netif fk;
-static struct net_stack *st;
 static const struct eth_addr bcast_mac = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 static const struct eth_addr zero_mac = {{0}};
 
@@ -38,19 +36,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    net_stack_destroy(st);
-    fake_netif_tx_clear(&fk);
-    assert_int_equal(fk.rx_live, 0);
-    assert_int_equal(fk.tx_live, 0);
+    harness_destroy();
     return 0;
-}
-
-static int64_t ctr(const char *name)
-{
-    int64_t v = net_counter(st, name);
-    if (v < 0)
-        fail_msg("no counter %s", name);
-    return v;
 }
 
 static size_t arp_frame(uint8_t *f, const struct eth_addr *edst, uint16_t op,
