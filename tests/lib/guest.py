@@ -18,6 +18,7 @@ import time
 EXIT_OK = 33
 EXIT_FAIL = 35
 PROMPT = "> "
+LOG_LINE = r"\[ *\d+\.\d+\] [^\n]*\n"  # "[    1.234567] tag: text"
 
 
 class GuestError(Exception):
@@ -37,6 +38,7 @@ class Guest:
         self.proc = None
         self.buf = ""
         self.pos = 0  # how far expect() has consumed self.buf
+        self.prompt_end = None  # where the last command's closing prompt ended
         self._log = None
 
     def argv(self):
@@ -107,14 +109,33 @@ class Guest:
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
 
+    def _wait_prompt(self, timeout):
+        """Until the console sits at its prompt, which log lines the guest prints
+        on its own (timers, the RX path) may follow."""
+        logs = re.compile(r"(?:%s)*" % LOG_LINE)
+        first = re.compile(re.escape(PROMPT) + r"(?:%s)*$" % LOG_LINE)
+        deadline = time.monotonic() + timeout
+        while not (self.buf.endswith(PROMPT) or
+                   (self.prompt_end is not None and logs.fullmatch(self.buf, self.prompt_end)) or
+                   (self.prompt_end is None and first.search(self.buf, self.pos))):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise GuestError("timeout waiting for the prompt; console tail: %r"
+                                 % self.buf[-600:])
+            if self._read(left) is None:
+                raise GuestError("QEMU exited (status %s) waiting for the prompt; console "
+                                 "tail: %r" % (self.proc.wait(), self.buf[-600:]))
+
     def cmd(self, line, timeout=10.0):
-        """Runs a console command; returns its output (without echo and prompt)."""
-        self.expect(re.escape(PROMPT) + r"$", timeout) if not self.buf.endswith(PROMPT) else None
+        """Runs a console command; returns its output (without echo and prompt).
+        Log lines printed after a prompt do not hide it."""
+        self._wait_prompt(timeout)
         self.pos = len(self.buf)
         self.send(line + "\r")
         start = self.pos
-        self.expect(r"\n" + re.escape(PROMPT) + r"$", timeout)
-        out = self.buf[start:self.pos - len(PROMPT)]
+        m = self.expect(r"\n" + re.escape(PROMPT) + r"(?:%s)*$" % LOG_LINE, timeout)
+        self.prompt_end = m.start() + 1 + len(PROMPT)
+        out = self.buf[start:m.start() + 1]
         # Drop the echoed command line.
         first_nl = out.find("\n")
         return out[first_nl + 1:] if first_nl >= 0 else ""

@@ -301,13 +301,25 @@ def soak(g, ns, c):
         "bigping": subprocess.Popen(ns.cmd(["ping", "-n", "-q", "-i", "0.1", "-s", "8000",
                                             "-w", str(secs), "-W", "1", GUEST_IP]),
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
-        "udp": subprocess.Popen(ns.cmd(["/usr/bin/python3", CLIENT, "--size", "700",
-                                        "--inflight", "4", "--count", "100000000",
-                                        "--duration", str(secs), "--timeout", "1"]),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
     }
     bad_tx, arp_tx = PktSend(ns), PktSend(ns)
     answers = {}
+    udp = {"sent": 0, "received": 0, "bad": 0, "runs": 0, "tail": ""}
+
+    def udp_echo(end):
+        """The echo client in runs of 30 s at most (it keeps every RTT)."""
+        while True:
+            left = end - time.monotonic()
+            if left < 1:
+                return
+            r = ns.run(["/usr/bin/python3", CLIENT, "--size", "700", "--inflight", "4",
+                        "--count", "100000000", "--duration", "%.1f" % min(30.0, left),
+                        "--timeout", "1"], timeout=120)
+            u = dict(re.findall(r"^(\w+) ([\d.]+)", r.stdout, re.M))
+            for k in ("sent", "received", "bad"):
+                udp[k] += int(u.get(k, 0))
+            udp["runs"] += 1
+            udp["tail"] = (r.stdout + r.stderr)[-200:]
 
     def run(name, fn):
         try:
@@ -317,7 +329,8 @@ def soak(g, ns, c):
     threads = [threading.Thread(target=run, args=("bad", lambda: bad_tx.burst(
                    secs * 200, 200, c.bad_mix()))),
                threading.Thread(target=run, args=("arp", lambda: arp_tx.arpflood(
-                   secs * 20, 2, 20)))]
+                   secs * 20, 2, 20))),
+               threading.Thread(target=udp_echo, args=(time.monotonic() + secs,))]
     for t in threads:
         t.start()
     peak = {"reass.bytes_held": 0, "reass.in_progress": 0, "arp.entries": 0}
@@ -329,7 +342,7 @@ def soak(g, ns, c):
         time.sleep(min(5.0, max(0.0, end - time.monotonic())))
     outs = {k: p.communicate(timeout=60)[0] for k, p in procs.items()}
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=120)
     bad_tx.close()
     arp_tx.close()
     extra = []
@@ -342,10 +355,9 @@ def soak(g, ns, c):
         return s, r
     ps, pr = ping_figures("ping")
     bs, br = ping_figures("bigping")
-    u = dict(re.findall(r"^(\w+) ([\d.]+)", outs["udp"], re.M))
-    us, ur, ubad = int(u.get("sent", 0)), int(u.get("received", 0)), int(u.get("bad", 0))
+    us, ur, ubad = udp["sent"], udp["received"], udp["bad"]
     if not us or ubad or (us - ur) > max(2, us // 100):
-        extra.append("udp echo: %d of %d, %d bad: %s" % (ur, us, ubad, outs["udp"][-200:]))
+        extra.append("udp echo: %d of %d, %d bad: %s" % (ur, us, ubad, udp["tail"]))
     for k in ("bad", "arp"):
         if "error" in answers.get(k, {"error": "no answer"}):
             extra.append("%s sender: %s" % (k, answers.get(k)))
