@@ -9,8 +9,13 @@
  * first thread. Each device has one thread ("vnet0", ...) that drains the RX ring
  * (VNET_RX_BUDGET frames per turn, then it yields), reclaims TX descriptors and
  * follows link changes; its interrupt handlers only acknowledge and wake it.
- * netif->input runs on that thread. tx_alloc/tx_send run on the caller's thread
- * and block it (not the machine) while no TX buffer or descriptor is free. */
+ * netif->input runs on that thread, inside a no-sleep section. tx_alloc/tx_send
+ * run on the caller's thread and block it (not the machine) while no TX buffer or
+ * descriptor is free, except inside a no-sleep section (the receive path), where
+ * they reclaim and otherwise fail at once (counted in tx_busy_drops). A watchdog
+ * in the device thread notices a queue that stopped moving with work pending
+ * (lost kick or interrupt), re-kicks and re-polls, and resets the device if
+ * that does not help (docs/virtio-notifications.md). */
 #ifndef VIRTIO_NET_H
 #define VIRTIO_NET_H
 
@@ -42,13 +47,18 @@
 #define VIRTIO_NET_F_CTRL_MAC_ADDR 23
 
 #define VNET_MAX_DEVS 4
-#define VNET_RX_BUDGET 64 /* frames per RX thread turn */
-#define VNET_MAX_SEGS 8   /* extra segments tx_send takes */
-#define VNET_MAX_MTU 9000 /* a larger device MTU is not negotiated */
+#define VNET_RX_BUDGET 64  /* frames per RX thread turn */
+#define VNET_MAX_SEGS 8    /* extra segments tx_send takes */
+#define VNET_MAX_MTU 9000  /* a larger device MTU is not negotiated */
+#define VNET_KICK_BATCH 32 /* entries published before a kick inside a turn */
 
 /* Brings up every virtio-net function pci_init found; returns how many are up.
  * A device that fails is left with status FAILED and a logged reason. */
 int vnet_init_all(void);
+/* Fault injection for the liveness tests, before vnet_init_all: "tx-kick",
+ * "rx-irq" or "tx-wedge", from the at-th frame on (see vnet_dev.h). -1 when the
+ * kind is unknown. */
+int vnet_set_fault(const char *kind, uint64_t at);
 int vnet_count(void);
 /* The i-th device's interface (name "net<i>"); NULL when out of range. The stack
  * sets ->input (and ->stack) before or after; frames arriving while input is
@@ -74,6 +84,14 @@ struct vnet_stats {
     uint64_t interrupts;  /* interrupts taken for this device */
     uint64_t reflected;   /* frames sent back in reflector mode */
     uint64_t rx_kicks, tx_kicks; /* notifications sent to the device */
+    uint64_t tx_busy_drops;      /* frames the RX path could not send: no TX space
+                                    (it never waits; the sender retransmits) */
+    uint64_t rx_stalls;          /* watchdog: RX ring starved while the device waited
+                                    for a kick, or an RX interrupt never came */
+    uint64_t tx_stalls;          /* watchdog: TX chains not consumed, or a TX interrupt
+                                    never came */
+    uint64_t resets;             /* watchdog: device reset after a re-kick did not help */
+    uint64_t fences;             /* ordering points (I/O fences) on both rings */
 };
 
 void vnet_get_stats(int i, struct vnet_stats *out);

@@ -30,10 +30,33 @@ static inline void consume_barrier(void)
 /* Between a store the device must see (avail->idx, used_event, flags) and a load
  * of what the device wrote (avail_event, used->flags, used->idx): without it the
  * load may see a value from before the device saw our store, and both sides go
- * to sleep waiting for each other (2.6.13.4, 2.6.7). */
-static inline void store_load_barrier(void)
+ * to sleep waiting for each other (2.6.13.4, 2.6.7).
+ *
+ * The CPU fence is not always enough: QEMU 7.2's TCG with one vCPU translates
+ * it to nothing, so the queue's fence hook adds an ordering point the device
+ * honours. That costs about a microsecond under TCG, so it runs only when a
+ * shared store happened since the last one: the driver makes all of a turn's
+ * stores (ring entries, used_event) first and pays once for the loads that
+ * follow. The count is global because the fence is: one ordering point covers
+ * every queue of every device. Threads only, so no atomics. */
+static unsigned long shared_stores, fenced_stores;
+
+static inline void note_shared_store(void)
 {
+    shared_stores++;
+}
+
+static void store_load_barrier(struct virtq *vq)
+{
+    if (fenced_stores == shared_stores) {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler must still load */
+        return;
+    }
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (vq->fence)
+        vq->fence();
+    fenced_stores = shared_stores;
+    vq->stats.fences++;
 }
 
 /* ---------------------------------------------------------------- layout */
@@ -106,7 +129,22 @@ void virtq_init(struct virtq *vq, const struct virtq_config *cfg)
     vq->notify_ctx = cfg->notify_ctx;
     vq->xlate = cfg->xlate;
     vq->xlate_ctx = cfg->xlate_ctx;
+    vq->fence = cfg->fence;
+    vq->mem = cfg->mem;
+    vq->used_align = cfg->used_align;
     free_list_init(vq);
+}
+
+void virtq_reinit(struct virtq *vq)
+{
+    struct virtq_layout l;
+    virtq_layout(vq->size, vq->used_align, &l);
+    memset(vq->mem, 0, l.total);
+    memset(vq->cookies, 0, sizeof(void *) * vq->size);
+    vq->cb_disabled = false;
+    vq->avail_idx = vq->last_used = vq->kicked_idx = vq->notified_idx = 0;
+    free_list_init(vq);
+    note_shared_store();
 }
 
 uint64_t virtq_desc_addr(const struct virtq *vq)
@@ -125,7 +163,7 @@ uint64_t virtq_used_addr(const struct virtq *vq)
 void virtq_set_start_index(struct virtq *vq, uint16_t start)
 {
     KCHECK(vq->num_free == vq->size);
-    vq->avail_idx = vq->last_used = vq->kicked_idx = start;
+    vq->avail_idx = vq->last_used = vq->kicked_idx = vq->notified_idx = start;
     vq->avail->idx = start;
 }
 
@@ -158,6 +196,7 @@ static void publish(struct virtq *vq, uint16_t head)
     vq->avail_idx++;
     publish_barrier();
     vq->avail->idx = vq->avail_idx;
+    note_shared_store();
 }
 
 enum virtq_err virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n_out,
@@ -181,10 +220,12 @@ enum virtq_err virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n_o
 /* 2.6.13.4: does the device want to hear about avail entries [old, new)? */
 static bool kick_needed(struct virtq *vq, uint16_t old, uint16_t new_idx)
 {
-    store_load_barrier();
+    store_load_barrier(vq);
     if (vq->event_idx)
         return virtq_need_event(*virtq_avail_event(vq->used, vq->size), new_idx, old);
-    return !(vq->used->flags & VIRTQ_USED_F_NO_NOTIFY);
+    /* Flags: the device clears NO_NOTIFY when it has taken everything it saw,
+     * so entries it has not used yet are ones it never saw. */
+    return !(vq->used->flags & VIRTQ_USED_F_NO_NOTIFY) && vq->used->idx != vq->avail_idx;
 }
 
 bool virtq_kick(struct virtq *vq)
@@ -198,8 +239,21 @@ bool virtq_kick(struct virtq *vq)
         return false;
     }
     vq->stats.notifies++;
+    vq->notified_idx = new_idx;
     vq->notify(vq->notify_ctx, vq->index);
     return true;
+}
+
+void virtq_kick_force(struct virtq *vq)
+{
+    vq->kicked_idx = vq->notified_idx = vq->avail_idx;
+    vq->stats.forced++;
+    vq->notify(vq->notify_ctx, vq->index);
+}
+
+void virtq_kick_drop(struct virtq *vq)
+{
+    vq->kicked_idx = vq->avail_idx;
 }
 
 /* ---------------------------------------------------------------- receiving used buffers
@@ -265,26 +319,47 @@ void virtq_disable_cb(struct virtq *vq)
         *virtq_used_event(vq->avail, vq->size) = (uint16_t)(vq->last_used - 1);
     else
         vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+    note_shared_store();
 }
 
-/* Asks for an interrupt once the used index passes event, then re-checks: used
- * entries that arrived before the device saw the request raise no interrupt. */
-static bool enable_at(struct virtq *vq, uint16_t event)
+/* Asks for an interrupt once the used index passes event (the store half). */
+static void arm_at(struct virtq *vq, uint16_t event)
 {
     vq->cb_disabled = false;
     if (vq->event_idx)
         *virtq_used_event(vq->avail, vq->size) = event;
     else
         vq->avail->flags = 0;
-    store_load_barrier();
+    note_shared_store();
+}
+
+/* The load half: used entries that arrived before the device saw the request
+ * raise no interrupt, so look for them after the ordering point. */
+static bool check_armed(struct virtq *vq)
+{
+    store_load_barrier(vq);
+    uint16_t event = *virtq_used_event(vq->avail, vq->size);
+    if (!vq->event_idx)
+        event = vq->last_used;
     return virtq_idx_diff(vq->used->idx, vq->last_used) <=
            virtq_idx_diff(event, vq->last_used);
+}
+
+void virtq_arm_cb(struct virtq *vq)
+{
+    arm_at(vq, vq->last_used);
+}
+
+bool virtq_armed_check(struct virtq *vq)
+{
+    return check_armed(vq);
 }
 
 /* event = last_used: interrupt on the very next used entry. */
 bool virtq_enable_cb(struct virtq *vq)
 {
-    return enable_at(vq, vq->last_used);
+    arm_at(vq, vq->last_used);
+    return check_armed(vq);
 }
 
 bool virtq_enable_cb_delayed(struct virtq *vq)
@@ -292,5 +367,40 @@ bool virtq_enable_cb_delayed(struct virtq *vq)
     if (!vq->event_idx)
         return virtq_enable_cb(vq);
     uint16_t wait_for = (uint16_t)(virtq_in_flight(vq) * 3 / 4);
-    return enable_at(vq, (uint16_t)(vq->last_used + wait_for));
+    arm_at(vq, (uint16_t)(vq->last_used + wait_for));
+    return check_armed(vq);
+}
+
+/* ---------------------------------------------------------------- liveness checks */
+
+uint16_t virtq_device_used_idx(const struct virtq *vq)
+{
+    return vq->used->idx;
+}
+
+bool virtq_kick_owed(struct virtq *vq)
+{
+    if (vq->avail_idx == vq->notified_idx)
+        return false;
+    store_load_barrier(vq);
+    if (vq->event_idx)
+        return virtq_need_event(*virtq_avail_event(vq->used, vq->size), vq->avail_idx,
+                                vq->notified_idx);
+    /* Flags: the device clears NO_NOTIFY when it has taken everything it saw,
+     * so entries it has not used yet are ones it never saw. */
+    return !(vq->used->flags & VIRTQ_USED_F_NO_NOTIFY) && vq->used->idx != vq->avail_idx;
+}
+
+bool virtq_interrupt_due(const struct virtq *vq)
+{
+    if (vq->cb_disabled)
+        return false;
+    uint16_t used = vq->used->idx;
+    if (used == vq->last_used)
+        return false;
+    if (!vq->event_idx)
+        return true;
+    uint16_t event = *virtq_used_event(vq->avail, vq->size);
+    /* The device crossed event: it went from at most event to beyond it. */
+    return virtq_idx_diff(used, vq->last_used) > virtq_idx_diff(event, vq->last_used);
 }

@@ -16,10 +16,32 @@ static const char *const mode_names[KMODE_COUNT] = {
 };
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static const char *const fault_names[KFAULT_COUNT] = {
+    [KFAULT_NONE] = "none",
+    [KFAULT_TX_KICK] = "tx-kick",
+    [KFAULT_RX_IRQ] = "rx-irq",
+    [KFAULT_TX_WEDGE] = "tx-wedge",
+};
+static const char *const fence_names[KFENCE_COUNT] = {
+    [KFENCE_AUTO] = "auto",
+    [KFENCE_IO] = "io",
+    [KFENCE_CPU] = "cpu",
+};
+#define FAULT_AT_DEFAULT 1000
 
 const char *kmode_name(enum kmode m)
 {
     return (unsigned)m < KMODE_COUNT ? mode_names[m] : "?";
+}
+
+const char *kfault_name(enum kfault f)
+{
+    return (unsigned)f < KFAULT_COUNT ? fault_names[f] : "?";
+}
+
+const char *kfence_name(enum kfence f)
+{
+    return (unsigned)f < KFENCE_COUNT ? fence_names[f] : "?";
 }
 
 void cmdline_defaults(struct kconfig *cfg)
@@ -29,6 +51,9 @@ void cmdline_defaults(struct kconfig *cfg)
     cfg->gw = 0x0A000001; /* 10.0.0.1 */
     cfg->log_level = 2;   /* info */
     cfg->mode = KMODE_NET;
+    cfg->fault = KFAULT_NONE;
+    cfg->fault_at = FAULT_AT_DEFAULT;
+    cfg->fence = KFENCE_AUTO;
 }
 
 /* Decimal number in [0, max] spanning exactly s[0..len). */
@@ -123,6 +148,29 @@ static int set_mode(struct kconfig *cfg, const char *v, size_t n)
     return 0;
 }
 
+/* <kind>[@N] */
+static int set_fault(struct kconfig *cfg, const char *v, size_t n)
+{
+    const char *at = memchr(v, '@', n);
+    size_t klen = at ? (size_t)(at - v) : n;
+    unsigned count = FAULT_AT_DEFAULT;
+    int f = lookup(fault_names, KFAULT_COUNT, v, klen);
+    if (f < 0 || (at && parse_uint(at + 1, n - klen - 1, 1000000000u, &count) < 0))
+        return -1;
+    cfg->fault = (enum kfault)f;
+    cfg->fault_at = count;
+    return 0;
+}
+
+static int set_fence(struct kconfig *cfg, const char *v, size_t n)
+{
+    int f = lookup(fence_names, KFENCE_COUNT, v, n);
+    if (f < 0)
+        return -1;
+    cfg->fence = (enum kfence)f;
+    return 0;
+}
+
 static const struct {
     const char *key;
     int (*set)(struct kconfig *cfg, const char *v, size_t n);
@@ -133,6 +181,8 @@ static const struct {
     {"log", set_log, "error, warn, info or debug"},
     {"mode", set_mode,
      "net, selftest, reflect, panic, stackoverflow, nullderef, wx or stacksmash"},
+    {"fault", set_fault, "tx-kick, rx-irq, tx-wedge or none, optionally @<frame count>"},
+    {"fence", set_fence, "auto, io or cpu"},
 };
 
 static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_fn err,
@@ -156,7 +206,8 @@ static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_
         err(msg, arg);
         return 1;
     }
-    snprintf(msg, sizeof msg, "unknown key '%.*s' (known: ip, gw, log, mode); ignored",
+    snprintf(msg, sizeof msg,
+             "unknown key '%.*s' (known: ip, gw, log, mode, fault, fence); ignored",
              (int)klen, w);
     err(msg, arg);
     return 1;

@@ -19,17 +19,38 @@ enum kmode {
     KMODE_COUNT
 };
 
+/* fault=<kind>[@N]: the virtio-net driver misbehaves on purpose from the N-th
+ * frame on (default 1000), so the liveness tests can watch its watchdog. */
+enum kfault {
+    KFAULT_NONE = 0,
+    KFAULT_TX_KICK,
+    KFAULT_RX_IRQ,
+    KFAULT_TX_WEDGE,
+    KFAULT_COUNT
+};
+
+/* fence=: the ordering point virtqueues use after their CPU fence. */
+enum kfence {
+    KFENCE_AUTO = 0, /* io, unless the hypervisor is KVM (whose CPU fences work) */
+    KFENCE_IO,       /* a port write QEMU's TCG honours (one vCPU drops fences) */
+    KFENCE_CPU,      /* the CPU fence alone (loses notifications under TCG) */
+    KFENCE_COUNT
+};
+
 struct kconfig {
     uint32_t ip;    /* host byte order */
     uint8_t prefix; /* 0..32 */
     uint32_t gw;    /* host byte order, 0 = none */
     int log_level;  /* enum log_level */
     enum kmode mode;
+    enum kfault fault;
+    uint32_t fault_at;
+    enum kfence fence;
 };
 
 typedef void (*cmdline_err_fn)(const char *msg, void *arg);
 
-/* Defaults: ip=10.0.0.2/24 gw=10.0.0.1 log=info mode=net. */
+/* Defaults: ip=10.0.0.2/24 gw=10.0.0.1 log=info mode=net, no fault, fence=auto. */
 void cmdline_defaults(struct kconfig *cfg);
 /* Parses s into cfg (which should hold the defaults); returns how many errors were
  * reported. A first word without '=' is the kernel's path (GRUB and QEMU pass it)
@@ -38,5 +59,8 @@ int cmdline_parse(const char *s, struct kconfig *cfg, cmdline_err_fn err, void *
 /* "10.0.0.2" -> host-order address; 0 on success, -1 when malformed. */
 int cmdline_parse_ipv4(const char *s, uint32_t *out);
 const char *kmode_name(enum kmode m);
+/* "tx-kick", "rx-irq", "tx-wedge" ("none" for KFAULT_NONE). */
+const char *kfault_name(enum kfault f);
+const char *kfence_name(enum kfence f);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "mem.h"
 #include "panic.h"
 #include "timer.h"
@@ -62,4 +63,26 @@ void plat_panic(const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     panic("%s", buf);
+}
+
+static void cpuid_leaf(uint32_t leaf, uint32_t r[4])
+{
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(0));
+}
+
+/* CPUID.1:ECX bit 31 says a hypervisor is there; leaf 0x40000000 names it. */
+void plat_hypervisor(char out[13])
+{
+    uint32_t r[4];
+    out[0] = 0;
+    cpuid_leaf(1, r);
+    if (!(r[2] & (1u << 31)))
+        return;
+    cpuid_leaf(0x40000000u, r);
+    memcpy(out, &r[1], 4);
+    memcpy(out + 4, &r[2], 4);
+    memcpy(out + 8, &r[3], 4);
+    out[12] = 0;
 }

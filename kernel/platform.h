@@ -38,6 +38,10 @@ void plat_stack_free(void *stack, size_t size);
 unsigned long plat_irq_save(void);
 void plat_irq_restore(unsigned long flags);
 
+/* The hypervisor's CPUID signature (leaf 0x40000000, 12 characters and a NUL:
+ * "KVMKVMKVM", "TCGTCGTCGTCG", ...), or "" when the CPU reports none. Kernel only. */
+void plat_hypervisor(char out[13]);
+
 /* Fatal error: prints the message (and in the kernel registers and a backtrace)
  * and ends the machine with a failure status. Host build: abort(). */
 __attribute__((noreturn, format(printf, 1, 2))) void plat_panic(const char *fmt, ...);

@@ -109,3 +109,35 @@ void plat_panic(const char *fmt, ...)
     fprintf(stderr, "\n");
     abort();
 }
+
+/* ---------------------------------------------------------------- kernel/log.h
+ * Portable driver code logs through the kernel's log_msg; here lines are counted
+ * by level (tests check that a stall was reported) and printed to stderr when
+ * UKNET_TEST_LOG is set. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kernel/log.h"
+
+enum log_level log_threshold = LOG_INFO;
+static uint64_t log_counts[4];
+
+void log_msg(enum log_level lvl, const char *tag, const char *fmt, ...)
+{
+    if ((unsigned)lvl < 4)
+        log_counts[lvl]++;
+    if (!getenv("UKNET_TEST_LOG"))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "[log %d] %s: ", (int)lvl, tag);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+uint64_t host_log_count(int level)
+{
+    return (unsigned)level < 4 ? log_counts[level] : 0;
+}

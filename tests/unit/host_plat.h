@@ -28,4 +28,7 @@ uint64_t host_idle_calls(void);
 size_t host_stacks_live(void);
 bool host_irq_masked(void);
 
+/* Lines logged through kernel/log.h's log_msg so far, by level (LOG_*). */
+uint64_t host_log_count(int level);
+
 #endif
