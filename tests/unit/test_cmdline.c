@@ -126,6 +126,29 @@ static void test_parse_ipv4(void **state)
     assert_string_equal(kmode_name(KMODE_COUNT), "?");
 }
 
+static void test_fault_and_fence(void **state)
+{
+    (void)state;
+    struct kconfig c;
+    assert_int_equal(parse("fault=tx-kick fence=io", &c), 0);
+    assert_int_equal(c.fault, KFAULT_TX_KICK);
+    assert_int_equal(c.fault_at, 1000);
+    assert_int_equal(c.fence, KFENCE_IO);
+    assert_int_equal(parse("fault=rx-irq@25 fence=cpu", &c), 0);
+    assert_int_equal(c.fault, KFAULT_RX_IRQ);
+    assert_int_equal(c.fault_at, 25);
+    assert_int_equal(c.fence, KFENCE_CPU);
+    assert_int_equal(parse("fault=tx-wedge@0", &c), 0);
+    assert_int_equal(c.fault, KFAULT_TX_WEDGE);
+    assert_int_equal(c.fault_at, 0);
+    assert_string_equal(kfault_name(c.fault), "tx-wedge");
+    /* Bad values: one error each, defaults kept. */
+    assert_int_equal(parse("fault=tx-kick@ fault=nope fault=rx-irq@x fence=mfence", &c),
+                     4);
+    assert_int_equal(c.fault, KFAULT_NONE);
+    assert_int_equal(c.fence, KFENCE_AUTO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_bad_values_keep_defaults),
         cmocka_unit_test(test_word_without_equals),
         cmocka_unit_test(test_parse_ipv4),
+        cmocka_unit_test(test_fault_and_fence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,6 +88,7 @@ static int setup(uint16_t rxsize, uint16_t txsize, bool split, bool event_idx)
     dev.nif.input = capture_input;
     KCHECK(vnet_rx_pool_init(&dev) && vnet_tx_pool_init(&dev));
     virtq_disable_cb(&dev.txq);
+    virtq_kick(&dev.rxq); /* as bring-up does after DRIVER_OK */
     return 0;
 }
 
@@ -186,6 +187,7 @@ static void test_rx_zero_copy_and_refill(void **state)
     assert_int_equal(dev.stats.rx_packets, 5);
     assert_int_equal(dev.stats.rx_bytes, 60 + 61 + 62 + 63 + 64);
     assert_int_equal(dev.rx_posted, 3);
+    vmodel_want_kicks(&rxf.dev, true); /* it took buffers: tell it of new ones */
     /* The stack lets go: each buffer is re-posted (and the device told). */
     for (int i = 0; i < 5; i++)
         netbuf_unref(got[i]);
@@ -477,6 +479,213 @@ static void test_reflect_flood(void **state)
                   received, dropped, (unsigned long long)dev.stats.rx_nobuf);
 }
 
+/* ---------------------------------------------------------------- liveness */
+
+/* The stack's reply path as the RX thread runs it: every received frame is
+ * answered with one frame of its length. */
+static int replies_ok, replies_failed;
+static void reply_input(struct netif *nif, struct netbuf *b, uint32_t off, uint32_t len)
+{
+    (void)off;
+    netbuf_unref(b);
+    assert_false(sched_may_sleep()); /* the receive path is a no-sleep section */
+    struct netbuf *r = vnet_tx_alloc(nif);
+    if (!r || vnet_tx_send(nif, r, len, NULL, 0) != NETIF_OK)
+        replies_failed++;
+    else
+        replies_ok++;
+}
+
+/* A full TX ring seen from the receive path: no waiting (the clock does not
+ * move, no backstop), the device is told what it holds, the reply is dropped
+ * and counted, and the drain goes on. */
+static void test_rx_path_never_waits_for_tx(void **state)
+{
+    (void)state;
+    replies_ok = replies_failed = 0;
+    int fill = dev.txq.size / (dev.split_hdr ? 2 : 1); /* descriptors per frame */
+    for (int i = 0; i < fill; i++) /* from this thread, which may sleep */
+        assert_int_equal(vnet_tx_send(&dev.nif, frame_buf(60), 60, NULL, 0), NETIF_OK);
+    dev.nif.input = reply_input;
+    txf.dev.kicked = false;
+    vmodel_want_kicks(&txf.dev, true);
+    for (int i = 0; i < 3; i++)
+        assert_true(dev_receive(60, 1));
+    assert_int_equal(vnet_rx_drain(&dev, 64), 3);
+    assert_int_equal(replies_failed, 3);
+    assert_int_equal(dev.stats.tx_busy_drops, 3);
+    assert_int_equal(dev.stats.tx_ring_full_waits, 0);
+    assert_int_equal(plat_now_ns(), 0);
+    assert_int_equal(dev.tx_nfree,
+                     dev.tx_nbufs - (uint32_t)fill); /* replies' came back */
+    /* The device drains the ring: replies go out again. */
+    dev_transmit_all(NULL);
+    assert_true(dev_receive(60, 1));
+    assert_int_equal(vnet_rx_drain(&dev, 64), 1);
+    assert_int_equal(replies_ok, 1);
+}
+
+/* A turn of the device thread answering a burst: the TX kick waits for the end
+ * of the turn (or a batch), so a burst of replies costs one kick, and the
+ * turn's stores share one ordering point. */
+static void test_turn_batches_kicks_and_fences(void **state)
+{
+    (void)state;
+    replies_ok = replies_failed = 0;
+    dev.nif.input = reply_input;
+    vmodel_want_kicks(&txf.dev, true);
+    vmodel_want_kicks(&rxf.dev, true);
+    for (int i = 0; i < 6; i++)
+        assert_true(dev_receive(80, 1));
+    dev.wd_next = UINT64_MAX / 2; /* a turn between two watchdog looks */
+    uint64_t tx_kicks = txf.dev.kicks, rx_kicks = rxf.dev.kicks;
+    uint64_t fences = dev.rxq.stats.fences + dev.txq.stats.fences;
+    uint64_t until = vnet_service(&dev);
+    assert_int_equal(replies_ok, 6);
+    assert_int_equal(txf.dev.kicks - tx_kicks, 1);
+    assert_int_equal(rxf.dev.kicks - rx_kicks, 1);
+    assert_int_equal(dev.rxq.stats.fences + dev.txq.stats.fences - fences, 1);
+    assert_true(until != VNET_AGAIN && dev.armed);
+}
+
+/* A kick that never reached the device (fault=tx-kick; EVENT_IDX, where the
+ * next kick depends on the lost one): the queue stops with chains in it; the watchdog
+ * notices within WD_STALL_NS, counts it, re-kicks, and the queue moves again without a
+ * reset. */
+static void test_watchdog_rekicks_a_lost_kick(void **state)
+{
+    (void)state;
+    dev.fault = VNET_FAULT_TX_KICK;
+    dev.fault_at = 0;
+    vmodel_want_kicks(&txf.dev, true);
+    txf.dev.kicked = false;
+    assert_int_equal(vnet_tx_send(&dev.nif, frame_buf(60), 60, NULL, 0), NETIF_OK);
+    assert_int_equal(vnet_tx_send(&dev.nif, frame_buf(60), 60, NULL, 0), NETIF_OK);
+    assert_false(txf.dev.kicked); /* the first was eaten; the second not needed */
+    uint64_t t = 0;
+    while (!txf.dev.kicked && t < 2 * WD_STALL_NS) {
+        uint64_t until = vnet_service(&dev);
+        assert_true(until != VNET_AGAIN);
+        t = until;
+        host_clock_set(t);
+    }
+    assert_true(txf.dev.kicked);
+    assert_true(t >= WD_STALL_NS && t <= WD_STALL_NS + 2 * WD_FAST_NS);
+    assert_int_equal(dev.stats.tx_stalls, 1);
+    assert_int_equal(dev.stats.resets, 0);
+    assert_int_equal(dev_transmit_all(NULL), 2);
+    dev.irq_pending = true; /* its TX interrupt */
+    host_clock_set(dev.wd_next);
+    vnet_service(&dev);
+    assert_int_equal(dev.wd_tx.stage, 0);
+    assert_int_equal(virtq_in_flight(&dev.txq), 0);
+}
+
+/* Reset support for the host: the model device forgets the rings on stop and
+ * attaches to the new ones on start. */
+static int hw_stops, hw_starts;
+static void fake_stop(struct vnet_dev *d)
+{
+    (void)d;
+    hw_stops++;
+}
+static bool fake_start(struct vnet_dev *d)
+{
+    hw_starts++;
+    vmodel_attach(&rxf.dev, &d->rxq);
+    vmodel_attach(&txf.dev, &d->txq);
+    vmodel_want_kicks(&rxf.dev, true);
+    vmodel_want_kicks(&txf.dev, true);
+    return true;
+}
+static const struct vnet_hw_ops fake_hw = {fake_stop, fake_start};
+
+/* A device that ignores even the re-kick (fault=tx-wedge): reset WD_RESET_NS
+ * after the re-kick, every buffer taken back (TX chains released, RX buffers
+ * the stack does not hold re-posted, held ones re-posted when let go), and the
+ * device works again. */
+static void test_watchdog_resets_a_stuck_device(void **state)
+{
+    (void)state;
+    hw_stops = hw_starts = 0;
+    dev.hw = &fake_hw;
+    dev.fault = VNET_FAULT_TX_WEDGE;
+    dev.fault_at = 0;
+    keep = true;
+    assert_true(dev_receive(60, 1));
+    assert_int_equal(vnet_rx_drain(&dev, 64), 1); /* the stack holds got[0] */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(vnet_tx_send(&dev.nif, frame_buf(60), 60, NULL, 0), NETIF_OK);
+    uint64_t t = 0;
+    while (dev.stats.resets == 0 && t < WD_STALL_NS + WD_RESET_NS + 4 * WD_FAST_NS) {
+        t = vnet_service(&dev);
+        host_clock_set(t);
+    }
+    assert_int_equal(dev.stats.tx_stalls, 1);
+    assert_int_equal(dev.stats.resets, 1);
+    assert_int_equal(hw_stops, 1);
+    assert_int_equal(hw_starts, 1);
+    assert_int_equal(dev.fault, VNET_FAULT_NONE);
+    assert_int_equal(dev.tx_nfree, dev.tx_nbufs); /* the stuck chains' buffers */
+    assert_int_equal(virtq_in_flight(&dev.txq), 0);
+    assert_int_equal(dev.rx_posted, dev.rx_nbufs - 1);
+    netbuf_unref(got[0]);
+    assert_int_equal(dev.rx_posted, dev.rx_nbufs);
+    /* And it works: a frame in, a frame out. */
+    keep = false;
+    assert_true(dev_receive(70, 2));
+    assert_int_equal(vnet_rx_drain(&dev, 64), 1);
+    assert_int_equal(vnet_tx_send(&dev.nif, frame_buf(60), 60, NULL, 0), NETIF_OK);
+    assert_true(txf.dev.kicked);
+    assert_int_equal(dev_transmit_all(NULL), 1);
+}
+
+/* An RX interrupt that never comes: the thread sleeps armed, the device has
+ * published a frame; the watchdog's timer wakeup finds the device owing an
+ * interrupt, gives it WD_IRQ_GRACE_NS, then counts it lost and drains. */
+static void test_lost_rx_interrupt_is_polled(void **state)
+{
+    (void)state;
+    uint64_t until = vnet_service(&dev);
+    assert_true(dev.armed && until != VNET_AGAIN);
+    assert_true(dev_receive(60, 1)); /* raises an interrupt nobody sees */
+    assert_true(rxf.dev.interrupts > 0);
+    host_clock_set(until);
+    uint64_t grace = vnet_service(&dev);
+    assert_int_equal(grace, until + WD_IRQ_GRACE_NS);
+    assert_int_equal(ngot, 0); /* not yet: the interrupt may be on its way */
+    host_clock_set(grace);
+    vnet_service(&dev);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(dev.stats.rx_stalls, 1);
+}
+
+/* The same, but the interrupt arrives within the grace period: no stall. */
+static void test_late_interrupt_is_no_stall(void **state)
+{
+    (void)state;
+    uint64_t until = vnet_service(&dev);
+    assert_true(dev_receive(60, 1));
+    host_clock_set(until);
+    assert_int_equal(vnet_service(&dev), until + WD_IRQ_GRACE_NS);
+    dev.irq_pending = true; /* what the RX interrupt handler does */
+    host_clock_set(until + 1000);
+    vnet_service(&dev);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(dev.stats.rx_stalls, 0);
+}
+
+/* Idle: nothing outstanding, no traffic for WD_QUIET_NS: the watchdog looks
+ * only every WD_IDLE_NS. */
+static void test_idle_watchdog_is_slow(void **state)
+{
+    (void)state;
+    host_clock_set(WD_QUIET_NS + 1);
+    uint64_t until = vnet_service(&dev);
+    assert_int_equal(until, WD_QUIET_NS + 1 + WD_IDLE_NS);
+    assert_int_equal(dev.stats.rx_stalls + dev.stats.tx_stalls, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_plain, teardown)
@@ -497,6 +706,15 @@ int main(void)
         T(test_reflect_sends_the_rx_buffer),
         T(test_reflect_flood),
         TS(test_reflect_flood),
+        T(test_rx_path_never_waits_for_tx),
+        TS(test_rx_path_never_waits_for_tx),
+        T(test_turn_batches_kicks_and_fences),
+        T(test_watchdog_rekicks_a_lost_kick),
+        T(test_watchdog_resets_a_stuck_device),
+        TS(test_watchdog_resets_a_stuck_device),
+        T(test_lost_rx_interrupt_is_polled),
+        T(test_late_interrupt_is_no_stall),
+        T(test_idle_watchdog_is_slow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
