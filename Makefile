@@ -82,7 +82,7 @@ $(BUILD)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/net_fixtures.c
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS) $(BUILD)/fuzz/gen_seeds
 # Each harness for FUZZ_SECONDS (default 60), corpus kept in build/fuzz/corpus-<name>,
-# seeded by gen_seeds (unit-test fixtures, gen_frames.py's frames) and the fixed crash
+# seeded by gen_seeds (unit-test fixtures, tests/bench/gen_frames.py's frames) and the fixed crash
 # inputs in tests/fuzz/regress/<name>/; crashes land in build/fuzz/artifacts/<name>/.
 # make test runs each for a fixed number of inputs (tests/qemu/fuzz_smoke.sh).
 fuzz:
@@ -144,7 +144,7 @@ $(BUILD)/kernel64.elf: $(K_OBJS) linker/kernel.ld kernel/ksyms.sh
 	@cmp -s <(nm $@.pass1 | grep -i ' t ') <(nm $@ | grep -i ' t ') || \
 	  { echo "ksyms: functions moved between links" >&2; exit 1; }
 
-# QEMU -kernel wants a 32-bit ELF container (PITFALLS.md); GRUB takes it too.
+# QEMU -kernel wants a 32-bit ELF container (docs/qemu-facts.md); GRUB takes it too.
 $(BUILD)/kernel.elf: $(BUILD)/kernel64.elf
 	objcopy -O elf32-i386 --strip-debug $< $@
 	@echo "kernel: $@ ($$(stat -c %s $@) bytes; text+data $$(size $< | awk 'NR==2{print $$1+$$2}') bytes)"

@@ -1,5 +1,5 @@
-/* IPv4: configuration, the small seed operations, and input (validation in the
- * contract's order, destination filter, reassembly, demux). Writing is in
+/* IPv4: configuration, IPV4's small operations, and input (validation in the
+ * order docs/ipv4.md gives, destination filter, reassembly, demux). Writing is in
  * net/ipv4_write.c. */
 #include "net/ipv4.h"
 #include "net/log.h"

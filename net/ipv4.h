@@ -1,4 +1,4 @@
-/* The IPv4 layer, the C shape of mirage-protocols' IPV4 (see IPV4.md): input
+/* The IPv4 layer, the C shape of mirage-protocols' IPV4 (see docs/ipv4.md): input
  * (validate, filter, reassemble, demux to exactly one callback), write (next hop,
  * ARP, headers in place in a TX buffer, headerf, payload views, fragmentation),
  * pseudoheader, src, get_ip, mtu, disconnect. Never forwards. Thread context only:
@@ -46,8 +46,8 @@ typedef void (*ipv4_recv_fn)(void *ctx, const struct ipv4_rxinfo *info,
 typedef void (*ipv4_default_fn)(void *ctx, uint8_t proto, const struct ipv4_rxinfo *info,
                                 struct view *payload);
 
-/* The seed's ~tcp ~udp ~default, plus ICMP (which the seed leaves to default) so
- * that echo requests skip one dispatch. A NULL tcp/udp/icmp goes to dflt. */
+/* IPV4's ~tcp ~udp ~default, plus ICMP (which IPV4 leaves to default) so that
+ * echo requests skip one dispatch. A NULL tcp/udp/icmp goes to dflt. */
 struct ipv4_demux {
     ipv4_recv_fn tcp, udp;
     ipv4_default_fn dflt;
@@ -55,7 +55,7 @@ struct ipv4_demux {
     ipv4_recv_fn icmp;
 };
 
-/* Write options; a zeroed struct (or NULL) gives the seed's defaults: fragment
+/* Write options; a zeroed struct (or NULL) gives IPV4's defaults: fragment
  * allowed, TTL 64, our source address, may block for ARP. */
 struct ipv4_wopts {
     bool dont_fragment;

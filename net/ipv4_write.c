@@ -60,7 +60,7 @@ static enum ipv4_err check_args(const struct ipv4 *ip, const struct ipv4_wopts *
 {
     if (ip->disconnected)
         return IPV4_EDISCONNECTED;
-    /* The seed: size + header over the MTU is an error whatever `fragment` says;
+    /* IPV4's write: size + header over the MTU is an error whatever `fragment` says;
      * headerf's bytes must also sit in the first TX buffer. */
     if (size + IPV4_HDR_LEN > ip->mtu || size > LINEAR_ROOM ||
         plen > IPV4_MAX_DGRAM - IPV4_HDR_LEN)

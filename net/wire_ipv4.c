@@ -1,5 +1,5 @@
-/* IPv4 header parse/emit (see net/wire/ipv4.h). The checks run in the order the
- * contract fixes, each before anything past it is read. */
+/* IPv4 header parse/emit (see net/wire/ipv4.h). The checks run in the order
+ * docs/ipv4.md gives, each before anything past it is read. */
 #include "net/wire/ipv4.h"
 
 /* Options: EOL ends the list, NOP is one byte, every other option has a length

@@ -1,5 +1,5 @@
 /* The IPv4 header on the wire (RFC 791): offsets, flags, parse with the receive
- * checks in the contract's order (length, version, IHL, total length, checksum,
+ * checks in the order docs/ipv4.md gives (length, version, IHL, total length, checksum,
  * then a bounds-checked walk of the options), emit of an option-less header with
  * its checksum, and the pseudoheader sum TCP/UDP checksums start from.
  * Pure functions, any context. */

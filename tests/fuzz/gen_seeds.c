@@ -1,8 +1,8 @@
 /* Seed corpora for the fuzz harnesses, in each harness's input format, from the
- * unit tests' fixtures (tests/unit/net_fixtures.c: gen_frames.py's reference
- * frames and the frame builders) and, when given, gen_frames.py's frame files
- * (records of a 16-bit big-endian length and one frame; the first few frames of
- * each file are used).
+ * unit tests' fixtures (tests/unit/net_fixtures.c: the first reference frames and
+ * the frame builders) and, when given, the files of the reference frame generator
+ * tests/bench/gen_frames.py (records of a 16-bit big-endian length and one frame;
+ * the first few frames of each file are used).
  *   gen_seeds OUTDIR [frames-*.bin...]  ->  OUTDIR/<harness>/<seed name>
  * A plain host program (no sanitizers, no libFuzzer). */
 #include <errno.h>
@@ -109,7 +109,7 @@ static void fixture_frames(void)
     memcpy(f->b, fx_udp64_frame, sizeof fx_udp64_frame);
     f->n = sizeof fx_udp64_frame;
 
-    /* gen_frames.py's 1400-byte UDP echo, seq 0. */
+    /* The reference 1400-byte UDP echo (tests/bench/gen_frames.py), frame 0. */
     memcpy(data, "ECHO", 4);
     net_wr32(data + 4, 0);
     for (size_t k = 0; k + 8 < 1400; k++)

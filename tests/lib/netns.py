@@ -44,7 +44,7 @@ class Netns:
                 for c in self.extra_cidrs:
                     self._ip("-n", n, "addr", "add", c, "dev", tap)
             self._ip("-n", n, "link", "set", tap, "up")
-            # Faster ARP retries than the 1 s default (PITFALLS.md).
+            # Faster ARP retries than the 1 s default (docs/qemu-facts.md).
             self.sysctl("net.ipv4.neigh.%s.retrans_time_ms=100" % tap)
         routes = subprocess.run(["ip", "-n", n, "route", "show", "default"],
                                 capture_output=True, text=True).stdout

@@ -7,7 +7,7 @@ reassembly holds nothing, and that the guest still answers a normal ping.
 At the end: the counters add up (every frame counted once), no warning in the
 guest's log but the one provoked on purpose, and the heap did not grow.
 
-Crafted packets come from their own address, 10.0.0.9 (PITFALLS.md: they never
+Crafted packets come from their own address, 10.0.0.9 (docs/qemu-facts.md: they never
 share a reassembly key with the host's own pings); the host answers ARP for it.
 """
 import os

@@ -189,8 +189,8 @@ run_variant() {
     check_frames "$name" "$nics" "$max" "$flood"
     stop_guest
     # One retry on a fresh guest, reported on the PASS line: an intermittent
-    # mismatch was seen once with two NICs (see the closing note of the session
-    # that added this); a consistent failure still fails.
+    # mismatch was seen once with two NICs (cause not known yet); a consistent
+    # failure still fails.
     retried=
     if [ "$ok" = 0 ]; then
         retried="retried after: $(cat "$OUT/$name".tap*.out 2>/dev/null | tr '\n' ' ' | cut -c1-300)"

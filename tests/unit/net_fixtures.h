@@ -1,5 +1,5 @@
-/* Shared fixtures for the net/ host tests: reference frames from
- * /work/shared/bench/gen_frames.py (seq 0), the addresses they use, a plain
+/* Shared fixtures for the net/ host tests: the first reference frames of
+ * tests/bench/gen_frames.py (frame 0), the addresses they use, a plain
  * reference checksum, and builders for Ethernet/IPv4/UDP/ICMP frames with correct
  * checksums (so a test can then break exactly one thing). */
 #ifndef NET_FIXTURES_H
@@ -13,7 +13,7 @@
 extern const uint8_t fx_icmp56_frame[98]; /* echo request id 0x1234 seq 0 */
 extern const uint8_t fx_udp64_frame[106]; /* 10.0.0.1:40000 -> 10.0.0.2:7 */
 
-/* The device under test and its peer, as in gen_frames.py. */
+/* The device under test and its peer, as in tests/bench/gen_frames.py. */
 extern const struct eth_addr fx_dut_mac, fx_peer_mac;
 struct ipv4_addr fx_dut_ip(void);
 struct ipv4_addr fx_peer_ip(void);

@@ -1,6 +1,6 @@
-/* The per-packet cost anchor (/work/shared/bench/README.md) as a test: the
- * reference frames (gen_frames.py's, rebuilt in C) are fed through a lean netif
- * (one RX buffer the frame is copied into, preallocated TX buffers, a send that
+/* The per-packet cost measurement (tests/bench/README.md) as a test: the
+ * reference frames (tests/bench/gen_frames.py's, rebuilt in C) are fed through a lean
+ * netif (one RX buffer the frame is copied into, preallocated TX buffers, a send that
  * only records) with the peer's ARP entry known and UDP echo on; every request
  * must produce one reply of its length. The feeding loop is bench_feed, so
  *   gcc -O2 -I. -DHOST_BUILD net/[a-z]*.c kernel/sched.c kernel/promise.c \

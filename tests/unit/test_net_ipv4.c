@@ -1,4 +1,4 @@
-/* IPv4 write and the seed's small operations: fragmentation for every MTU from 68
+/* IPv4 write and IPV4's small operations: fragmentation for every MTU from 68
  * to 1500 (and larger ones with scatter-gather) with payload sizes around each
  * boundary, checked frame by frame (offsets, MF, lengths, shared fresh id, headerf
  * bytes in the first fragment) and end to end (stack B reassembles what stack A

@@ -1,7 +1,7 @@
 /* The stack end to end through a fake netif: frames in, frames out, compared byte
  * for byte with frames built independently (tests/unit/net_fixtures.c): ARP
  * replies, gratuitous ARP, ICMP echo, UDP echo, port and protocol unreachable,
- * drops with their counters, the reference frames of gen_frames.py, and the
+ * drops with their counters, the reference frames (tests/bench/gen_frames.py), and the
  * console printers. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -467,7 +467,8 @@ static void test_ip_header_malformed_counters(void **state)
 
 /* ---------------------------------------------------------------- reference frames */
 
-/* gen_frames.py, in C: ICMP echo (56 data bytes) and UDP (size bytes to port 7). */
+/* tests/bench/gen_frames.py, in C: ICMP echo (56 data bytes) and UDP (size bytes to
+ * port 7). */
 static size_t ref_icmp(uint8_t *f, unsigned seq)
 {
     uint8_t payload[56], msg[64];

@@ -1,6 +1,6 @@
 /* Wire modules: byte fixtures (the reference frames), parse/emit round trips into
  * poison-filled (0xA5) buffers so an unwritten byte shows, and every malformed
- * case of IPV4.md in the order the checks must run. */
+ * case of docs/ipv4.md in the order the checks must run. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
