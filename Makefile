@@ -98,6 +98,16 @@ soak:
 	@$(MAKE) -s $(BUILD)/kernel.elf
 	FLOOD_LONG=1 SOAK_SECONDS=$(SOAK_SECONDS) ./tests/qemu/flood.sh
 
+# ---- stress: fresh guests, every load kind on every device variant, STRESS_RUNS
+# times (make test runs one short round); any wedge or watchdog recovery fails.
+STRESS_RUNS ?= 20
+STRESS_SECS ?= 4
+.PHONY: stress
+stress:
+	@$(MAKE) -s deps
+	@$(MAKE) -s $(BUILD)/kernel.elf
+	STRESS_RUNS=$(STRESS_RUNS) STRESS_SECS=$(STRESS_SECS) ./tests/qemu/stress.sh
+
 # ---------------------------------------------------------------- kernel build
 NEWLIB := $(CACHE)/newlib
 NEWLIB_STAMP := $(NEWLIB)/lib/libc.a

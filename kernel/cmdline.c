@@ -46,9 +46,11 @@ const char *kfence_name(enum kfence f)
 
 void cmdline_defaults(struct kconfig *cfg)
 {
-    cfg->ip = 0x0A000002; /* 10.0.0.2 */
-    cfg->prefix = 24;
-    cfg->gw = 0x0A000001; /* 10.0.0.1 */
+    memset(cfg->nic, 0, sizeof cfg->nic);
+    for (int i = 0; i < KCONFIG_NICS; i++)
+        cfg->nic[i].prefix = 24;
+    cfg->nic[0].ip = 0x0A000002; /* 10.0.0.2 */
+    cfg->nic[0].gw = 0x0A000001; /* 10.0.0.1 */
     cfg->log_level = 2;   /* info */
     cfg->mode = KMODE_NET;
     cfg->fault = KFAULT_NONE;
@@ -98,29 +100,54 @@ int cmdline_parse_ipv4(const char *s, uint32_t *out)
     return parse_ipv4_n(s, strlen(s), out);
 }
 
-static int set_ip(struct kconfig *cfg, const char *v, size_t n)
+static int nic_ip(struct knic *nic, const char *v, size_t n)
 {
     const char *slash = memchr(v, '/', n);
     size_t iplen = slash ? (size_t)(slash - v) : n;
     uint32_t ip;
-    unsigned prefix = cfg->prefix;
+    unsigned prefix = nic->prefix;
     if (parse_ipv4_n(v, iplen, &ip) < 0)
         return -1;
     if (slash && parse_uint(slash + 1, n - iplen - 1, 32, &prefix) < 0)
         return -1;
-    cfg->ip = ip;
-    cfg->prefix = (uint8_t)prefix;
+    nic->ip = ip;
+    nic->prefix = (uint8_t)prefix;
     return 0;
+}
+
+static int nic_gw(struct knic *nic, const char *v, size_t n)
+{
+    if (n == 4 && memcmp(v, "none", 4) == 0) {
+        nic->gw = 0;
+        return 0;
+    }
+    return parse_ipv4_n(v, n, &nic->gw);
+}
+
+static int set_ip(struct kconfig *cfg, const char *v, size_t n)
+{
+    return nic_ip(&cfg->nic[0], v, n);
 }
 
 static int set_gw(struct kconfig *cfg, const char *v, size_t n)
 {
-    if (n == 4 && memcmp(v, "none", 4) == 0) {
-        cfg->gw = 0;
-        return 0;
-    }
-    return parse_ipv4_n(v, n, &cfg->gw);
+    return nic_gw(&cfg->nic[0], v, n);
 }
+
+/* net<N>.ip / net<N>.gw: N is the key's fourth character. */
+#define NIC_SETTERS(N)                                                                   \
+    static int set_ip##N(struct kconfig *cfg, const char *v, size_t n)                   \
+    {                                                                                    \
+        return nic_ip(&cfg->nic[N], v, n);                                               \
+    }                                                                                    \
+    static int set_gw##N(struct kconfig *cfg, const char *v, size_t n)                   \
+    {                                                                                    \
+        return nic_gw(&cfg->nic[N], v, n);                                               \
+    }
+NIC_SETTERS(0)
+NIC_SETTERS(1)
+NIC_SETTERS(2)
+NIC_SETTERS(3)
 
 static int lookup(const char *const *names, int count, const char *v, size_t n)
 {
@@ -178,6 +205,14 @@ static const struct {
 } keys[] = {
     {"ip", set_ip, "an address like 10.0.0.2/24"},
     {"gw", set_gw, "an address like 10.0.0.1, or none"},
+    {"net0.ip", set_ip0, "an address like 10.0.0.2/24"},
+    {"net0.gw", set_gw0, "an address like 10.0.0.1, or none"},
+    {"net1.ip", set_ip1, "an address like 10.0.1.2/24"},
+    {"net1.gw", set_gw1, "an address like 10.0.1.1, or none"},
+    {"net2.ip", set_ip2, "an address like 10.0.2.2/24"},
+    {"net2.gw", set_gw2, "an address like 10.0.2.1, or none"},
+    {"net3.ip", set_ip3, "an address like 10.0.3.2/24"},
+    {"net3.gw", set_gw3, "an address like 10.0.3.1, or none"},
     {"log", set_log, "error, warn, info or debug"},
     {"mode", set_mode,
      "net, selftest, reflect, panic, stackoverflow, nullderef, wx or stacksmash"},
@@ -207,7 +242,7 @@ static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_
         return 1;
     }
     snprintf(msg, sizeof msg,
-             "unknown key '%.*s' (known: ip, gw, log, mode, fault, fence); ignored",
+             "unknown key '%.*s' (known: ip, gw, net<0-3>.ip, net<0-3>.gw, log, mode, fault, fence); ignored",
              (int)klen, w);
     err(msg, arg);
     return 1;

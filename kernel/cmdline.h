@@ -1,5 +1,5 @@
 /* The multiboot command line parsed into the kernel's configuration:
- *   ip=10.0.0.2/24 gw=10.0.0.1 log=info mode=net
+ *   ip=10.0.0.2/24 gw=10.0.0.1 net1.ip=10.0.1.2/24 log=info mode=net
  * Unknown keys and bad values are reported (one message each, through the given
  * callback) and leave that setting at its default. Portable: host-tested. */
 #ifndef CMDLINE_H
@@ -37,11 +37,17 @@ enum kfence {
     KFENCE_COUNT
 };
 
-struct kconfig {
-    uint32_t ip;    /* host byte order */
+/* One interface's addressing: ip= and gw= (net0), net<N>.ip= and net<N>.gw=. */
+#define KCONFIG_NICS 4
+struct knic {
+    uint32_t ip;    /* host byte order, 0 = unconfigured */
     uint8_t prefix; /* 0..32 */
     uint32_t gw;    /* host byte order, 0 = none */
-    int log_level;  /* enum log_level */
+};
+
+struct kconfig {
+    struct knic nic[KCONFIG_NICS]; /* net0 defaults to 10.0.0.2/24 via 10.0.0.1 */
+    int log_level;                 /* enum log_level */
     enum kmode mode;
     enum kfault fault;
     uint32_t fault_at;

@@ -152,21 +152,23 @@ static void net_timer_thread(void *arg)
     }
 }
 
-static void config_of(const struct kconfig *k, int first, struct net_config *nc)
+/* net<i>'s addressing from the command line; without one it comes up
+ * unconfigured (0.0.0.0). */
+static void config_of(const struct kconfig *k, int i, struct net_config *nc)
 {
     *nc = (struct net_config){0};
-    if (!first)
-        return; /* further NICs come up unconfigured (0.0.0.0) */
-    nc->addr = ipv4_addr_from_host(k->ip);
-    nc->prefix_len = k->prefix;
-    nc->gateway = ipv4_addr_from_host(k->gw);
+    if (i >= KCONFIG_NICS)
+        return;
+    nc->addr = ipv4_addr_from_host(k->nic[i].ip);
+    nc->prefix_len = k->nic[i].prefix;
+    nc->gateway = ipv4_addr_from_host(k->nic[i].gw);
 }
 
 static void start_stacks(const struct kconfig *k)
 {
     for (int i = 0; i < vnet_count() && nstacks < VNET_MAX_DEVS; i++) {
         struct net_config nc;
-        config_of(k, i == 0, &nc);
+        config_of(k, i, &nc);
         struct net_stack *s = net_stack_create(vnet_netif(i), &nc);
         if (!s)
             panic("net: out of memory creating the stack for net%d", i);

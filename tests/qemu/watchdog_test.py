@@ -25,9 +25,10 @@ CASES = [
      {"tx_stalls": 1, "rx_stalls": 0, "resets": 0}, 0),
     ("rx-irq-msix", "rx-irq", "",
      {"rx_stalls": 1, "tx_stalls": 0, "resets": 0}, 0),
-    # One INTx line for both queues: the lost interrupt may be either's.
+    # One INTx line for both queues: the lost interrupt may be either's, and
+    # the next one (a TX completion, say) may come first and cover it.
     ("rx-irq-intx", "rx-irq", "vectors=0",
-     {"rx_stalls+tx_stalls": 1, "resets": 0}, 0),
+     {"rx_stalls+tx_stalls": (0, 1), "resets": 0}, 0),
     # Kicks dropped until the reset: pings in that window are lost.
     ("tx-wedge-modern", "tx-wedge", "",
      {"tx_stalls": 1, "resets": 1}, 150),
@@ -66,7 +67,10 @@ def run_case(name, fault, opts, want, may_lose):
         check("wd-%s-answers" % name, sent == 300 and lost <= may_lose and got2 == 5,
               "%d/%d answered (may lose %d), then %d/5: %s %s" % (got, sent, may_lose, got2,
                                                                    out, out2))
-        bad = {k: (counter(st, k), v) for k, v in want.items() if counter(st, k) != v}
+        def fits(k, v):
+            lo, hi = v if isinstance(v, tuple) else (v, v)
+            return lo <= counter(st, k) <= hi
+        bad = {k: (counter(st, k), v) for k, v in want.items() if not fits(k, v)}
         check("wd-%s-counters" % name, not bad,
               "counter: (got, want): %s" % bad)
         check("wd-%s-rx-pool-idle" % name,
@@ -81,9 +85,11 @@ def run_case(name, fault, opts, want, may_lose):
         said = len(re.findall(r"warn: net0: (TX chains not consumed|RX kick owed|"
                               r"(RX|TX|RX\+TX) interrupt never came)", log))
         resets = len(re.findall(r"warn: net0: resetting the device", log))
+        stalls = sum(counter(st, k) for k in ("rx_stalls", "tx_stalls"))
         check("wd-%s-logged-once" % name,
-              said == 1 and resets == want.get("resets", 0),
-              "stall lines %d, reset lines %d: %s" % (said, resets, log[-1500:]))
+              said == stalls and resets == want.get("resets", 0),
+              "stall lines %d for %d stalls, reset lines %d: %s" % (said, stalls, resets,
+                                                                    log[-1500:]))
 
 
 def main():
