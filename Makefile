@@ -177,7 +177,9 @@ run:
 	@$(MAKE) -s $(BUILD)/kernel.elf
 	./tests/netns-run.sh $(CMDLINE)
 
-# make test: every tier; ends with "N passed, N failed, N skipped".
+# make test: every tier; ends with "N passed, N failed, N skipped". Each test has
+# a time limit; SKIP_QEMU=1 skips the QEMU tier, TESTS_ONLY="..." picks tests
+# (tests/run.sh).
 test:
 	@$(MAKE) -s deps
 	@$(MAKE) -s $(BUILD)/kernel.elf $(BUILD)/selftest.iso unit
