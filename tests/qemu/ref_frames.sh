@@ -6,10 +6,12 @@
 # records of its one frame length, a shorter run (-n 3, the fuzz seeds) is a
 # prefix of the long one, and frame 0 of the ICMP and 64-byte UDP files is the
 # unit tests' fixture (fx_icmp56_frame, fx_udp64_frame in tests/unit/net_fixtures.c).
+# timeout: 300
+# needs: python3
 cd "$(dirname "$0")/../.." || exit 1
 . tests/qemu/lib.sh
-command -v sha256sum >/dev/null || { skip "ref-frames" "sha256sum missing"; exit 0; }
-[ -x /usr/bin/python3 ] || { skip "ref-frames" "/usr/bin/python3 missing (make deps)"; exit 0; }
+command -v sha256sum >/dev/null || { fail "ref-frames" "sha256sum missing"; exit 1; }
+[ -x /usr/bin/python3 ] || { fail "ref-frames" "/usr/bin/python3 missing (make deps)"; exit 1; }
 out=build/test/ref-frames
 rm -rf "$out"
 mkdir -p "$out"

@@ -28,6 +28,7 @@ sys.path.insert(0, "tests/lib")
 from guest import Guest, GuestError  # noqa: E402
 from netns import Netns  # noqa: E402
 from robust import PktSend  # noqa: E402
+from suite import Suite  # noqa: E402
 
 RUNS = int(os.environ.get("STRESS_RUNS", "1"))
 SECS = float(os.environ.get("STRESS_SECS", "3"))
@@ -42,13 +43,9 @@ VARIANTS = [
     ("legacy-intx", ["disable-modern=on,vectors=0"]),
     ("two-nics", ["disable-legacy=on", "disable-legacy=on"]),
 ]
-results = []
+SUITE = Suite("stress")
+check = SUITE.check
 rates = {}
-
-
-def check(name, ok, why=""):
-    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, str(why)[-700:])), flush=True)
-    results.append(ok)
 
 
 def build_fast():
@@ -218,13 +215,7 @@ def main():
         print("  %-16s runs %3d  rate min %9.0f  median %9.0f  max %9.0f"
               % (kind, len(v), v[0], v[len(v) // 2], v[-1]), flush=True)
     print("  %d runs x %d variants in %.0f s, %d checks failed"
-          % (RUNS, len(VARIANTS), time.monotonic() - t0, results.count(False)), flush=True)
-    return 0 if all(results) else 1
+          % (RUNS, len(VARIANTS), time.monotonic() - t0, SUITE.failed), flush=True)
 
 
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception as e:  # noqa: BLE001 - every failure must reach the count
-        print("FAIL stress-suite: %s: %s" % (type(e).__name__, e), flush=True)
-        sys.exit(1)
+SUITE.run(main)

@@ -13,9 +13,11 @@ import time
 sys.path.insert(0, "tests/lib")
 from guest import Guest, GuestError  # noqa: E402
 from netns import Netns  # noqa: E402
+from suite import Suite  # noqa: E402
 
 GUEST_IP = "10.0.0.2"
-results = []
+SUITE = Suite("watchdog")
+check = SUITE.check
 
 CASES = [
     # name, fault, NIC options, expected counters, pings that may be lost
@@ -37,9 +39,6 @@ CASES = [
 ]
 
 
-def check(name, ok, why=""):
-    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, str(why)[-600:])), flush=True)
-    results.append(ok)
 
 
 def ping(ns, args, timeout=120):
@@ -98,12 +97,6 @@ def main():
             run_case(*case)
         except (GuestError, OSError, RuntimeError) as e:
             check("wd-%s" % case[0], False, "%s: %s" % (type(e).__name__, e))
-    return 0 if all(results) else 1
 
 
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception as e:  # noqa: BLE001 - every failure must reach the count
-        print("FAIL watchdog-suite: %s: %s" % (type(e).__name__, e), flush=True)
-        sys.exit(1)
+SUITE.run(main)
