@@ -21,7 +21,7 @@
 
 #include <stdint.h>
 
-#include "net/netif.h"
+#include "kernel/netdev.h"
 
 /* 5.1.3 Feature bits (bit numbers; BIT() from virtio_pci.h). */
 #define VIRTIO_NET_F_CSUM 0       /* device checksums partial TX (later) */

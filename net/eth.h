@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "net/counters.h"
-#include "net/netif.h"
+#include "kernel/netdev.h"
 #include "net/view.h"
 #include "net/wire/eth.h"
 

@@ -14,7 +14,7 @@
 #include "net/eth.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
-#include "net/netif.h"
+#include "kernel/netdev.h"
 #include "net/udp.h"
 
 struct net_config {

@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernel/netdev.h"
 #include "kernel/platform.h"
-#include "net/netbuf.h"
 #include "net/wire/bytes.h"
 
 struct view {

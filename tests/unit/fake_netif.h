@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "net/addr.h"
-#include "net/netif.h"
+#include "kernel/netdev.h"
 
 #define FAKE_TX_MAX 4096
 #define FAKE_HEADROOM 12 /* like virtio-net's header */
