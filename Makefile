@@ -14,10 +14,15 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 
 # Portable sources: compile for the kernel and for the host (unit tests, fuzzing,
 # instruction counts). net/ knows no hardware; these kernel files know none either.
-PORTABLE_SRCS := $(wildcard net/*.c) kernel/sched.c kernel/promise.c kernel/cmdline.c \
-  kernel/pagealloc.c drivers/virtqueue.c
+PORTABLE_SRCS := $(wildcard net/*.c) kernel/sched.c kernel/promise.c kernel/log.c \
+  kernel/cmdline.c kernel/pagealloc.c drivers/virtqueue.c
 PORTABLE_ASM := kernel/switch.S
 PORTABLE_SRCS := $(wildcard $(PORTABLE_SRCS))
+
+# For scripts that build their own host binary from them (tests/bench/echo_cost.sh).
+.PHONY: portable-srcs
+portable-srcs:
+	@echo $(PORTABLE_SRCS) $(PORTABLE_ASM)
 
 HOST_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/host/%.o) $(PORTABLE_ASM:%.S=$(BUILD)/host/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

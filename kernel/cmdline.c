@@ -15,7 +15,6 @@ static const char *const mode_names[KMODE_COUNT] = {
     [KMODE_STACKSMASH] = "stacksmash",
 };
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const char *const fault_names[KFAULT_COUNT] = {
     [KFAULT_NONE] = "none",
     [KFAULT_TX_KICK] = "tx-kick",
@@ -51,7 +50,7 @@ void cmdline_defaults(struct kconfig *cfg)
         cfg->nic[i].prefix = 24;
     cfg->nic[0].ip = 0x0A000002; /* 10.0.0.2 */
     cfg->nic[0].gw = 0x0A000001; /* 10.0.0.1 */
-    cfg->log_level = 2;   /* info */
+    cfg->log_level = LOG_INFO;
     cfg->mode = KMODE_NET;
     cfg->fault = KFAULT_NONE;
     cfg->fault_at = FAULT_AT_DEFAULT;
@@ -159,10 +158,10 @@ static int lookup(const char *const *names, int count, const char *v, size_t n)
 
 static int set_log(struct kconfig *cfg, const char *v, size_t n)
 {
-    int l = lookup(level_names, 4, v, n);
+    int l = lookup(log_level_names, LOG_LEVELS, v, n);
     if (l < 0)
         return -1;
-    cfg->log_level = l;
+    cfg->log_level = (enum log_level)l;
     return 0;
 }
 
@@ -242,7 +241,8 @@ static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_
         return 1;
     }
     snprintf(msg, sizeof msg,
-             "unknown key '%.*s' (known: ip, gw, net<0-3>.ip, net<0-3>.gw, log, mode, fault, fence); ignored",
+             "unknown key '%.*s' (known: ip, gw, net<0-3>.ip, net<0-3>.gw, log, mode, "
+             "fault, fence); ignored",
              (int)klen, w);
     err(msg, arg);
     return 1;

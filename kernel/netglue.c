@@ -9,7 +9,6 @@
 #include "drivers/virtio_net.h"
 #include "log.h"
 #include "mem.h"
-#include "net/log.h"
 #include "net/stack.h"
 #include "panic.h"
 #include "sched.h"
@@ -34,11 +33,6 @@ static void print_vnet_stat(void *arg, const char *dev, const char *name, uint64
 {
     (void)arg;
     printf("%s.%s=%llu\n", dev, name, (unsigned long long)v);
-}
-
-static void net_log_to_console(enum net_log_level level, const char *tag, const char *msg)
-{
-    log_msg((enum log_level)level, tag, "%s", msg);
 }
 
 static int cmd_stats(int argc, char **argv)
@@ -188,8 +182,6 @@ static void start_stacks(const struct kconfig *k)
 
 void netglue_start(const struct kconfig *cfg)
 {
-    net_log_set_hook(net_log_to_console);
-    net_log_set_level((enum net_log_level)cfg->log_level);
     console_register("stats", "every counter of every layer, name=value", cmd_stats);
     console_register("ifconfig", "address, MAC, MTU and link of each interface",
                      cmd_ifconfig);

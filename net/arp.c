@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "net/arp.h"
-#include "net/log.h"
 #include "net/wire/arp.h"
 
 static const struct net_counter_desc arp_descs[] = {
@@ -259,14 +258,14 @@ void arp_input(struct arp *a, struct view *v)
     if (!ipv4_addr_is_any(a->ours) && ipv4_addr_eq(r.spa, a->ours)) {
         char m[ETH_ADDR_STRLEN];
         a->st.addr_conflict++;
-        NET_WARN("arp", "address conflict: %s claims our address",
+        log_warn("arp", "address conflict: %s claims our address",
                  eth_addr_fmt(&r.sha, m));
         goto drop;
     }
     handle(a, &r, plat_now_ns());
     return;
 drop:
-    NET_DEBUG("arp", "dropped a packet");
+    log_debug("arp", "dropped a packet");
 }
 
 bool arp_lookup(struct arp *a, struct ipv4_addr ip, uint64_t now, struct eth_addr *mac)
@@ -398,7 +397,7 @@ static void fail(struct arp *a, struct arp_entry *e, uint64_t now)
     e->state = ARP_FAILED;
     e->expires = now + ARP_FAILED_HOLD_NS;
     a->st.resolve_failed++;
-    NET_INFO("arp", "no answer from %s", ipv4_addr_fmt(e->ip, s));
+    log_info("arp", "no answer from %s", ipv4_addr_fmt(e->ip, s));
     drop_queue(a, e);
     waitq_wake_all(&e->waiters);
 }

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/sched.h"
+#include "kernel/platform.h"
 #include "net/addr.h"
 #include "net/counters.h"
 #include "net/eth.h"

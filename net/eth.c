@@ -1,6 +1,5 @@
 /* Ethernet receive filter and transmit (see net/eth.h). */
 #include "net/eth.h"
-#include "net/log.h"
 
 static const struct net_counter_desc eth_descs[] = {
 #define D(n) NET_COUNTER_DESC(struct eth_stats, n)
@@ -61,7 +60,7 @@ struct eth_rx eth_rx_slow(struct eth *e, struct view *v)
         e->st.rx_arp++;
     else if (t != ETH_TYPE_IPV4) {
         e->st.drop_ethertype++;
-        NET_DEBUG("eth", "dropped ethertype 0x%04x (%s)", t, eth_type_name(t));
+        log_debug("eth", "dropped ethertype 0x%04x (%s)", t, eth_type_name(t));
         goto drop;
     }
     r.type = t;

@@ -2,7 +2,6 @@
  * reuse the request's checksum, updated for the type change (RFC 1624), so the
  * data is summed only once, when the request is verified. */
 #include "net/icmp.h"
-#include "net/log.h"
 
 static const struct net_counter_desc icmp_descs[] = {
 #define D(n) NET_COUNTER_DESC(struct icmp_stats, n)
@@ -104,7 +103,7 @@ void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *ms
         return;
     case ICMP_DEST_UNREACH:
         ic->st.rx_dest_unreach++;
-        NET_DEBUG("icmp", "destination unreachable, code %u",
+        log_debug("icmp", "destination unreachable, code %u",
                   view_data(msg)[ICMP_OFF_CODE]);
         return;
     case ICMP_TIME_EXCEEDED:
@@ -115,7 +114,7 @@ void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *ms
         return;
     }
 drop:
-    NET_DEBUG("icmp", "dropped a message");
+    log_debug("icmp", "dropped a message");
 }
 
 /* ------------------------------------------------------------ errors */

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/promise.h"
+#include "kernel/platform.h"
 #include "net/counters.h"
 #include "net/ipv4.h"
 #include "net/wire/icmp.h"

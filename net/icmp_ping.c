@@ -2,7 +2,6 @@
  * registers a waiter (on its own stack), sends, and awaits a promise that the RX
  * path resolves when the matching reply comes in. */
 #include "net/icmp.h"
-#include "net/log.h"
 
 /* Data bytes: i & 0xff, from a 1 KiB pattern repeated through views. */
 #define PATTERN_LEN 1024

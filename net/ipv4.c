@@ -2,7 +2,6 @@
  * order docs/ipv4.md gives, destination filter, reassembly, demux). Writing is in
  * net/ipv4_write.c. */
 #include "net/ipv4.h"
-#include "net/log.h"
 
 static const struct net_counter_desc ipv4_descs[] = {
 #define D(n) NET_COUNTER_DESC(struct ipv4_stats, n)
@@ -314,7 +313,7 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
         deliver(ip, d, &info, &payload);
     return;
 drop:
-    NET_DEBUG("ipv4", "dropped a datagram");
+    log_debug("ipv4", "dropped a datagram");
 }
 
 /* ------------------------------------------------------------ counters */

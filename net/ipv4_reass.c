@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "net/ipv4_reass.h"
-#include "net/log.h"
 
 enum { SLOT_FREE = 0, SLOT_ASSEMBLING, SLOT_HELD };
 

@@ -7,7 +7,6 @@
  * The common case (the route cache knows the destination, one frame suffices)
  * takes write_fast; everything else (ARP, fragments, queueing) write_general. */
 #include "net/ipv4.h"
-#include "net/log.h"
 
 /* Copied frames (and headerf's bytes) must fit one TX buffer. */
 #define LINEAR_ROOM (NETIF_TX_BUF_BYTES - ETH_HDR_LEN - IPV4_HDR_LEN)

@@ -2,7 +2,6 @@
  * to the layers, and the timers. */
 #include <stdlib.h>
 
-#include "net/log.h"
 #include "net/stack.h"
 
 static void on_icmp(void *ctx, const struct ipv4_rxinfo *info, struct view *payload)
@@ -85,7 +84,7 @@ void net_configure(struct net_stack *s, const struct net_config *cfg)
     struct ipv4_config c = {cfg->addr, cfg->prefix_len, cfg->gateway};
     char a[IPV4_ADDR_STRLEN], g[IPV4_ADDR_STRLEN];
     ipv4_configure(&s->ip, &c);
-    NET_INFO("net", "%s: %s/%u gateway %s", s->nif->name ? s->nif->name : "net",
+    log_info("net", "%s: %s/%u gateway %s", s->nif->name ? s->nif->name : "net",
              ipv4_addr_fmt(c.addr, a), c.prefix_len, ipv4_addr_fmt(c.gateway, g));
 }
 

@@ -1,7 +1,6 @@
 /* UDP input, ports and sending (see net/udp.h). Input verifies the checksum as
  * the sum of (pseudoheader + header) and of the data kept apart, so a callback
  * that sends the same bytes back can reuse the data's sum. */
-#include "net/log.h"
 #include "net/udp.h"
 
 static const struct net_counter_desc udp_descs[] = {
@@ -91,7 +90,7 @@ void udp_input(struct udp *u, const struct ipv4_rxinfo *info, struct view *pkt)
     b->fn(b->ctx, &ri, &data);
     return;
 drop:
-    NET_DEBUG("udp", "dropped a datagram");
+    log_debug("udp", "dropped a datagram");
 }
 
 struct udp_hdr_ctx {

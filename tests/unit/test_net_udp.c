@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "net/log.h"
 #include "net/stack.h"
+#include "tests/unit/host_plat.h"
 #include "tests/unit/stack_harness.c"
 #include "tests/unit/net_fixtures.c"
 
@@ -42,7 +42,8 @@ static int teardown(void **state)
 {
     (void)state;
     harness_destroy();
-    net_log_set_hook(NULL);
+    host_set_log_hook(NULL, NULL);
+    log_set_level(LOG_INFO);
     return 0;
 }
 
@@ -197,48 +198,51 @@ static void test_services(void **state)
     assert_memory_equal(fk.tx[1].data + 34, want, 12);
 }
 
-/* ---------------------------------------------------------------- log hook */
+/* ---------------------------------------------------------------- log lines */
 
 static struct {
     int n;
-    enum net_log_level level;
-    char tag[16], msg[200];
+    int level;
+    char line[200];
 } lg;
 
-static void hook(enum net_log_level level, const char *tag, const char *msg)
+static void hook(void *arg, int level, const char *line, size_t len)
 {
+    (void)arg;
     lg.n++;
     lg.level = level;
-    snprintf(lg.tag, sizeof lg.tag, "%s", tag);
-    snprintf(lg.msg, sizeof lg.msg, "%s", msg);
+    snprintf(lg.line, sizeof lg.line, "%.*s", (int)len, line);
 }
 
-static void test_log_hook(void **state)
+/* net/ logs through kernel/log.h: formatted only when the level lets the line
+ * through, with the time stamp and the tag in front. */
+static void test_log_lines(void **state)
 {
     (void)state;
     uint8_t f[128];
     memset(&lg, 0, sizeof lg);
     memcpy(f, fx_icmp56_frame, 98);
     net_wr16(f + 12, 0x86dd);
-    net_log_set_level(NET_LOG_DEBUG);
-    fake_netif_rx(&fk, f, 98); /* no hook: nothing happens */
-    net_log_set_hook(hook);
+    host_clock_set(1500000000ull);
+    host_set_log_hook(hook, NULL);
+    log_set_level(LOG_DEBUG);
     fake_netif_rx(&fk, f, 98);
     assert_int_equal(lg.n, 1);
-    assert_int_equal(lg.level, NET_LOG_DEBUG);
-    assert_string_equal(lg.tag, "eth");
-    assert_string_equal(lg.msg, "dropped ethertype 0x86dd (ipv6)");
-    net_log_set_level(NET_LOG_INFO); /* debug lines off */
+    assert_int_equal(lg.level, LOG_DEBUG);
+    assert_string_equal(lg.line, "[    1.500000] eth: dropped ethertype 0x86dd (ipv6)\n");
+    log_set_level(LOG_INFO); /* debug lines off */
     fake_netif_rx(&fk, f, 98);
     assert_int_equal(lg.n, 1);
     struct net_config c = {0};
     net_config_parse("10.0.0.5/8", "10.0.0.1", &c);
     net_configure(st, &c);
     assert_int_equal(lg.n, 2);
-    assert_int_equal(lg.level, NET_LOG_INFO);
-    assert_string_equal(lg.msg, "fake0: 10.0.0.5/8 gateway 10.0.0.1");
-    assert_int_equal(net_log_get_level(), NET_LOG_INFO);
-    assert_string_equal(net_log_level_name(NET_LOG_WARN), "warn");
+    assert_int_equal(lg.level, LOG_INFO);
+    assert_string_equal(lg.line,
+                        "[    1.500000] net: fake0: 10.0.0.5/8 gateway 10.0.0.1\n");
+    assert_string_equal(log_level_name(LOG_WARN), "warn");
+    assert_int_equal(log_level_parse("debug"), LOG_DEBUG);
+    assert_int_equal(log_level_parse("verbose"), -1);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -252,7 +256,7 @@ int main(void)
         T(test_zero_checksum_goes_out_as_ffff),
         T(test_send_errors_returned),
         T(test_services),
-        T(test_log_hook),
+        T(test_log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
