@@ -50,10 +50,10 @@ struct eth {
 
 void eth_init(struct eth *e, struct netif *nif);
 
-/* RX: checks the destination and the type. On accept, narrows v to the payload and
- * returns the type and flags (ETH_RX_BCAST); type 0 = counted drop. v is borrowed.
- * Received bytes are counted by the caller (net_input), once per frame.
- * Inline for the common case (IPv4 to our MAC); eth_rx_slow does the rest. */
+/* RX: counts the frame and its bytes, checks the destination and the type. On
+ * accept, narrows v to the payload and returns the type and flags (ETH_RX_BCAST);
+ * type 0 = counted drop. v is borrowed. Inline for the common case (IPv4 to our
+ * MAC); eth_rx_slow does the rest. */
 struct eth_rx {
     uint16_t type;  /* 0: dropped */
     uint16_t flags; /* ETH_RX_BCAST */
@@ -62,6 +62,7 @@ struct eth_rx eth_rx_slow(struct eth *e, struct view *v);
 static inline struct eth_rx eth_rx(struct eth *e, struct view *v)
 {
     const uint8_t *f = view_data(v);
+    e->st.rx_bytes += v->len;
     if (v->len >= ETH_HDR_LEN && memcmp(f + ETH_OFF_DST, e->mac.b, 6) == 0 &&
         eth_get_type(f) == ETH_TYPE_IPV4) {
         struct eth_rx r = {ETH_TYPE_IPV4, 0};

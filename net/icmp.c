@@ -24,8 +24,7 @@ void icmp_init(struct icmp *ic, struct ipv4 *ip, uint32_t rate_per_sec, uint32_t
     ic->credit_ns = ic->cap_ns;
     ic->last_ns = plat_now_ns();
     ic->ping_id = (uint16_t)(plat_now_ns() >> 12) | 1;
-    ip->on_reass_timeout = reass_timeout;
-    ip->on_reass_timeout_ctx = ic;
+    ipv4_set_reass_timeout_handler(ip, reass_timeout, ic);
 }
 
 /* ------------------------------------------------------------ echo */

@@ -150,6 +150,12 @@ enum ipv4_err ipv4_next_hop(const struct ipv4 *ip, struct ipv4_addr dst,
 
 /* ------------------------------------------------------------ timers */
 
+void ipv4_set_reass_timeout_handler(struct ipv4 *ip, ipv4_reass_timeout_fn fn, void *ctx)
+{
+    ip->on_reass_timeout = fn;
+    ip->on_reass_timeout_ctx = ctx;
+}
+
 static void reass_expired(void *ctx, const struct view *hdr, const struct view *data8,
                           unsigned flags)
 {
@@ -307,10 +313,12 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
     payload = *pkt;
     payload.off += hl;
     payload.len = total - hl; /* trims Ethernet padding */
+    ip->in_input++;           /* writes from the callbacks must not block */
     if (fragment)
         reassemble(ip, d, &info, &payload);
     else
         deliver(ip, d, &info, &payload);
+    ip->in_input--;
     return;
 drop:
     log_debug("ipv4", "dropped a datagram");

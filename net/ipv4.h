@@ -49,10 +49,9 @@ typedef void (*ipv4_default_fn)(void *ctx, uint8_t proto, const struct ipv4_rxin
 /* IPV4's ~tcp ~udp ~default, plus ICMP (which IPV4 leaves to default) so that
  * echo requests skip one dispatch. A NULL tcp/udp/icmp goes to dflt. */
 struct ipv4_demux {
-    ipv4_recv_fn tcp, udp;
+    ipv4_recv_fn tcp, udp, icmp;
     ipv4_default_fn dflt;
     void *ctx;
-    ipv4_recv_fn icmp;
 };
 
 /* Write options; a zeroed struct (or NULL) gives IPV4's defaults: fragment
@@ -126,7 +125,7 @@ struct ipv4 {
     uint16_t mtu; /* link IP MTU */
     uint16_t next_id;
     bool disconnected;
-    unsigned in_input; /* > 0 while the RX path runs: writes never block then */
+    unsigned in_input; /* > 0 while input delivers: writes never block then */
     struct ipv4_addr groups[IPV4_MCAST_MAX];
     struct ipv4_route_cache rc;
     struct ipv4_reass reass;
@@ -180,6 +179,10 @@ void ipv4_disconnect(struct ipv4 *ip);
 /* Multicast groups accepted by input (and their MACs by Ethernet). -1 when full. */
 int ipv4_join(struct ipv4 *ip, struct ipv4_addr group);
 void ipv4_leave(struct ipv4 *ip, struct ipv4_addr group);
+
+/* Who hears of a datagram that timed out in reassembly with its first fragment
+ * held (ICMP, to send time exceeded); NULL for nobody. */
+void ipv4_set_reass_timeout_handler(struct ipv4 *ip, ipv4_reass_timeout_fn fn, void *ctx);
 
 /* Timers (reassembly expiry); the earliest time ipv4_tick has work. */
 void ipv4_tick(struct ipv4 *ip, uint64_t now);

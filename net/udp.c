@@ -28,7 +28,7 @@ int udp_bind(struct udp *u, uint16_t port, udp_recv_fn fn, void *ctx)
 {
     if (port == 0 || !fn || find(u, port) || u->nbinds == UDP_MAX_BINDS)
         return -1;
-    u->binds[u->nbinds++] = (struct udp_bind){port, fn, ctx};
+    u->binds[u->nbinds++] = (struct udp_bind){.port = port, .fn = fn, .ctx = ctx};
     return 0;
 }
 

@@ -69,7 +69,8 @@ static enum netif_err fake_tx_send(struct netif *nif, struct netbuf *b, uint32_t
     return NETIF_OK;
 }
 
-static const struct netif_ops fake_ops = {fake_tx_alloc, fake_tx_send};
+static const struct netif_ops fake_ops = {.tx_alloc = fake_tx_alloc,
+                                          .tx_send = fake_tx_send};
 
 void fake_netif_init(struct fake_netif *f, const struct eth_addr *mac, uint16_t mtu,
                      int max_segs)

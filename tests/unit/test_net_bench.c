@@ -64,7 +64,7 @@ static enum netif_err b_send(struct netif *nif, struct netbuf *b, uint32_t len,
     return NETIF_OK;
 }
 
-static const struct netif_ops bench_ops = {b_alloc, b_send};
+static const struct netif_ops bench_ops = {.tx_alloc = b_alloc, .tx_send = b_send};
 static struct bench_if bi;
 
 static void bench_init(void)

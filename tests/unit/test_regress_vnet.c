@@ -55,7 +55,8 @@ static int setup(void **state)
     dev.hdr_len = VNET_HDR_LEN_V1;
     dev.max_frame = VNET_ETH_HDR + VNET_VLAN_ALLOW + 1500;
     dev.up = true;
-    static const struct netif_ops ops = {vnet_tx_alloc, vnet_tx_send};
+    static const struct netif_ops ops = {.tx_alloc = vnet_tx_alloc,
+                                         .tx_send = vnet_tx_send};
     dev.nif.ops = &ops;
     dev.nif.drv = &dev;
     dev.nif.tx_headroom = dev.hdr_len;

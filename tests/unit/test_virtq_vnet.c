@@ -81,7 +81,8 @@ static int setup(uint16_t rxsize, uint16_t txsize, bool split, bool event_idx)
     dev.split_hdr = split;
     dev.max_frame = VNET_ETH_HDR + VNET_VLAN_ALLOW + 1500;
     dev.up = true;
-    static const struct netif_ops ops = {vnet_tx_alloc, vnet_tx_send};
+    static const struct netif_ops ops = {.tx_alloc = vnet_tx_alloc,
+                                         .tx_send = vnet_tx_send};
     dev.nif.ops = &ops;
     dev.nif.drv = &dev;
     dev.nif.tx_headroom = dev.hdr_len;
