@@ -15,7 +15,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 # Portable sources: compile for the kernel and for the host (unit tests, fuzzing,
 # instruction counts). net/ knows no hardware; these kernel files know none either.
 PORTABLE_SRCS := $(wildcard net/*.c) kernel/sched.c kernel/promise.c kernel/log.c \
-  kernel/cmdline.c kernel/pagealloc.c drivers/virtqueue.c
+  kernel/counters.c kernel/cmdline.c kernel/pagealloc.c drivers/virtqueue.c
 PORTABLE_ASM := kernel/switch.S
 PORTABLE_SRCS := $(wildcard $(PORTABLE_SRCS))
 

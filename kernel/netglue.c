@@ -29,18 +29,20 @@ static void print_line(void *ctx, const char *line)
     printf("%s\n", line);
 }
 
-static void print_vnet_stat(void *arg, const char *dev, const char *name, uint64_t v)
-{
-    (void)arg;
-    printf("%s.%s=%llu\n", dev, name, (unsigned long long)v);
-}
-
 static int cmd_stats(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    vnet_stats_walk(print_vnet_stat, NULL);
+    for (int i = 0; i < vnet_count(); i++) {
+        struct vnet_stats vs;
+        struct vnet_gauges vg;
+        vnet_get_stats(i, &vs);
+        vnet_get_gauges(i, &vg);
+        counters_print(vnet_netif(i)->name, &vnet_counter_table, &vs, print_line, NULL);
+        counters_print(vnet_netif(i)->name, &vnet_gauge_table, &vg, print_line, NULL);
+    }
+    /* net0's layers print as "eth.rx_frames", the others' as "net1.eth.rx_frames". */
     for (int i = 0; i < nstacks; i++)
-        net_stats_print(stacks[i], print_line, NULL);
+        net_stats_print(stacks[i], i ? stacks[i]->nif->name : NULL, print_line, NULL);
     struct mem_stats m;
     mem_get_stats(&m);
     printf("mem.free_bytes=%llu\nmem.dma_bytes=%llu\nmem.heap_bytes=%llu\n",

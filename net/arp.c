@@ -7,17 +7,15 @@
 #include "net/arp.h"
 #include "net/wire/arp.h"
 
-static const struct net_counter_desc arp_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct arp_stats, n)
-    ARP_COUNTERS(D)
+#define D(n) COUNTER_DESC(struct arp_stats, n)
+static const struct counter_desc arp_descs[] = {ARP_COUNTERS(D)};
 #undef D
-};
+const struct counter_table arp_counter_table = COUNTER_TABLE(arp_descs);
 
-static const struct net_counter_desc gauge_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct arp_gauges, n)
-    ARP_GAUGES(D)
+#define D(n) COUNTER_DESC(struct arp_gauges, n)
+static const struct counter_desc gauge_descs[] = {ARP_GAUGES(D)};
 #undef D
-};
+const struct counter_table arp_gauge_table = COUNTER_TABLE(gauge_descs);
 
 static const struct eth_addr eth_bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 static const struct eth_addr eth_zero;
@@ -207,37 +205,29 @@ static void handle(struct arp *a, const struct arp_repr *r, uint64_t now)
         a->st.tx_reply++;
 }
 
-/* Parses, counting the malformed. */
-static bool parsed(struct arp *a, const struct view *v, struct arp_repr *r)
-{
-    switch (arp_packet_parse(v, r)) {
-    case ARP_WIRE_OK:
-        return true;
-    case ARP_WIRE_SHORT:
-        a->st.drop_short++;
-        return false;
-    case ARP_WIRE_BAD_HTYPE:
-        a->st.drop_bad_htype++;
-        return false;
-    case ARP_WIRE_BAD_PTYPE:
-        a->st.drop_bad_ptype++;
-        return false;
-    default:
-        a->st.drop_bad_len++;
-        return false;
-    }
-}
+/* The counter each refusal of arp_packet_parse bumps. */
+#define DROP(name) COUNTER_OFF(struct arp_stats, name)
+static const uint16_t parse_drop[] = {
+    [ARP_WIRE_SHORT] = DROP(drop_short),
+    [ARP_WIRE_BAD_HTYPE] = DROP(drop_bad_htype),
+    [ARP_WIRE_BAD_PTYPE] = DROP(drop_bad_ptype),
+    [ARP_WIRE_BAD_LEN] = DROP(drop_bad_len),
+};
+#undef DROP
 
 void arp_input(struct arp *a, struct view *v)
 {
     struct arp_repr r;
+    enum arp_wire_err e;
     a->st.rx++;
     if (a->disconnected) {
         a->st.drop_disconnected++;
         goto drop;
     }
-    if (!parsed(a, v, &r))
+    if ((e = arp_packet_parse(v, &r)) != ARP_WIRE_OK) {
+        counter_inc(&a->st, parse_drop[e]);
         goto drop;
+    }
     if (r.op == ARP_OP_REQUEST)
         a->st.rx_request++;
     else if (r.op == ARP_OP_REPLY)
@@ -484,7 +474,7 @@ const char *arp_state_name(enum arp_state s)
     return (unsigned)s < 5 ? names[s] : "?";
 }
 
-void arp_print(const struct arp *a, net_print_fn print, void *ctx)
+void arp_print(const struct arp *a, print_line_fn print, void *ctx)
 {
     char line[96], ip[IPV4_ADDR_STRLEN], mac[ETH_ADDR_STRLEN];
     uint64_t now = plat_now_ns();
@@ -517,23 +507,4 @@ struct arp_gauges arp_gauges(const struct arp *a)
         g.queue_frames += a->tab[i].nq;
     }
     return g;
-}
-
-void arp_counters_walk(const struct arp *a, net_print_fn print, void *ctx)
-{
-    struct arp_gauges g = arp_gauges(a);
-    net_counters_walk("arp", &a->st, arp_descs, sizeof arp_descs / sizeof arp_descs[0],
-                      print, ctx);
-    net_counters_walk("arp", &g, gauge_descs, sizeof gauge_descs / sizeof gauge_descs[0],
-                      print, ctx);
-}
-
-int64_t arp_counter(const struct arp *a, const char *name)
-{
-    struct arp_gauges g = arp_gauges(a);
-    int64_t v = net_counters_find(&a->st, arp_descs,
-                                  sizeof arp_descs / sizeof arp_descs[0], name);
-    return v >= 0 ? v
-                  : net_counters_find(&g, gauge_descs,
-                                      sizeof gauge_descs / sizeof gauge_descs[0], name);
 }

@@ -1,11 +1,10 @@
 /* Ethernet receive filter and transmit (see net/eth.h). */
 #include "net/eth.h"
 
-static const struct net_counter_desc eth_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct eth_stats, n)
-    ETH_COUNTERS(D)
+#define D(n) COUNTER_DESC(struct eth_stats, n)
+static const struct counter_desc eth_descs[] = {ETH_COUNTERS(D)};
 #undef D
-};
+const struct counter_table eth_counter_table = COUNTER_TABLE(eth_descs);
 
 void eth_init(struct eth *e, struct netif *nif)
 {
@@ -97,16 +96,4 @@ void eth_mcast_leave(struct eth *e, const struct eth_addr *m)
             e->mcast_refs[i]--;
             return;
         }
-}
-
-void eth_counters_walk(const struct eth *e, net_print_fn print, void *ctx)
-{
-    net_counters_walk("eth", &e->st, eth_descs, sizeof eth_descs / sizeof eth_descs[0],
-                      print, ctx);
-}
-
-int64_t eth_counter(const struct eth *e, const char *name)
-{
-    return net_counters_find(&e->st, eth_descs, sizeof eth_descs / sizeof eth_descs[0],
-                             name);
 }

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "net/counters.h"
+#include "kernel/counters.h"
 #include "kernel/netdev.h"
 #include "net/view.h"
 #include "net/wire/eth.h"
@@ -37,7 +37,7 @@
     X(tx_no_buffer)
 
 struct eth_stats {
-    ETH_COUNTERS(NET_COUNTER_FIELD)
+    ETH_COUNTERS(COUNTER_FIELD)
 };
 
 struct eth {
@@ -124,7 +124,7 @@ static inline enum netif_err eth_send(struct eth *e, struct netbuf *b, uint32_t 
     return NETIF_OK;
 }
 
-void eth_counters_walk(const struct eth *e, net_print_fn print, void *ctx);
-int64_t eth_counter(const struct eth *e, const char *name);
+/* The registry of struct eth_stats. */
+extern const struct counter_table eth_counter_table;
 
 #endif

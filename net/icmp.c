@@ -3,11 +3,10 @@
  * data is summed only once, when the request is verified. */
 #include "net/icmp.h"
 
-static const struct net_counter_desc icmp_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct icmp_stats, n)
-    ICMP_COUNTERS(D)
+#define D(n) COUNTER_DESC(struct icmp_stats, n)
+static const struct counter_desc icmp_descs[] = {ICMP_COUNTERS(D)};
 #undef D
-};
+const struct counter_table icmp_counter_table = COUNTER_TABLE(icmp_descs);
 
 static void reass_timeout(void *ctx, const struct ipv4_rxinfo *info,
                           const struct view *data8)
@@ -73,17 +72,18 @@ static void echo_reply(struct icmp *ic, const struct ipv4_rxinfo *info, struct v
         ic->st.tx_errors++;
 }
 
+/* The counter each refusal of icmp_check bumps. */
+static const uint16_t check_drop[] = {
+    [ICMP_WIRE_SHORT] = COUNTER_OFF(struct icmp_stats, drop_short),
+    [ICMP_WIRE_BAD_CSUM] = COUNTER_OFF(struct icmp_stats, drop_bad_csum),
+};
+
 void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *msg)
 {
+    enum icmp_wire_err e;
     ic->st.rx++;
-    switch (icmp_check(msg)) {
-    case ICMP_WIRE_OK:
-        break;
-    case ICMP_WIRE_SHORT:
-        ic->st.drop_short++;
-        goto drop;
-    default:
-        ic->st.drop_bad_csum++;
+    if ((e = icmp_check(msg)) != ICMP_WIRE_OK) {
+        counter_inc(&ic->st, check_drop[e]);
         goto drop;
     }
     uint8_t type = view_data(msg)[ICMP_OFF_TYPE];
@@ -215,16 +215,4 @@ bool icmp_send_error(struct icmp *ic, uint8_t type, uint8_t code, uint32_t rest,
     }
     count_error(ic, type, code);
     return true;
-}
-
-void icmp_counters_walk(const struct icmp *ic, net_print_fn print, void *ctx)
-{
-    net_counters_walk("icmp", &ic->st, icmp_descs,
-                      sizeof icmp_descs / sizeof icmp_descs[0], print, ctx);
-}
-
-int64_t icmp_counter(const struct icmp *ic, const char *name)
-{
-    return net_counters_find(&ic->st, icmp_descs,
-                             sizeof icmp_descs / sizeof icmp_descs[0], name);
 }

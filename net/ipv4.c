@@ -3,11 +3,10 @@
  * net/ipv4_write.c. */
 #include "net/ipv4.h"
 
-static const struct net_counter_desc ipv4_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct ipv4_stats, n)
-    IPV4_COUNTERS(D)
+#define D(n) COUNTER_DESC(struct ipv4_stats, n)
+static const struct counter_desc ipv4_descs[] = {IPV4_COUNTERS(D)};
 #undef D
-};
+const struct counter_table ipv4_counter_table = COUNTER_TABLE(ipv4_descs);
 
 int ipv4_init(struct ipv4 *ip, struct eth *eth, struct arp *arp,
               const struct ipv4_limits *limits)
@@ -213,29 +212,17 @@ static bool src_ok(const struct ipv4 *ip, struct ipv4_addr src)
     return (src.be != ip->addr.be || ipv4_addr_is_any(src)) && !subnet_bcast(ip, src);
 }
 
-static void count_bad_header(struct ipv4 *ip, enum ipv4_wire_err e)
-{
-    switch (e) {
-    case IPV4_WIRE_SHORT:
-        ip->st.drop_short++;
-        break;
-    case IPV4_WIRE_BAD_VERSION:
-        ip->st.drop_bad_version++;
-        break;
-    case IPV4_WIRE_BAD_HDR_LEN:
-        ip->st.drop_bad_hdr_len++;
-        break;
-    case IPV4_WIRE_TRUNCATED:
-        ip->st.drop_truncated++;
-        break;
-    case IPV4_WIRE_BAD_CSUM:
-        ip->st.drop_bad_csum++;
-        break;
-    default:
-        ip->st.drop_bad_options++;
-        break;
-    }
-}
+/* The counter each refusal of ipv4_header_check bumps. */
+#define DROP(name) COUNTER_OFF(struct ipv4_stats, name)
+static const uint16_t bad_header_drop[] = {
+    [IPV4_WIRE_SHORT] = DROP(drop_short),
+    [IPV4_WIRE_BAD_VERSION] = DROP(drop_bad_version),
+    [IPV4_WIRE_BAD_HDR_LEN] = DROP(drop_bad_hdr_len),
+    [IPV4_WIRE_TRUNCATED] = DROP(drop_truncated),
+    [IPV4_WIRE_BAD_CSUM] = DROP(drop_bad_csum),
+    [IPV4_WIRE_BAD_OPTIONS] = DROP(drop_bad_options),
+};
+#undef DROP
 
 static inline void deliver(struct ipv4 *ip, const struct ipv4_demux *d,
                            const struct ipv4_rxinfo *info, struct view *payload)
@@ -286,7 +273,7 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
         goto drop;
     }
     if ((e = ipv4_header_check(pkt)) != IPV4_WIRE_OK) {
-        count_bad_header(ip, e);
+        counter_inc(&ip->st, bad_header_drop[e]);
         goto drop;
     }
     const uint8_t *p = view_data(pkt);
@@ -313,31 +300,18 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
     payload = *pkt;
     payload.off += hl;
     payload.len = total - hl; /* trims Ethernet padding */
-    ip->in_input++;           /* writes from the callbacks must not block */
+    ip->in_input = true;      /* writes from the callbacks must not block */
     if (fragment)
         reassemble(ip, d, &info, &payload);
     else
         deliver(ip, d, &info, &payload);
-    ip->in_input--;
+    ip->in_input = false;
     return;
 drop:
     log_debug("ipv4", "dropped a datagram");
 }
 
 /* ------------------------------------------------------------ counters */
-
-void ipv4_counters_walk(const struct ipv4 *ip, net_print_fn print, void *ctx)
-{
-    net_counters_walk("ipv4", &ip->st, ipv4_descs,
-                      sizeof ipv4_descs / sizeof ipv4_descs[0], print, ctx);
-    ipv4_reass_counters_walk(&ip->reass, print, ctx);
-}
-
-int64_t ipv4_counter(const struct ipv4 *ip, const char *name)
-{
-    return net_counters_find(&ip->st, ipv4_descs,
-                             sizeof ipv4_descs / sizeof ipv4_descs[0], name);
-}
 
 const char *ipv4_strerror(enum ipv4_err e)
 {

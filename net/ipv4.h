@@ -13,7 +13,7 @@
 
 #include "net/addr.h"
 #include "net/arp.h"
-#include "net/counters.h"
+#include "kernel/counters.h"
 #include "net/eth.h"
 #include "net/ipv4_err.h"
 #include "net/ipv4_reass.h"
@@ -94,7 +94,7 @@ typedef uint32_t (*ipv4_headerf)(void *ctx, const struct view *hdr);
     X(tx_err_inval)
 
 struct ipv4_stats {
-    IPV4_COUNTERS(NET_COUNTER_FIELD)
+    IPV4_COUNTERS(COUNTER_FIELD)
 };
 
 struct ipv4_config {
@@ -125,7 +125,7 @@ struct ipv4 {
     uint16_t mtu; /* link IP MTU */
     uint16_t next_id;
     bool disconnected;
-    unsigned in_input; /* > 0 while input delivers: writes never block then */
+    bool in_input; /* while input delivers (never re-entered): writes never block */
     struct ipv4_addr groups[IPV4_MCAST_MAX];
     struct ipv4_route_cache rc;
     struct ipv4_reass reass;
@@ -195,7 +195,7 @@ uint64_t ipv4_next_deadline(const struct ipv4 *ip);
 enum ipv4_err ipv4_next_hop(const struct ipv4 *ip, struct ipv4_addr dst,
                             struct ipv4_addr *hop, struct eth_addr *mac, bool *derived);
 
-void ipv4_counters_walk(const struct ipv4 *ip, net_print_fn print, void *ctx);
-int64_t ipv4_counter(const struct ipv4 *ip, const char *name);
+/* The registry of struct ipv4_stats. */
+extern const struct counter_table ipv4_counter_table;
 
 #endif

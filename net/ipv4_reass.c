@@ -12,17 +12,15 @@ enum { SLOT_FREE = 0, SLOT_ASSEMBLING, SLOT_HELD };
 
 #define SLOT_BUF_BYTES (REASS_HDR_ROOM + 65536u)
 
-static const struct net_counter_desc reass_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct ipv4_reass_stats, n)
-    REASS_COUNTERS(D)
+#define D(n) COUNTER_DESC(struct ipv4_reass_stats, n)
+static const struct counter_desc reass_descs[] = {REASS_COUNTERS(D)};
 #undef D
-};
+const struct counter_table ipv4_reass_counter_table = COUNTER_TABLE(reass_descs);
 
-static const struct net_counter_desc gauge_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct ipv4_reass_gauges, n)
-    REASS_GAUGES(D)
+#define D(n) COUNTER_DESC(struct ipv4_reass_gauges, n)
+static const struct counter_desc gauge_descs[] = {REASS_GAUGES(D)};
 #undef D
-};
+const struct counter_table ipv4_reass_gauge_table = COUNTER_TABLE(gauge_descs);
 
 /* ------------------------------------------------------------ bitmaps */
 
@@ -359,23 +357,4 @@ struct ipv4_reass_gauges ipv4_reass_gauges(const struct ipv4_reass *r)
 {
     struct ipv4_reass_gauges g = {r->bytes_held, ipv4_reass_in_progress(r), r->max_bytes};
     return g;
-}
-
-void ipv4_reass_counters_walk(const struct ipv4_reass *r, net_print_fn print, void *ctx)
-{
-    struct ipv4_reass_gauges g = ipv4_reass_gauges(r);
-    net_counters_walk("reass", &r->st, reass_descs,
-                      sizeof reass_descs / sizeof reass_descs[0], print, ctx);
-    net_counters_walk("reass", &g, gauge_descs,
-                      sizeof gauge_descs / sizeof gauge_descs[0], print, ctx);
-}
-
-int64_t ipv4_reass_counter(const struct ipv4_reass *r, const char *name)
-{
-    struct ipv4_reass_gauges g = ipv4_reass_gauges(r);
-    int64_t v = net_counters_find(&r->st, reass_descs,
-                                  sizeof reass_descs / sizeof reass_descs[0], name);
-    return v >= 0 ? v
-                  : net_counters_find(&g, gauge_descs,
-                                      sizeof gauge_descs / sizeof gauge_descs[0], name);
 }

@@ -25,32 +25,17 @@ struct txd {
     uint32_t voff; /* ... and offset in it */
 };
 
-static enum ipv4_err count_err(struct ipv4 *ip, enum ipv4_err err)
-{
-    switch (err) {
-    case IPV4_OK:
-        break;
-    case IPV4_ENOROUTE:
-        ip->st.tx_err_no_route++;
-        break;
-    case IPV4_EWOULDFRAG:
-        ip->st.tx_err_would_frag++;
-        break;
-    case IPV4_ETOOBIG:
-        ip->st.tx_err_too_big++;
-        break;
-    case IPV4_ENOBUFS:
-        ip->st.tx_err_no_bufs++;
-        break;
-    case IPV4_EDISCONNECTED:
-        ip->st.tx_err_disconnected++;
-        break;
-    case IPV4_EINVAL:
-        ip->st.tx_err_inval++;
-        break;
-    }
-    return err;
-}
+/* The counter each write error bumps. */
+#define ERR(name) COUNTER_OFF(struct ipv4_stats, name)
+static const uint16_t err_counter[] = {
+    [IPV4_ENOROUTE] = ERR(tx_err_no_route),
+    [IPV4_EWOULDFRAG] = ERR(tx_err_would_frag),
+    [IPV4_ETOOBIG] = ERR(tx_err_too_big),
+    [IPV4_ENOBUFS] = ERR(tx_err_no_bufs),
+    [IPV4_EDISCONNECTED] = ERR(tx_err_disconnected),
+    [IPV4_EINVAL] = ERR(tx_err_inval),
+};
+#undef ERR
 
 /* What can be refused before anything is sent or allocated (arguments already
  * checked, plen summed). */
@@ -368,6 +353,6 @@ enum ipv4_err ipv4_write(struct ipv4 *ip, const struct ipv4_wopts *opts,
     }
 out:
     if (err != IPV4_OK)
-        count_err(ip, err);
+        counter_inc(&ip->st, err_counter[err]);
     return err;
 }

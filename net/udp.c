@@ -3,11 +3,10 @@
  * that sends the same bytes back can reuse the data's sum. */
 #include "net/udp.h"
 
-static const struct net_counter_desc udp_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct udp_stats, n)
-    UDP_COUNTERS(D)
+#define D(n) COUNTER_DESC(struct udp_stats, n)
+static const struct counter_desc udp_descs[] = {UDP_COUNTERS(D)};
 #undef D
-};
+const struct counter_table udp_counter_table = COUNTER_TABLE(udp_descs);
 
 void udp_init(struct udp *u, struct ipv4 *ip, struct icmp *icmp)
 {
@@ -141,16 +140,4 @@ enum ipv4_err udp_sendto(struct udp *u, uint16_t sport, struct ipv4_addr dst,
 fail:
     u->st.tx_errors++;
     return err;
-}
-
-void udp_counters_walk(const struct udp *u, net_print_fn print, void *ctx)
-{
-    net_counters_walk("udp", &u->st, udp_descs, sizeof udp_descs / sizeof udp_descs[0],
-                      print, ctx);
-}
-
-int64_t udp_counter(const struct udp *u, const char *name)
-{
-    return net_counters_find(&u->st, udp_descs, sizeof udp_descs / sizeof udp_descs[0],
-                             name);
 }

@@ -175,7 +175,7 @@ static void print_sink(void *ctx, const char *line)
 static void printers(void)
 {
     size_t n = 0;
-    net_stats_print(fz_env.st, print_sink, &n);
+    net_stats_print(fz_env.st, NULL, print_sink, &n);
     net_arp_print(fz_env.st, print_sink, &n);
     net_ifconfig_print(fz_env.st, print_sink, &n);
     FZ_CHECK(net_counter(fz_env.st, "ipv4.rx") >= 0, "ipv4.rx unknown");

@@ -288,7 +288,7 @@ void fz_stack_free(void)
     if (debug) { /* FZ_DEBUG=1: what an input did, when running it by hand */
         fprintf(stderr, "stack counters (frames sent and checked: %llu):\n",
                 (unsigned long long)e->frames_checked);
-        net_stats_print(e->st, print_nonzero, NULL);
+        net_stats_print(e->st, NULL, print_nonzero, NULL);
     }
     net_stack_destroy(e->st);
     e->st = NULL;

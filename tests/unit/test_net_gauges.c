@@ -157,7 +157,7 @@ static void test_gauges_printed(void **state)
     static struct lines l;
     first_fragment(7, 1000);
     l.n = 0;
-    net_stats_print(st, collect, &l);
+    net_stats_print(st, NULL, collect, &l);
     assert_true(has_line(&l, "reass.bytes_held=1000"));
     assert_true(has_line(&l, "reass.in_progress=1"));
     assert_true(has_line(&l, "reass.max_bytes=65536"));

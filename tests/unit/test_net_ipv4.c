@@ -266,7 +266,7 @@ static void test_65535_limit(void **state)
         ipv4_write(&sa->ip, NULL, fx_peer_ip(), PROTO_TEST, 0, NULL, NULL, &v, 1),
         IPV4_ETOOBIG);
     assert_int_equal(fa.ntx, 0);
-    assert_int_equal(ipv4_counter(&sa->ip, "tx_err_too_big"), 2);
+    assert_int_equal(net_counter(sa, "ipv4.tx_err_too_big"), 2);
 }
 
 static void test_write_errors(void **state)
@@ -329,9 +329,9 @@ static void test_write_errors(void **state)
                                 pattern_headerf, &h, NULL, 0),
                      IPV4_ENOBUFS);
     fa.tx_result = NETIF_OK;
-    assert_int_equal(ipv4_counter(&sa->ip, "tx_err_would_frag"), 1);
-    assert_int_equal(ipv4_counter(&sa->ip, "tx_err_inval"), 4);
-    assert_int_equal(ipv4_counter(&sa->ip, "tx_err_no_bufs"), 3);
+    assert_int_equal(net_counter(sa, "ipv4.tx_err_would_frag"), 1);
+    assert_int_equal(net_counter(sa, "ipv4.tx_err_inval"), 4);
+    assert_int_equal(net_counter(sa, "ipv4.tx_err_no_bufs"), 3);
 }
 
 static void test_no_route(void **state)
@@ -362,7 +362,7 @@ static void test_no_route(void **state)
     assert_int_equal(ipv4_write(&sa->ip, &nw, fx_peer_ip(), PROTO_TEST, 8,
                                 pattern_headerf, &h, NULL, 0),
                      IPV4_ENOROUTE);
-    assert_int_equal(ipv4_counter(&sa->ip, "tx_err_no_route"), 3);
+    assert_int_equal(net_counter(sa, "ipv4.tx_err_no_route"), 3);
 }
 
 static void test_disconnected(void **state)
@@ -374,7 +374,7 @@ static void test_disconnected(void **state)
         IPV4_EDISCONNECTED);
     /* Input is dropped too. */
     fake_netif_rx(&fa, fx_icmp56_frame, 98);
-    assert_int_equal(ipv4_counter(&sa->ip, "drop_disconnected"), 1);
+    assert_int_equal(net_counter(sa, "ipv4.drop_disconnected"), 1);
     assert_int_equal(fa.ntx, 0);
     assert_null(sa->ip.reass.slots); /* reassembly memory freed */
     ipv4_disconnect(&sa->ip);        /* twice is harmless */

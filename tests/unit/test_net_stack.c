@@ -561,7 +561,7 @@ static void test_console_printers(void **state)
     learn_peer();
     fake_netif_rx(&fk, fx_icmp56_frame, 98);
     l.n = 0;
-    net_stats_print(st, collect, &l);
+    net_stats_print(st, NULL, collect, &l);
     assert_true(l.n > 60);
     assert_true(has_line(&l, "icmp.tx_echo_reply=1"));
     assert_true(has_line(&l, "ipv4.rx=1"));
@@ -570,6 +570,14 @@ static void test_console_printers(void **state)
     assert_true(has_line(&l, "eth.rx_frames=2"));
     for (int i = 0; i < l.n; i++) /* every line is name=value */
         assert_non_null(strchr(l.text[i], '='));
+    int lines = l.n;
+    l.n = 0; /* another interface's stack: the same lines behind its name */
+    net_stats_print(st, "net1", collect, &l);
+    assert_int_equal(l.n, lines);
+    assert_true(has_line(&l, "net1.eth.rx_frames=2"));
+    assert_true(has_line(&l, "net1.svc.echo_rx=0"));
+    for (int i = 0; i < l.n; i++)
+        assert_memory_equal(l.text[i], "net1.", 5);
     l.n = 0;
     net_arp_print(st, collect, &l);
     assert_int_equal(l.n, 2);
