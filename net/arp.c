@@ -48,8 +48,10 @@ static bool send_arp(struct arp *a, uint16_t op, const struct eth_addr *eth_dst,
         return false;
     }
     uint8_t *f = eth_frame(a->eth, b);
-    struct arp_repr r = {op, a->eth->mac, *tha, a->ours, tpa};
-    eth_put_header(f, eth_dst, &a->eth->mac, ETH_TYPE_ARP);
+    struct eth_repr eh = {.dst = *eth_dst, .src = a->eth->mac, .type = ETH_TYPE_ARP};
+    struct arp_repr r = {
+        .op = op, .sha = a->eth->mac, .tha = *tha, .spa = a->ours, .tpa = tpa};
+    eth_header_emit(&eh, f);
     arp_packet_emit(&r, f + ETH_HDR_LEN);
     if (eth_send(a->eth, b, ETH_HDR_LEN + ARP_PKT_LEN, NULL, 0) != NETIF_OK) {
         a->st.tx_errors++;
@@ -161,7 +163,7 @@ static struct arp_entry *alloc_entry(struct arp *a)
 static void send_queued(struct arp *a, struct arp_entry *e)
 {
     for (int i = 0; i < e->nq; i++) {
-        memcpy(eth_frame(a->eth, e->q[i].b) + ETH_OFF_DST, e->mac.b, 6);
+        eth_set_dst(eth_frame(a->eth, e->q[i].b), &e->mac);
         if (eth_send(a->eth, e->q[i].b, e->q[i].len, NULL, 0) == NETIF_OK)
             a->st.queue_sent++;
     }
@@ -339,7 +341,7 @@ enum ipv4_err arp_queue(struct arp *a, struct ipv4_addr ip, struct netbuf *b,
     if (!e)
         goto drop;
     if (usable(e, now)) {
-        memcpy(eth_frame(a->eth, b) + ETH_OFF_DST, e->mac.b, 6);
+        eth_set_dst(eth_frame(a->eth, b), &e->mac);
         eth_send(a->eth, b, len, NULL, 0);
         return IPV4_OK;
     }

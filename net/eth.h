@@ -63,8 +63,7 @@ static inline struct eth_rx eth_rx(struct eth *e, struct view *v)
 {
     const uint8_t *f = view_data(v);
     e->st.rx_bytes += v->len;
-    if (v->len >= ETH_HDR_LEN && memcmp(f + ETH_OFF_DST, e->mac.b, 6) == 0 &&
-        eth_get_type(f) == ETH_TYPE_IPV4) {
+    if (eth_check(v) && eth_dst_is(f, &e->mac) && eth_get_type(f) == ETH_TYPE_IPV4) {
         struct eth_rx r = {ETH_TYPE_IPV4, 0};
         e->st.rx_frames++;
         v->off += ETH_HDR_LEN;
@@ -91,13 +90,6 @@ static inline struct netbuf *eth_alloc(struct eth *e)
 static inline uint8_t *eth_frame(const struct eth *e, struct netbuf *b)
 {
     return b->data + e->nif->tx_headroom;
-}
-static inline void eth_put_header(uint8_t *f, const struct eth_addr *dst,
-                                  const struct eth_addr *src, uint16_t type)
-{
-    memcpy(f + ETH_OFF_DST, dst->b, 6);
-    memcpy(f + ETH_OFF_SRC, src->b, 6);
-    net_wr16(f + ETH_OFF_TYPE, type);
 }
 
 /* Sends the frame of len bytes at eth_frame(e, b) plus extra segments; consumes

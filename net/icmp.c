@@ -39,22 +39,21 @@ __attribute__((noinline)) static void echo_reply_recompute(uint8_t *p,
 {
     uint64_t sum = csum_add(csum_add(0, p, ICMP_HDR_LEN), view_data(msg) + ICMP_HDR_LEN,
                             msg->len - ICMP_HDR_LEN);
-    net_wr16(p + ICMP_OFF_CSUM, csum_finish(sum));
+    icmp_set_csum(p, csum_finish(sum));
 }
 
 static uint32_t echo_reply_header(void *ctx, const struct view *hv)
 {
     const struct view *msg = ctx;
-    const uint8_t *req = view_data(msg);
-    uint8_t *p = view_data(hv);
-    uint32_t s = (uint16_t)~net_rd16(req + ICMP_OFF_CSUM) + 0xf7ffu;
+    struct icmp_repr h;
+    icmp_header_read(view_data(msg), &h);
+    uint32_t s = (uint16_t)~h.csum + 0xf7ffu;
     s = (s & 0xffff) + (s >> 16);
-    p[ICMP_OFF_TYPE] = ICMP_ECHO_REPLY;
-    p[ICMP_OFF_CODE] = req[ICMP_OFF_CODE];
-    net_wr16(p + ICMP_OFF_CSUM, (uint16_t)~s);
-    memcpy(p + ICMP_OFF_REST, req + ICMP_OFF_REST, 4);
+    h.type = ICMP_ECHO_REPLY;
+    h.csum = (uint16_t)~s;
+    icmp_header_emit(&h, view_data(hv));
     if (s == 0xffff)
-        echo_reply_recompute(p, msg);
+        echo_reply_recompute(view_data(hv), msg);
     return ICMP_HDR_LEN;
 }
 
@@ -86,8 +85,7 @@ void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *ms
         counter_inc(&ic->st, check_drop[e]);
         goto drop;
     }
-    uint8_t type = view_data(msg)[ICMP_OFF_TYPE];
-    switch (type) {
+    switch (icmp_get_type(view_data(msg))) {
     case ICMP_ECHO_REQUEST:
         ic->st.rx_echo_request++;
         if (info->flags & IPV4_RX_BCAST) {
@@ -100,11 +98,13 @@ void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *ms
         ic->st.rx_echo_reply++;
         icmp_ping_reply(ic, info, msg);
         return;
-    case ICMP_DEST_UNREACH:
+    case ICMP_DEST_UNREACH: {
+        struct icmp_repr h;
+        icmp_header_read(view_data(msg), &h);
         ic->st.rx_dest_unreach++;
-        log_debug("icmp", "destination unreachable, code %u",
-                  view_data(msg)[ICMP_OFF_CODE]);
+        log_debug("icmp", "destination unreachable, code %u", h.code);
         return;
+    }
     case ICMP_TIME_EXCEEDED:
         ic->st.rx_time_exceeded++;
         return;
@@ -142,7 +142,7 @@ static bool error_allowed(struct icmp *ic, const struct ipv4_rxinfo *info,
         ic->st.err_suppressed_bcast++;
         return false;
     }
-    if (net_rd16(h + IPV4_OFF_FRAG) & IPV4_FRAG_OFF_MASK) {
+    if (ipv4_get_frag(h) & IPV4_FRAG_OFF_MASK) {
         ic->st.err_suppressed_frag++;
         return false;
     }
@@ -180,7 +180,7 @@ static uint32_t error_header(void *ctx, const struct view *hv)
     icmp_header_emit(&r, p);
     memcpy(p + ICMP_HDR_LEN, view_data(m->hdr), m->hdr->len);
     memcpy(p + ICMP_HDR_LEN + m->hdr->len, view_data(m->data), m->quote);
-    net_wr16(p + ICMP_OFF_CSUM, csum_finish(csum_add(0, p, len)));
+    icmp_set_csum(p, csum_finish(csum_add(0, p, len)));
     return len;
 }
 

@@ -155,17 +155,22 @@ void ipv4_set_reass_timeout_handler(struct ipv4 *ip, ipv4_reass_timeout_fn fn, v
     ip->on_reass_timeout_ctx = ctx;
 }
 
+/* What a callback learns of a datagram, from its (checked) header at p. */
+static inline void rxinfo_read(struct ipv4_rxinfo *info, const uint8_t *p)
+{
+    info->proto = ipv4_get_proto(p);
+    info->ttl = ipv4_get_ttl(p);
+    info->tos = ipv4_get_tos(p);
+    info->src = ipv4_get_src(p);
+    info->dst = ipv4_get_dst(p);
+}
+
 static void reass_expired(void *ctx, const struct view *hdr, const struct view *data8,
                           unsigned flags)
 {
     struct ipv4 *ip = ctx;
     struct ipv4_rxinfo info;
-    const uint8_t *h = view_data(hdr);
-    info.src = ipv4_addr_load(h + IPV4_OFF_SRC);
-    info.dst = ipv4_addr_load(h + IPV4_OFF_DST);
-    info.proto = h[IPV4_OFF_PROTO];
-    info.ttl = h[IPV4_OFF_TTL];
-    info.tos = h[IPV4_OFF_TOS];
+    rxinfo_read(&info, view_data(hdr));
     info.flags = flags;
     info.hdr = *hdr;
     if (ip->on_reass_timeout)
@@ -280,11 +285,7 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
     /* Everything read from the header once, before the stores into info. */
     uint32_t hl = ipv4_get_hdr_len(p), total = ipv4_get_total_len(p);
     bool fragment = ipv4_is_fragment(p);
-    info.proto = ipv4_get_proto(p);
-    info.ttl = p[IPV4_OFF_TTL];
-    info.tos = p[IPV4_OFF_TOS];
-    info.src = ipv4_get_src(p);
-    info.dst = ipv4_get_dst(p);
+    rxinfo_read(&info, p);
     info.flags = (link_flags & ETH_RX_BCAST) ? IPV4_RX_BCAST : 0;
     if (!dst_accepted(ip, info.dst, &info.flags)) {
         ip->st.drop_not_ours++;

@@ -248,10 +248,7 @@ static void finish(struct ipv4_reass_slot *s, struct view *out_hdr, struct view 
 {
     uint8_t *p = s->nb.data + REASS_HDR_ROOM - s->hdr_len;
     memcpy(p, s->hdr, s->hdr_len);
-    net_wr16(p + IPV4_OFF_TOTAL_LEN, (uint16_t)(s->hdr_len + s->total));
-    net_wr16(p + IPV4_OFF_FRAG, net_rd16(p + IPV4_OFF_FRAG) & IPV4_FLAG_DF);
-    net_wr16(p + IPV4_OFF_CSUM, 0);
-    net_wr16(p + IPV4_OFF_CSUM, csum_finish(csum_add(0, p, s->hdr_len)));
+    ipv4_header_unfragment(p, (uint16_t)s->total);
     s->state = SLOT_HELD;
     s->nb.refs = 1;
     view_of_buf(out_hdr, &s->nb, REASS_HDR_ROOM - s->hdr_len, s->hdr_len);

@@ -80,7 +80,8 @@ static enum ipv4_err resolve(struct txd *t, const struct ipv4_wopts *o,
             return err;
         }
     }
-    eth_put_header(t->eth_hdr, &mac, &ip->eth->mac, ETH_TYPE_IPV4);
+    struct eth_repr eh = {.dst = mac, .src = ip->eth->mac, .type = ETH_TYPE_IPV4};
+    eth_header_emit(&eh, t->eth_hdr);
     if (cache) {
         rc->valid = true;
         rc->dst = dst;

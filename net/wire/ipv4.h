@@ -83,6 +83,14 @@ static inline uint8_t ipv4_get_proto(const uint8_t *p)
 {
     return p[IPV4_OFF_PROTO];
 }
+static inline uint8_t ipv4_get_ttl(const uint8_t *p)
+{
+    return p[IPV4_OFF_TTL];
+}
+static inline uint8_t ipv4_get_tos(const uint8_t *p)
+{
+    return p[IPV4_OFF_TOS];
+}
 static inline struct ipv4_addr ipv4_get_src(const uint8_t *p)
 {
     return ipv4_addr_load(p + IPV4_OFF_SRC);
@@ -151,6 +159,10 @@ static inline void ipv4_header_emit(const struct ipv4_repr *r, uint8_t *p)
     ipv4_addr_store(p + IPV4_OFF_DST, r->dst);
     net_wr16(p + IPV4_OFF_CSUM, csum_finish(csum_hdr20(p)));
 }
+
+/* Rewrites a fragment's header at p (options kept) for the whole datagram of
+ * payload_len bytes: total length, MF and offset cleared (DF kept), checksum. */
+void ipv4_header_unfragment(uint8_t *p, uint16_t payload_len);
 
 /* Partial sum of the 12-byte pseudoheader (src, dst, zero, proto, len). */
 static inline uint64_t ipv4_pseudo_sum(struct ipv4_addr src, struct ipv4_addr dst,

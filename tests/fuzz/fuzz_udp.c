@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         want = UDP_WIRE_BAD_CSUM;
     struct view v = view_of_mem(dg, len);
     struct udp_repr r;
-    enum udp_wire_err got = udp_header_parse(&v, src, dst, &r);
+    enum udp_wire_err got = udp_header_parse(&v, src, dst, &r, NULL);
     FZ_CHECK(got == want, "udp_header_parse %d, reference %d", got, want);
     if (got == UDP_WIRE_OK) {
         uint8_t out[8];
