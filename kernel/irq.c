@@ -161,8 +161,3 @@ uint32_t msi_data(int vector)
 {
     return (uint32_t)vector; /* fixed delivery, edge triggered */
 }
-
-uint64_t irq_count(int vector)
-{
-    return idt_count(vector);
-}

@@ -104,17 +104,6 @@ int ipv4_join(struct ipv4 *ip, struct ipv4_addr group)
     return -1;
 }
 
-void ipv4_leave(struct ipv4 *ip, struct ipv4_addr group)
-{
-    for (int i = 0; i < IPV4_MCAST_MAX; i++)
-        if (ipv4_addr_eq(ip->groups[i], group)) {
-            struct eth_addr m = eth_addr_of_ipv4_mcast(group);
-            eth_mcast_leave(ip->eth, &m);
-            ip->groups[i].be = 0;
-            return;
-        }
-}
-
 static bool subnet_bcast(const struct ipv4 *ip, struct ipv4_addr a)
 {
     return !ipv4_addr_is_any(ip->addr) && ip->prefix_len <= 30 && a.be == ip->bcast.be;
@@ -316,21 +305,14 @@ drop:
 
 const char *ipv4_strerror(enum ipv4_err e)
 {
-    switch (e) {
-    case IPV4_OK:
-        return "ok";
-    case IPV4_ENOROUTE:
-        return "no route";
-    case IPV4_EWOULDFRAG:
-        return "would fragment";
-    case IPV4_ETOOBIG:
-        return "too big";
-    case IPV4_ENOBUFS:
-        return "no buffers";
-    case IPV4_EDISCONNECTED:
-        return "disconnected";
-    case IPV4_EINVAL:
-        return "invalid argument";
-    }
-    return "unknown error";
+    static const char *const text[] = {
+        [IPV4_OK] = "ok",
+        [IPV4_ENOROUTE] = "no route",
+        [IPV4_EWOULDFRAG] = "would fragment",
+        [IPV4_ETOOBIG] = "too big",
+        [IPV4_ENOBUFS] = "no buffers",
+        [IPV4_EDISCONNECTED] = "disconnected",
+        [IPV4_EINVAL] = "invalid argument",
+    };
+    return (unsigned)e < sizeof text / sizeof text[0] ? text[e] : "unknown error";
 }

@@ -178,7 +178,6 @@ void ipv4_disconnect(struct ipv4 *ip);
 
 /* Multicast groups accepted by input (and their MACs by Ethernet). -1 when full. */
 int ipv4_join(struct ipv4 *ip, struct ipv4_addr group);
-void ipv4_leave(struct ipv4 *ip, struct ipv4_addr group);
 
 /* Who hears of a datagram that timed out in reassembly with its first fragment
  * held (ICMP, to send time exceeded); NULL for nobody. */

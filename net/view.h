@@ -96,7 +96,6 @@ static inline void view_release(struct view *v)
 /* Copies n bytes at off out of / into v; false (nothing copied) when out of range. */
 bool view_copy_out(const struct view *v, uint32_t off, void *dst, uint32_t n);
 bool view_copy_in(const struct view *v, uint32_t off, const void *src, uint32_t n);
-bool view_eq_mem(const struct view *v, const void *p, uint32_t n);
 
 /* Lists of views (scatter-gather payloads). */
 uint32_t view_list_len(const struct view *vs, int n);
