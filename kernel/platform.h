@@ -3,19 +3,20 @@
  * command line and the virtqueues use it too. The same sources build into the
  * kernel and into host tests, fuzzers and instruction counts.
  *
- *   clock, idle, thread stacks,    hooks declared below: the kernel implements
- *   interrupt masking, panic,      them in kernel/plat.c, host builds in
- *   log output                     tests/unit/host_plat.c (fake clock, malloc'd
- *                                  stacks, no interrupts)
- *   threads, wait queues,          kernel/sched.h and kernel/promise.h, portable
- *   no-sleep sections, promises    C over these hooks; this header only forwards
- *                                  to them
- *   logging                        kernel/log.h (portable; lines leave through
- *                                  plat_log_write); this header forwards to it
- *   allocation                     the C library's malloc/calloc/free (newlib in
- *                                  the kernel)
+ *   clock, idle, thread stacks,    the plat_* hooks declared here: the kernel
+ *   interrupt masking, panic,      implements them in kernel/plat.c, host
+ *   log output                     builds in tests/unit/host_plat.c (fake
+ *                                  clock, malloc'd stacks, no interrupts)
+ *   threads, wait queues,          kernel/sched.h, kernel/promise.h
+ *   no-sleep sections, promises
+ *   logging                        kernel/log.h
+ *   named counters                 kernel/counters.h
  *   invariant checks               KCHECK, below
+ *   allocation                     the C library's malloc/calloc/free (newlib
+ *                                  in the kernel)
  *
+ * The headers in the right-hand column are portable C over the hooks; this
+ * header only forwards to them, so that the list above is all there is.
  * Nothing here may be called from an interrupt handler except plat_irq_save,
  * plat_irq_restore and waitq_wake_one/waitq_wake_all. */
 #ifndef PLATFORM_H
@@ -24,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/counters.h"
 #include "kernel/log.h"
 #include "kernel/promise.h"
 #include "kernel/sched.h"

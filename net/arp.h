@@ -16,7 +16,7 @@
 
 #include "kernel/platform.h"
 #include "net/addr.h"
-#include "kernel/counters.h"
+#include "kernel/platform.h"
 #include "net/eth.h"
 #include "net/ipv4_err.h"
 #include "net/view.h"

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/counters.h"
+#include "kernel/platform.h"
 #include "kernel/netdev.h"
 #include "net/view.h"
 #include "net/wire/eth.h"

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "kernel/platform.h"
-#include "kernel/counters.h"
+#include "kernel/platform.h"
 #include "net/ipv4.h"
 #include "net/wire/icmp.h"
 

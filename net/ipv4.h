@@ -13,7 +13,7 @@
 
 #include "net/addr.h"
 #include "net/arp.h"
-#include "kernel/counters.h"
+#include "kernel/platform.h"
 #include "net/eth.h"
 #include "net/ipv4_err.h"
 #include "net/ipv4_reass.h"

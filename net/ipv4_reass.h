@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/counters.h"
+#include "kernel/platform.h"
 #include "net/view.h"
 #include "net/wire/ipv4.h"
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "net/arp.h"
-#include "kernel/counters.h"
+#include "kernel/platform.h"
 #include "net/eth.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "kernel/counters.h"
+#include "kernel/platform.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/wire/udp.h"
