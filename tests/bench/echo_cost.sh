@@ -20,7 +20,7 @@ if [ "$n" = 10000 ] && ! (cd "$out/frames" && sha256sum --quiet -c "$sums"); the
 fi
 # shellcheck disable=SC2046 # the Makefile's list of portable sources, split on purpose
 gcc -O2 -g -std=gnu11 -I. -DHOST_BUILD -o "$out/echo_cost" $(make -s --no-print-directory portable-srcs) \
-    tests/unit/host_plat.c tests/unit/test_net_bench.c -lcmocka
+    tests/unit/host_plat.c tests/unit/net_fixtures.c tests/unit/test_net_bench.c -lcmocka
 declare -A anchor=([icmp56]=1212 [udp64]=1704 [udp1400]=8535)
 k=0
 for kind in icmp56 udp64 udp1400; do

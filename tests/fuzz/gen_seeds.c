@@ -11,7 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tests/unit/net_fixtures.c"
+#include "net/wire/bytes.h"
+#include "tests/unit/net_fixtures.h"
 
 #define FRAMES_PER_FILE 3
 

@@ -1,15 +1,13 @@
 /* Shared support of the fuzz harnesses (see tests/fuzz/fuzz.h): the stack on the
- * fake netif of the unit tests, its invariants, the checker of frames sent, and
- * builders. The fake netif and the fixtures are compiled in here once. */
+ * fake netif of the unit tests (linked, with the fixtures), its invariants, the
+ * checker of frames sent, and builders. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/fuzz/fuzz.h"
-#include "tests/unit/fake_netif.c"
 #include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
 
 #define SEC 1000000000ull
 
@@ -300,25 +298,9 @@ void fz_stack_free(void)
     host_set_log_hook(NULL, NULL);
 }
 
-static void rx_release_exact(struct netbuf *b)
-{
-    rx_release(b);
-}
-
 void fz_rx(const uint8_t *frame, uint32_t len)
 {
-    struct fake_netif *f = &fz_env.fk;
-    struct netbuf *b = calloc(1, sizeof *b);
-    KCHECK(b);
-    b->cap = len;
-    b->data = malloc(len ? len : 1);
-    KCHECK(b->data);
-    memcpy(b->data, frame, len);
-    b->refs = 1;
-    b->release = rx_release_exact;
-    b->owner = f;
-    f->rx_live++;
-    f->nif.input(&f->nif, b, 0, len);
+    fake_netif_rx_exact(&fz_env.fk, frame, len);
     fz_check_tx();
     fz_check_invariants();
 }

@@ -15,9 +15,9 @@
 
 #include "kernel/sched.h"
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 #define SEC 1000000000ull
 #define T0 (1000 * SEC)
@@ -27,16 +27,10 @@ static const struct eth_addr zero_mac = {{0}};
 
 static void make(uint32_t arp_cap)
 {
-    struct net_config cfg = {0};
-    sched_init();
-    host_set_idle_hook(NULL, NULL);
-    host_clock_set(T0);
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    net_config_parse("10.0.0.2/24", "10.0.0.254", &cfg);
-    cfg.arp_capacity = arp_cap;
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    fake_netif_tx_clear(&fk);
+    harness_setup(&(struct harness_config){.gateway = "10.0.0.254",
+                                           .clock_ns = T0,
+                                           .fresh_scheduler = true,
+                                           .tune.arp_capacity = arp_cap});
 }
 
 static int setup(void **state)

@@ -12,25 +12,19 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 #define SEC 1000000000ull
 
 static int setup(void **state)
 {
     (void)state;
-    struct net_config cfg = {0};
-    host_clock_set(1000 * SEC);
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    net_config_parse("10.0.0.2/24", NULL, &cfg);
-    cfg.arp_capacity = 8;
-    cfg.limits.reass_max_bytes = 64 * 1024;
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    assert_int_equal(arp_add_static(&st->arp, fx_peer_ip(), &fx_peer_mac), 0);
-    fake_netif_tx_clear(&fk);
+    harness_setup(&(struct harness_config){
+        .clock_ns = 1000 * SEC,
+        .static_peer = true,
+        .tune = {.arp_capacity = 8, .limits.reass_max_bytes = 64 * 1024}});
     return 0;
 }
 

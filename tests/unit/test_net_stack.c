@@ -11,21 +11,18 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 static const struct eth_addr bcast_mac = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 
 static int setup(void **state)
 {
     (void)state;
-    struct net_config cfg = {0};
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    assert_int_equal(net_config_parse("10.0.0.2/24", "10.0.0.254", &cfg), 0);
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    assert_int_equal(net_udp_echo_enable(st), 0);
-    assert_int_equal(net_udp_discard_enable(st), 0);
+    harness_setup(&(struct harness_config){.gateway = "10.0.0.254",
+                                           .udp_echo = true,
+                                           .udp_discard = true,
+                                           .keep_setup_tx = true});
     st->ip.next_id = 0x4242;
     return 0;
 }

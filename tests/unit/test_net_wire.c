@@ -12,7 +12,7 @@
 #include "net/wire/icmp.h"
 #include "net/wire/ipv4.h"
 #include "net/wire/udp.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
 
 #define POISON 0xa5
 

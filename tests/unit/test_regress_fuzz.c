@@ -10,9 +10,9 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 #define SEC 1000000000ull
 
@@ -22,14 +22,8 @@ static const struct eth_addr zero_mac = {{0}};
 static int setup(void **state)
 {
     (void)state;
-    struct net_config cfg = {0};
-    host_clock_set(1000 * SEC);
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    net_config_parse("10.0.0.2/24", "10.0.0.1", &cfg);
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    assert_int_equal(net_udp_echo_enable(st), 0);
-    fake_netif_tx_clear(&fk);
+    harness_setup(&(struct harness_config){
+        .gateway = "10.0.0.1", .clock_ns = 1000 * SEC, .udp_echo = true});
     return 0;
 }
 
