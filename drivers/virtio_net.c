@@ -499,15 +499,9 @@ int vnet_reflect_start(void)
 
 /* ---------------------------------------------------------------- counters */
 
-#define D(n) COUNTER_DESC(struct vnet_stats, n)
-static const struct counter_desc stat_descs[] = {VNET_COUNTERS(D)};
-#undef D
-const struct counter_table vnet_counter_table = COUNTER_TABLE(stat_descs);
-
-#define D(n) COUNTER_DESC(struct vnet_gauges, n)
-static const struct counter_desc gauge_descs[] = {VNET_GAUGES(D)};
-#undef D
-const struct counter_table vnet_gauge_table = COUNTER_TABLE(gauge_descs);
+#define VNET_DESC(n) COUNTER_DESC(struct vnet_stats, n)
+const struct counter_table vnet_counter_table =
+    COUNTER_REGISTRY(VNET_COUNTERS, VNET_DESC);
 
 void vnet_get_stats(int i, struct vnet_stats *out)
 {
@@ -521,6 +515,10 @@ void vnet_get_stats(int i, struct vnet_stats *out)
     out->tx_kicks = dev->txq.stats.notifies + dev->txq.stats.forced;
     out->fences = dev->rxq.stats.fences + dev->txq.stats.fences;
 }
+
+#define VNET_GAUGE_DESC(n) COUNTER_DESC(struct vnet_gauges, n)
+const struct counter_table vnet_gauge_table =
+    COUNTER_REGISTRY(VNET_GAUGES, VNET_GAUGE_DESC);
 
 void vnet_get_gauges(int i, struct vnet_gauges *out)
 {

@@ -25,29 +25,62 @@ static int cmd_log(int argc, char **argv)
     return 0;
 }
 
+/* What `mem` and `threads` print, as counter registries ("mem.free_bytes=..."). */
+#define MEM_REPORT(X) X(total_bytes) X(free_bytes) X(heap_bytes) X(dma_bytes)
+struct mem_report {
+    MEM_REPORT(COUNTER_FIELD)
+};
+#define MEM_DESC(n) COUNTER_DESC(struct mem_report, n)
+static const struct counter_table mem_table = COUNTER_REGISTRY(MEM_REPORT, MEM_DESC);
+
+#define SCHED_REPORT(X) X(live) X(spawned) X(exited) X(switches) X(idle)
+struct sched_report {
+    SCHED_REPORT(COUNTER_FIELD)
+};
+#define SCHED_DESC(n) COUNTER_DESC(struct sched_report, n)
+static const struct counter_table sched_table =
+    COUNTER_REGISTRY(SCHED_REPORT, SCHED_DESC);
+
+static void mem_print(print_line_fn print, void *ctx)
+{
+    struct mem_stats m;
+    mem_get_stats(&m);
+    struct mem_report r = {.total_bytes = m.total_pages * PAGE_SIZE,
+                           .free_bytes = m.free_pages * PAGE_SIZE,
+                           .heap_bytes = m.heap_bytes,
+                           .dma_bytes = m.dma_bytes};
+    counters_print("mem", &mem_table, &r, print, ctx);
+}
+
+static void sched_print(print_line_fn print, void *ctx)
+{
+    struct sched_stats s;
+    sched_get_stats(&s);
+    struct sched_report r = {.live = s.live,
+                             .spawned = s.spawned,
+                             .exited = s.exited,
+                             .switches = s.switches,
+                             .idle = s.idle_calls};
+    counters_print("sched", &sched_table, &r, print, ctx);
+}
+
+void kernel_counters_print(print_line_fn print, void *ctx)
+{
+    mem_print(print, ctx);
+    sched_print(print, ctx);
+}
+
 static int cmd_mem(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    struct mem_stats m;
-    mem_get_stats(&m);
-    printf("mem.total_bytes=%llu\nmem.free_bytes=%llu\nmem.heap_bytes=%llu\n"
-           "mem.dma_bytes=%llu\n",
-           (unsigned long long)m.total_pages * PAGE_SIZE,
-           (unsigned long long)m.free_pages * PAGE_SIZE, (unsigned long long)m.heap_bytes,
-           (unsigned long long)m.dma_bytes);
+    mem_print(console_line, NULL);
     return 0;
 }
 
 static int cmd_threads(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    struct sched_stats s;
-    sched_get_stats(&s);
-    printf("sched.live=%llu\nsched.spawned=%llu\nsched.exited=%llu\nsched.switches=%llu\n"
-           "sched.idle=%llu\n",
-           (unsigned long long)s.live, (unsigned long long)s.spawned,
-           (unsigned long long)s.exited, (unsigned long long)s.switches,
-           (unsigned long long)s.idle_calls);
+    sched_print(console_line, NULL);
     return 0;
 }
 

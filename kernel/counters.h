@@ -2,7 +2,7 @@
  * console. A layer lists its counters once in an X-macro (X(name) per counter);
  * the same list makes the struct of uint64_t fields (incremented directly on the
  * hot path: COUNTER_FIELD) and the layer's registry, a table of names and
- * offsets (COUNTER_DESC, COUNTER_TABLE) through which the console prints them as
+ * offsets (COUNTER_REGISTRY) through which the console prints them as
  * "<prefix>.<name>=<value>" and tests read one by name. Error enums map to
  * counters by table as well: an array indexed by the error holding the offset of
  * the counter it bumps (counter_inc). Portable; thread context (counters are
@@ -31,9 +31,17 @@ struct counter_table {
 #define COUNTER_FIELD(name) uint64_t name;
 #define COUNTER_OFF(type, name) ((uint16_t)offsetof(type, name))
 #define COUNTER_DESC(type, name) {#name, COUNTER_OFF(type, name)},
-#define COUNTER_TABLE(descs)                                                             \
+
+/* The registry of the stats struct whose fields LIST names, DESC(n) being
+ * COUNTER_DESC(<that struct>, n):
+ *     #define ETH_DESC(n) COUNTER_DESC(struct eth_stats, n)
+ *     const struct counter_table eth_counter_table =
+ *         COUNTER_REGISTRY(ETH_COUNTERS, ETH_DESC);                              */
+#define COUNTER_REGISTRY(LIST, DESC)                                                     \
     {                                                                                    \
-        descs, (uint16_t)(sizeof descs / sizeof descs[0])                                \
+        (const struct counter_desc[]){LIST(DESC)},                                       \
+            (uint16_t)(sizeof((const struct counter_desc[]){LIST(DESC)}) /               \
+                       sizeof(struct counter_desc))                                      \
     }
 
 /* "<prefix>.<name>=<value>" for every counter of t, read from stats. */

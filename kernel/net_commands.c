@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include "commands.h"
 #include "console.h"
-#include "mem.h"
 #include "net/stack.h"
 #include "netglue.h"
 #include "sched.h"
@@ -19,15 +19,7 @@ static int cmd_stats(int argc, char **argv)
 {
     (void)argc, (void)argv;
     netglue_stats_print(console_line, NULL);
-    struct mem_stats m;
-    mem_get_stats(&m);
-    printf("mem.free_bytes=%llu\nmem.dma_bytes=%llu\nmem.heap_bytes=%llu\n",
-           (unsigned long long)m.free_pages * PAGE_SIZE, (unsigned long long)m.dma_bytes,
-           (unsigned long long)m.heap_bytes);
-    struct sched_stats s;
-    sched_get_stats(&s);
-    printf("sched.live=%llu\nsched.switches=%llu\n", (unsigned long long)s.live,
-           (unsigned long long)s.switches);
+    kernel_counters_print(console_line, NULL);
     return 0;
 }
 

@@ -7,15 +7,8 @@
 #include "net/arp.h"
 #include "net/wire/arp.h"
 
-#define D(n) COUNTER_DESC(struct arp_stats, n)
-static const struct counter_desc arp_descs[] = {ARP_COUNTERS(D)};
-#undef D
-const struct counter_table arp_counter_table = COUNTER_TABLE(arp_descs);
-
-#define D(n) COUNTER_DESC(struct arp_gauges, n)
-static const struct counter_desc gauge_descs[] = {ARP_GAUGES(D)};
-#undef D
-const struct counter_table arp_gauge_table = COUNTER_TABLE(gauge_descs);
+#define ARP_DESC(n) COUNTER_DESC(struct arp_stats, n)
+const struct counter_table arp_counter_table = COUNTER_REGISTRY(ARP_COUNTERS, ARP_DESC);
 
 static const struct eth_addr eth_bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 static const struct eth_addr eth_zero;
@@ -208,25 +201,19 @@ static void handle(struct arp *a, const struct arp_repr *r, uint64_t now)
 }
 
 /* The counter each refusal of arp_packet_parse bumps. */
-#define DROP(name) COUNTER_OFF(struct arp_stats, name)
-static const uint16_t parse_drop[] = {
-    [ARP_WIRE_SHORT] = DROP(drop_short),
-    [ARP_WIRE_BAD_HTYPE] = DROP(drop_bad_htype),
-    [ARP_WIRE_BAD_PTYPE] = DROP(drop_bad_ptype),
-    [ARP_WIRE_BAD_LEN] = DROP(drop_bad_len),
-};
-#undef DROP
+#define ARP_DROP(err, name) [ARP_WIRE_##err] = COUNTER_OFF(struct arp_stats, drop_##name),
+static const uint16_t parse_drop[] = {ARP_WIRE_ERRORS(ARP_DROP)};
 
 void arp_input(struct arp *a, struct view *v)
 {
     struct arp_repr r;
-    enum arp_wire_err e;
     a->st.rx++;
     if (a->disconnected) {
         a->st.drop_disconnected++;
         goto drop;
     }
-    if ((e = arp_packet_parse(v, &r)) != ARP_WIRE_OK) {
+    enum arp_wire_err e = arp_packet_parse(v, &r);
+    if (e != ARP_WIRE_OK) {
         counter_inc(&a->st, parse_drop[e]);
         goto drop;
     }
@@ -499,6 +486,9 @@ void arp_print(const struct arp *a, print_line_fn print, void *ctx)
         print(ctx, line);
     }
 }
+
+#define ARP_GAUGE_DESC(n) COUNTER_DESC(struct arp_gauges, n)
+const struct counter_table arp_gauge_table = COUNTER_REGISTRY(ARP_GAUGES, ARP_GAUGE_DESC);
 
 struct arp_gauges arp_gauges(const struct arp *a)
 {

@@ -1,10 +1,8 @@
 /* Ethernet receive filter and transmit (see net/eth.h). */
 #include "net/eth.h"
 
-#define D(n) COUNTER_DESC(struct eth_stats, n)
-static const struct counter_desc eth_descs[] = {ETH_COUNTERS(D)};
-#undef D
-const struct counter_table eth_counter_table = COUNTER_TABLE(eth_descs);
+#define ETH_DESC(n) COUNTER_DESC(struct eth_stats, n)
+const struct counter_table eth_counter_table = COUNTER_REGISTRY(ETH_COUNTERS, ETH_DESC);
 
 void eth_init(struct eth *e, struct netif *nif)
 {

@@ -3,10 +3,9 @@
  * data is summed only once, when the request is verified. */
 #include "net/icmp.h"
 
-#define D(n) COUNTER_DESC(struct icmp_stats, n)
-static const struct counter_desc icmp_descs[] = {ICMP_COUNTERS(D)};
-#undef D
-const struct counter_table icmp_counter_table = COUNTER_TABLE(icmp_descs);
+#define ICMP_DESC(n) COUNTER_DESC(struct icmp_stats, n)
+const struct counter_table icmp_counter_table =
+    COUNTER_REGISTRY(ICMP_COUNTERS, ICMP_DESC);
 
 static void reass_timeout(void *ctx, const struct ipv4_rxinfo *info,
                           const struct view *data8)
@@ -72,10 +71,9 @@ static void echo_reply(struct icmp *ic, const struct ipv4_rxinfo *info, struct v
 }
 
 /* The counter each refusal of icmp_check bumps. */
-static const uint16_t check_drop[] = {
-    [ICMP_WIRE_SHORT] = COUNTER_OFF(struct icmp_stats, drop_short),
-    [ICMP_WIRE_BAD_CSUM] = COUNTER_OFF(struct icmp_stats, drop_bad_csum),
-};
+#define ICMP_DROP(err, name)                                                             \
+    [ICMP_WIRE_##err] = COUNTER_OFF(struct icmp_stats, drop_##name),
+static const uint16_t check_drop[] = {ICMP_WIRE_ERRORS(ICMP_DROP)};
 
 void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *msg)
 {

@@ -3,10 +3,9 @@
  * net/ipv4_write.c. */
 #include "net/ipv4.h"
 
-#define D(n) COUNTER_DESC(struct ipv4_stats, n)
-static const struct counter_desc ipv4_descs[] = {IPV4_COUNTERS(D)};
-#undef D
-const struct counter_table ipv4_counter_table = COUNTER_TABLE(ipv4_descs);
+#define IPV4_DESC(n) COUNTER_DESC(struct ipv4_stats, n)
+const struct counter_table ipv4_counter_table =
+    COUNTER_REGISTRY(IPV4_COUNTERS, IPV4_DESC);
 
 int ipv4_init(struct ipv4 *ip, struct eth *eth, struct arp *arp,
               const struct ipv4_limits *limits)
@@ -207,16 +206,9 @@ static bool src_ok(const struct ipv4 *ip, struct ipv4_addr src)
 }
 
 /* The counter each refusal of ipv4_header_check bumps. */
-#define DROP(name) COUNTER_OFF(struct ipv4_stats, name)
-static const uint16_t bad_header_drop[] = {
-    [IPV4_WIRE_SHORT] = DROP(drop_short),
-    [IPV4_WIRE_BAD_VERSION] = DROP(drop_bad_version),
-    [IPV4_WIRE_BAD_HDR_LEN] = DROP(drop_bad_hdr_len),
-    [IPV4_WIRE_TRUNCATED] = DROP(drop_truncated),
-    [IPV4_WIRE_BAD_CSUM] = DROP(drop_bad_csum),
-    [IPV4_WIRE_BAD_OPTIONS] = DROP(drop_bad_options),
-};
-#undef DROP
+#define IPV4_DROP(err, name)                                                             \
+    [IPV4_WIRE_##err] = COUNTER_OFF(struct ipv4_stats, drop_##name),
+static const uint16_t bad_header_drop[] = {IPV4_WIRE_ERRORS(IPV4_DROP)};
 
 static inline void deliver(struct ipv4 *ip, const struct ipv4_demux *d,
                            const struct ipv4_rxinfo *info, struct view *payload)
@@ -260,13 +252,13 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
 {
     struct ipv4_rxinfo info;
     struct view payload;
-    enum ipv4_wire_err e;
     ip->st.rx++;
     if (ip->disconnected) {
         ip->st.drop_disconnected++;
         goto drop;
     }
-    if ((e = ipv4_header_check(pkt)) != IPV4_WIRE_OK) {
+    enum ipv4_wire_err e = ipv4_header_check(pkt);
+    if (e != IPV4_WIRE_OK) {
         counter_inc(&ip->st, bad_header_drop[e]);
         goto drop;
     }
@@ -305,14 +297,7 @@ drop:
 
 const char *ipv4_strerror(enum ipv4_err e)
 {
-    static const char *const text[] = {
-        [IPV4_OK] = "ok",
-        [IPV4_ENOROUTE] = "no route",
-        [IPV4_EWOULDFRAG] = "would fragment",
-        [IPV4_ETOOBIG] = "too big",
-        [IPV4_ENOBUFS] = "no buffers",
-        [IPV4_EDISCONNECTED] = "disconnected",
-        [IPV4_EINVAL] = "invalid argument",
-    };
+#define IPV4_ERR_TEXT(err, name, text) [IPV4_##err] = text,
+    static const char *const text[] = {[IPV4_OK] = "ok", IPV4_ERRORS(IPV4_ERR_TEXT)};
     return (unsigned)e < sizeof text / sizeof text[0] ? text[e] : "unknown error";
 }

@@ -12,15 +12,9 @@ enum { SLOT_FREE = 0, SLOT_ASSEMBLING, SLOT_HELD };
 
 #define SLOT_BUF_BYTES (REASS_HDR_ROOM + 65536u)
 
-#define D(n) COUNTER_DESC(struct ipv4_reass_stats, n)
-static const struct counter_desc reass_descs[] = {REASS_COUNTERS(D)};
-#undef D
-const struct counter_table ipv4_reass_counter_table = COUNTER_TABLE(reass_descs);
-
-#define D(n) COUNTER_DESC(struct ipv4_reass_gauges, n)
-static const struct counter_desc gauge_descs[] = {REASS_GAUGES(D)};
-#undef D
-const struct counter_table ipv4_reass_gauge_table = COUNTER_TABLE(gauge_descs);
+#define REASS_DESC(n) COUNTER_DESC(struct ipv4_reass_stats, n)
+const struct counter_table ipv4_reass_counter_table =
+    COUNTER_REGISTRY(REASS_COUNTERS, REASS_DESC);
 
 /* ------------------------------------------------------------ bitmaps */
 
@@ -349,6 +343,10 @@ uint32_t ipv4_reass_in_progress(const struct ipv4_reass *r)
         n += r->slots[i]->state == SLOT_ASSEMBLING;
     return n;
 }
+
+#define REASS_GAUGE_DESC(n) COUNTER_DESC(struct ipv4_reass_gauges, n)
+const struct counter_table ipv4_reass_gauge_table =
+    COUNTER_REGISTRY(REASS_GAUGES, REASS_GAUGE_DESC);
 
 struct ipv4_reass_gauges ipv4_reass_gauges(const struct ipv4_reass *r)
 {

@@ -26,16 +26,9 @@ struct txd {
 };
 
 /* The counter each write error bumps. */
-#define ERR(name) COUNTER_OFF(struct ipv4_stats, name)
-static const uint16_t err_counter[] = {
-    [IPV4_ENOROUTE] = ERR(tx_err_no_route),
-    [IPV4_EWOULDFRAG] = ERR(tx_err_would_frag),
-    [IPV4_ETOOBIG] = ERR(tx_err_too_big),
-    [IPV4_ENOBUFS] = ERR(tx_err_no_bufs),
-    [IPV4_EDISCONNECTED] = ERR(tx_err_disconnected),
-    [IPV4_EINVAL] = ERR(tx_err_inval),
-};
-#undef ERR
+#define IPV4_TX_ERR(err, name, text)                                                     \
+    [IPV4_##err] = COUNTER_OFF(struct ipv4_stats, tx_err_##name),
+static const uint16_t err_counter[] = {IPV4_ERRORS(IPV4_TX_ERR)};
 
 /* What can be refused before anything is sent or allocated (arguments already
  * checked, plen summed). */

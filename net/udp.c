@@ -3,10 +3,8 @@
  * reuse it. */
 #include "net/udp.h"
 
-#define D(n) COUNTER_DESC(struct udp_stats, n)
-static const struct counter_desc udp_descs[] = {UDP_COUNTERS(D)};
-#undef D
-const struct counter_table udp_counter_table = COUNTER_TABLE(udp_descs);
+#define UDP_DESC(n) COUNTER_DESC(struct udp_stats, n)
+const struct counter_table udp_counter_table = COUNTER_REGISTRY(UDP_COUNTERS, UDP_DESC);
 
 void udp_init(struct udp *u, struct ipv4 *ip, struct icmp *icmp)
 {
@@ -39,13 +37,8 @@ void udp_unbind(struct udp *u, uint16_t port)
 }
 
 /* The counter each refusal of udp_header_parse bumps. */
-#define DROP(name) COUNTER_OFF(struct udp_stats, name)
-static const uint16_t parse_drop[] = {
-    [UDP_WIRE_SHORT] = DROP(drop_short),
-    [UDP_WIRE_BAD_LEN] = DROP(drop_bad_len),
-    [UDP_WIRE_BAD_CSUM] = DROP(drop_bad_csum),
-};
-#undef DROP
+#define UDP_DROP(err, name) [UDP_WIRE_##err] = COUNTER_OFF(struct udp_stats, drop_##name),
+static const uint16_t parse_drop[] = {UDP_WIRE_ERRORS(UDP_DROP)};
 
 void udp_input(struct udp *u, const struct ipv4_rxinfo *info, struct view *pkt)
 {

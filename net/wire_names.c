@@ -34,13 +34,9 @@ static const struct wire_name icmp_types[] = {
 static const struct wire_name ipv4_protos[] = {
     {IPV4_PROTO_ICMP, "icmp"}, {IPV4_PROTO_TCP, "tcp"}, {IPV4_PROTO_UDP, "udp"}};
 
+#define IPV4_WIRE_NAME(err, name) {IPV4_WIRE_##err, #name},
 static const struct wire_name ipv4_errs[] = {{IPV4_WIRE_OK, "ok"},
-                                             {IPV4_WIRE_SHORT, "short"},
-                                             {IPV4_WIRE_BAD_VERSION, "bad_version"},
-                                             {IPV4_WIRE_BAD_HDR_LEN, "bad_hdr_len"},
-                                             {IPV4_WIRE_TRUNCATED, "truncated"},
-                                             {IPV4_WIRE_BAD_CSUM, "bad_csum"},
-                                             {IPV4_WIRE_BAD_OPTIONS, "bad_options"}};
+                                             IPV4_WIRE_ERRORS(IPV4_WIRE_NAME)};
 
 const char *eth_type_name(uint16_t type)
 {

@@ -37,11 +37,14 @@ struct icmp_repr {
     uint32_t rest; /* echo: id << 16 | seq */
 };
 
-enum icmp_wire_err {
-    ICMP_WIRE_OK = 0,
-    ICMP_WIRE_SHORT,    /* fewer than 8 bytes */
-    ICMP_WIRE_BAD_CSUM, /* checksum over the message */
-};
+/* Why a message was refused, in the order the checks run: X(ERR, name) makes
+ * ICMP_WIRE_<ERR>; name is the drop counter's (icmp.drop_<name>). */
+#define ICMP_WIRE_ERRORS(X)                                                              \
+    X(SHORT, short)       /* fewer than 8 bytes */                                       \
+    X(BAD_CSUM, bad_csum) /* checksum over the message */
+
+#define ICMP_WIRE_ENUM(err, name) ICMP_WIRE_##err,
+enum icmp_wire_err { ICMP_WIRE_OK = 0, ICMP_WIRE_ERRORS(ICMP_WIRE_ENUM) };
 
 /* v is the whole ICMP message (the IP payload). check validates (length,
  * checksum); parse also fills r. Inline: every message. */

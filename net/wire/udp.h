@@ -25,12 +25,15 @@ struct udp_repr {
     uint16_t csum; /* as on the wire; 0 = not computed by the sender */
 };
 
-enum udp_wire_err {
-    UDP_WIRE_OK = 0,
-    UDP_WIRE_SHORT,    /* fewer than 8 bytes */
-    UDP_WIRE_BAD_LEN,  /* length field < 8 or > bytes received */
-    UDP_WIRE_BAD_CSUM, /* checksum over pseudoheader + datagram */
-};
+/* Why a datagram was refused, in the order the checks run: X(ERR, name) makes
+ * UDP_WIRE_<ERR>; name is the drop counter's (udp.drop_<name>). */
+#define UDP_WIRE_ERRORS(X)                                                               \
+    X(SHORT, short)       /* fewer than 8 bytes */                                       \
+    X(BAD_LEN, bad_len)   /* length field < 8 or > bytes received */                     \
+    X(BAD_CSUM, bad_csum) /* checksum over pseudoheader + datagram */
+
+#define UDP_WIRE_ENUM(err, name) UDP_WIRE_##err,
+enum udp_wire_err { UDP_WIRE_OK = 0, UDP_WIRE_ERRORS(UDP_WIRE_ENUM) };
 
 /* v is the IP payload; the datagram is its first r->len bytes. The checks run in
  * the order of the errors above. The checksum is verified as the sum of
