@@ -89,29 +89,6 @@ bool fz_ref_udp_ok(const uint8_t *src4, const uint8_t *dst4, const uint8_t *udp,
 
 /* ------------------------------------------------------------ builders */
 
-size_t fz_ipv4_hdr(uint8_t *p, struct ipv4_addr src, struct ipv4_addr dst, uint8_t proto,
-                   uint16_t id, uint16_t frag, uint8_t ttl, const uint8_t *opts,
-                   size_t optlen, uint16_t payload_len)
-{
-    size_t hl = 20 + (optlen & ~(size_t)3);
-    if (hl > 60)
-        hl = 60;
-    p[0] = (uint8_t)(0x40 | hl / 4);
-    p[1] = 0;
-    net_wr16(p + 2, (uint16_t)(hl + payload_len));
-    net_wr16(p + 4, id);
-    net_wr16(p + 6, frag);
-    p[8] = ttl;
-    p[9] = proto;
-    net_wr16(p + 10, 0);
-    memcpy(p + 12, &src.be, 4);
-    memcpy(p + 16, &dst.be, 4);
-    if (hl > 20)
-        memcpy(p + 20, opts, hl - 20);
-    net_wr16(p + 10, fz_ref_csum(p, hl));
-    return hl;
-}
-
 void fz_pattern(uint8_t *p, size_t n, uint8_t seed)
 {
     for (size_t i = 0; i < n; i++)

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "tests/unit/host_plat.h"
 #include "tests/unit/net_fixtures.h"
@@ -55,6 +57,28 @@ void harness_destroy(void)
     fake_netif_tx_clear(&fk);
     assert_int_equal(fk.rx_live, 0);
     assert_int_equal(fk.tx_live, 0);
+}
+
+int harness_teardown(void **state)
+{
+    (void)state;
+    harness_destroy();
+    return 0;
+}
+
+void harness_collect(void *ctx, const char *line)
+{
+    struct harness_lines *l = ctx;
+    assert_true(l->n < 400);
+    snprintf(l->text[l->n++], sizeof l->text[0], "%s", line);
+}
+
+bool harness_has_line(const struct harness_lines *l, const char *want)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->text[i], want) == 0)
+            return true;
+    return false;
 }
 
 int64_t ctr(const char *name)

@@ -39,7 +39,18 @@ void harness_setup(const struct harness_config *c);
 struct net_stack *harness_stack(struct fake_netif *f, const struct harness_config *c);
 /* Destroys st and checks that no RX or TX buffer of fk is still held. */
 void harness_destroy(void);
+/* harness_destroy as a cmocka teardown. */
+int harness_teardown(void **state);
 /* A counter of st by "layer.name"; fails the test when there is none. */
 int64_t ctr(const char *name);
+
+/* Lines a printer produced (net_stats_print, net_arp_print, ...): pass
+ * harness_collect as the print function and the struct as its context. */
+struct harness_lines {
+    int n;
+    char text[400][100];
+};
+void harness_collect(void *ctx, const char *line);
+bool harness_has_line(const struct harness_lines *l, const char *want);
 
 #endif

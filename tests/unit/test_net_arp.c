@@ -69,20 +69,11 @@ static struct eth_addr mac_of(int n)
 static void arp_in(uint16_t op, int n, const struct eth_addr *eth_dst,
                    struct ipv4_addr tpa)
 {
-    uint8_t f[60] = {0};
+    uint8_t f[60];
     struct eth_addr m = mac_of(n);
-    struct ipv4_addr spa = host(n);
-    fx_eth(f, eth_dst, &m, 0x0806);
-    net_wr16(f + 14, 1);
-    net_wr16(f + 16, 0x0800);
-    f[18] = 6, f[19] = 4;
-    net_wr16(f + 20, op);
-    memcpy(f + 22, m.b, 6);
-    memcpy(f + 28, &spa.be, 4);
-    if (op == 2)
-        memcpy(f + 32, fx_dut_mac.b, 6);
-    memcpy(f + 38, &tpa.be, 4);
-    fake_netif_rx(&fk, f, 60);
+    fake_netif_rx(&fk, f,
+                  (uint32_t)fx_arp(f, eth_dst, &m, op, &m, host(n),
+                                   op == 2 ? &fx_dut_mac : NULL, tpa));
 }
 
 /* Frame i is an ARP request from us for tpa, sent to eth_dst. */
@@ -449,27 +440,15 @@ static void test_gratuitous_on_configure_and_print(void **state)
     assert_int_equal(fk.ntx, 2);
 }
 
-struct lines {
-    int n;
-    char text[8][100];
-};
-
-static void collect(void *ctx, const char *line)
-{
-    struct lines *l = ctx;
-    if (l->n < 8)
-        snprintf(l->text[l->n++], 100, "%s", line);
-}
-
 static void test_print_table(void **state)
 {
     (void)state;
-    struct lines l = {0};
+    static struct harness_lines l;
     struct ipv4_wopts nw = {.nowait = true};
     arp_in(1, 9, &bcast_mac, fx_dut_ip());
     assert_int_equal(ipv4_write(&st->ip, &nw, host(10), 253, 0, NULL, NULL, NULL, 0),
                      IPV4_OK);
-    net_arp_print(st, collect, &l);
+    net_arp_print(st, harness_collect, &l);
     assert_int_equal(l.n, 3);
     assert_string_equal(l.text[0],
                         "address          hwaddress          state     expires");

@@ -30,13 +30,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    harness_destroy();
-    return 0;
-}
-
 /* ---------------------------------------------------------------- echo */
 
 /* An echo request frame from the peer with the given rest and data. */
@@ -318,7 +311,7 @@ static void test_ping_send_errors(void **state)
     assert_string_equal(icmp_ping_status_name(ICMP_PING_TIMEOUT), "timeout");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, harness_teardown)
 
 int main(void)
 {

@@ -61,13 +61,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    harness_destroy();
-    return 0;
-}
-
 static uint8_t dgram[70000];
 
 static void fill(unsigned seed)
@@ -417,7 +410,7 @@ static void test_fragmented_65507_echo_gets_whole_reply(void **state)
     assert_int_equal(fx_ref_csum(back, sizeof back), 0);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, harness_teardown)
 
 int main(void)
 {

@@ -24,13 +24,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    harness_destroy();
-    return 0;
-}
-
 /* An echo request from an on-link address nobody answers ARP for. */
 static void spoofed_echo(uint8_t host, uint16_t seq)
 {
@@ -104,17 +97,9 @@ static void test_arp_queue_total_released_on_resolution(void **state)
 
 static void arp_packet(uint16_t op, uint8_t host, const struct eth_addr *edst)
 {
-    uint8_t f[60] = {0};
+    uint8_t f[60];
     struct eth_addr mac = {{0x02, 0, 0, 0, 0, host}};
-    struct ipv4_addr spa = ipv4_addr_make(10, 0, 0, host), tpa = fx_dut_ip();
-    fx_eth(f, edst, &mac, 0x0806);
-    net_wr16(f + 14, 1);
-    net_wr16(f + 16, 0x0800);
-    f[18] = 6, f[19] = 4;
-    net_wr16(f + 20, op);
-    memcpy(f + 22, mac.b, 6);
-    memcpy(f + 28, &spa.be, 4);
-    memcpy(f + 38, &tpa.be, 4);
+    fx_arp(f, edst, &mac, op, &mac, ipv4_addr_make(10, 0, 0, host), NULL, fx_dut_ip());
     fake_netif_rx(&fk, f, sizeof f);
 }
 
@@ -154,7 +139,7 @@ static void test_arp_unanswered_resolutions_evicted_first(void **state)
     assert_int_equal(ctr("arp.table_full"), 0);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, harness_teardown)
 
 int main(void)
 {

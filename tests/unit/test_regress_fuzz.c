@@ -27,30 +27,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    harness_destroy();
-    return 0;
-}
-
-static size_t arp_frame(uint8_t *f, const struct eth_addr *edst, uint16_t op,
-                        const struct eth_addr *sha, struct ipv4_addr spa,
-                        struct ipv4_addr tpa)
-{
-    memset(f, 0, 60);
-    fx_eth(f, edst, sha, 0x0806);
-    uint8_t *p = f + 14;
-    net_wr16(p, 1);
-    net_wr16(p + 2, 0x0800);
-    p[4] = 6, p[5] = 4;
-    net_wr16(p + 6, op);
-    memcpy(p + 8, sha->b, 6);
-    memcpy(p + 14, &spa.be, 4);
-    memcpy(p + 24, &tpa.be, 4);
-    return 60;
-}
-
 /* fuzz_arp: an ARP request whose sender hardware address is all zeros was
  * answered (a reply to 00:00:00:00:00:00) and its sender learned with that MAC,
  * so our datagrams to that address went to the zero MAC. Now a bad sender. */
@@ -59,7 +35,7 @@ static void test_arp_zero_sender_mac_dropped(void **state)
     (void)state;
     uint8_t f[60];
     struct ipv4_addr h = ipv4_addr_make(10, 0, 0, 9);
-    arp_frame(f, &bcast_mac, 1, &zero_mac, h, fx_dut_ip());
+    fx_arp(f, &bcast_mac, &zero_mac, 1, &zero_mac, h, NULL, fx_dut_ip());
     fake_netif_rx(&fk, f, sizeof f);
     assert_int_equal(ctr("arp.drop_bad_sender"), 1);
     assert_int_equal(ctr("arp.tx_reply"), 0);
@@ -67,17 +43,17 @@ static void test_arp_zero_sender_mac_dropped(void **state)
     assert_int_equal(fk.ntx, 0);
     /* A reply with a zero sender does not overwrite a known entry either. */
     struct eth_addr good = {{0x02, 0, 0, 0, 0, 9}}, mac;
-    arp_frame(f, &bcast_mac, 1, &good, h, fx_dut_ip());
+    fx_arp(f, &bcast_mac, &good, 1, &good, h, NULL, fx_dut_ip());
     fake_netif_rx(&fk, f, sizeof f);
     assert_int_equal(ctr("arp.learned"), 1);
-    arp_frame(f, &fx_dut_mac, 2, &zero_mac, h, fx_dut_ip());
+    fx_arp(f, &fx_dut_mac, &zero_mac, 2, &zero_mac, h, NULL, fx_dut_ip());
     fake_netif_rx(&fk, f, sizeof f);
     assert_int_equal(ctr("arp.drop_bad_sender"), 2);
     assert_true(arp_lookup(&st->arp, h, plat_now_ns(), &mac));
     assert_memory_equal(mac.b, good.b, 6);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, harness_teardown)
 
 int main(void)
 {
