@@ -140,6 +140,7 @@ struct ipv4_limits {
     uint64_t reass_timeout_ns;
 };
 
+/* -1 when memory runs out (nothing is left allocated then). */
 int ipv4_init(struct ipv4 *ip, struct eth *eth, struct arp *arp,
               const struct ipv4_limits *limits);
 /* Sets the address (gratuitous ARP when non-zero), prefix and gateway. */

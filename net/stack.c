@@ -61,8 +61,7 @@ struct net_stack *net_stack_create(struct netif *nif, const struct net_config *c
     nif->input = net_input;
     net_configure(s, cfg);
     return s;
-fail_ip:
-    ipv4_reass_free(&s->ip.reass);
+fail_ip: /* ipv4_init frees what it allocated */
     arp_free(&s->arp);
 fail_arp:
     free(s);
