@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 #include "kernel/platform.h"
-#include "net/addr.h"
 #include "kernel/platform.h"
+#include "net/addr.h"
 #include "net/eth.h"
 #include "net/ipv4_err.h"
 #include "net/view.h"

@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/platform.h"
 #include "kernel/netdev.h"
+#include "kernel/platform.h"
 #include "net/view.h"
 #include "net/wire/eth.h"
 

@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/platform.h"
 #include "net/addr.h"
 #include "net/arp.h"
-#include "kernel/platform.h"
 #include "net/eth.h"
 #include "net/ipv4_err.h"
 #include "net/ipv4_reass.h"

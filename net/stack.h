@@ -2,19 +2,19 @@
  * IPv4 -> ICMP / UDP / TCP or default callbacks, owns every layer's state, and is
  * what the kernel calls: create (configuration parsed from the command line),
  * input (set as the netif's input), a timer tick with a deadline query for the
- * net thread, built-in services, ping, and console printers. Thread context only;
+ * net thread, built-in services, ping, and reports. Thread context only;
  * input runs on the driver's RX thread. */
 #ifndef NET_STACK_H
 #define NET_STACK_H
 
 #include <stdint.h>
 
-#include "net/arp.h"
+#include "kernel/netdev.h"
 #include "kernel/platform.h"
+#include "net/arp.h"
 #include "net/eth.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
-#include "kernel/netdev.h"
 #include "net/udp.h"
 
 struct net_config {

@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "net/addr.h"
 #include "kernel/netdev.h"
+#include "net/addr.h"
 
 #define FAKE_TX_MAX 4096
 #define FAKE_HEADROOM 12 /* like virtio-net's header */
