@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include "kernel/platform.h"
-#include "kernel/platform.h"
 #include "net/addr.h"
 #include "net/eth.h"
 #include "net/ipv4_err.h"

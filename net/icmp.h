@@ -11,7 +11,6 @@
 #include <stdint.h>
 
 #include "kernel/platform.h"
-#include "kernel/platform.h"
 #include "net/ipv4.h"
 #include "net/wire/icmp.h"
 
