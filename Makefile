@@ -14,15 +14,27 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 
 # Portable sources: compile for the kernel and for the host (unit tests, fuzzing,
 # instruction counts). net/ knows no hardware; these kernel files know none either.
-PORTABLE_SRCS := $(wildcard net/*.c) kernel/sched.c kernel/promise.c kernel/cmdline.c \
-  kernel/pagealloc.c drivers/virtqueue.c
+PORTABLE_SRCS := $(wildcard net/*.c) kernel/sched.c kernel/promise.c kernel/log.c \
+  kernel/counters.c kernel/cmdline.c kernel/pagealloc.c drivers/virtqueue.c
 PORTABLE_ASM := kernel/switch.S
 PORTABLE_SRCS := $(wildcard $(PORTABLE_SRCS))
+
+# For scripts that build their own host binary from them (tests/bench/echo_cost.sh).
+.PHONY: portable-srcs
+portable-srcs:
+	@echo $(PORTABLE_SRCS) $(PORTABLE_ASM)
 
 HOST_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/host/%.o) $(PORTABLE_ASM:%.S=$(BUILD)/host/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
-UNIT_SUPPORT := $(BUILD)/host/tests/unit/host_plat.o
+# What the unit tests link besides the portable sources: every other file of
+# tests/unit/ (the host platform, the fake NIC, the fixtures, the stack harness,
+# the virtio-net device model) and the driver's data path, which is kernel-only
+# source that the device model runs on the host.
+UNIT_SUPPORT_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c)) \
+  drivers/vnet_datapath.c
+UNIT_SUPPORT_OBJS := $(UNIT_SUPPORT_SRCS:%.c=$(BUILD)/host/%.o)
+UNIT_LIBS := $(BUILD)/host/libunit.a $(BUILD)/host/libportable.a
 
 $(BUILD)/host/%.o: %.c $(MAKEFILE_LIST)
 	@mkdir -p $(@D)
@@ -36,9 +48,15 @@ $(BUILD)/host/libportable.a: $(HOST_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/host/libportable.a $(UNIT_SUPPORT)
+$(BUILD)/host/libunit.a: $(UNIT_SUPPORT_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Archives: a test takes only the members it uses (a test that compiles a
+# source in to reach its private parts does not get that source twice).
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(UNIT_SUPPORT) $(BUILD)/host/libportable.a \
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< -Wl,--start-group $(UNIT_LIBS) -Wl,--end-group \
 	  -lcmocka $(HOST_LDFLAGS) -o $@
 
 .PHONY: unit
@@ -51,17 +69,19 @@ FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -
   -DHOST_BUILD -DFUZZING -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SUPPORT_SRCS := tests/unit/host_plat.c tests/unit/fake_netif.c tests/unit/net_fixtures.c \
+  $(wildcard tests/fuzz/support_*.c)
 FUZZ_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(PORTABLE_ASM:%.S=$(BUILD)/fuzzobj/%.o) \
-  $(BUILD)/fuzzobj/tests/unit/host_plat.o $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(wildcard tests/fuzz/support_*.c))
+  $(FUZZ_SUPPORT_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 FUZZ_SECONDS ?= 60
 
 $(BUILD)/fuzzobj/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
-# The harnesses' shared checkers and reference code are not what is fuzzed: no
-# coverage feedback (nor its cost) from them.
-$(BUILD)/fuzzobj/tests/fuzz/%.o: FUZZ_CFLAGS += \
+# The harnesses' shared checkers, fakes and reference code are not what is
+# fuzzed: no coverage feedback (nor its cost) from them.
+$(BUILD)/fuzzobj/tests/%.o: FUZZ_CFLAGS += \
   -fno-sanitize-coverage=inline-8bit-counters,indirect-calls,trace-cmp,pc-table
 
 $(BUILD)/fuzzobj/%.o: %.S
@@ -77,7 +97,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 # The seed corpora come from the unit tests' fixtures (a plain host program).
 $(BUILD)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/net_fixtures.c
 	@mkdir -p $(@D)
-	$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -O1 -I. -DHOST_BUILD $< -o $@
+	$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -O1 -I. -DHOST_BUILD $^ -o $@
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS) $(BUILD)/fuzz/gen_seeds

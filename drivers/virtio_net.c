@@ -499,6 +499,10 @@ int vnet_reflect_start(void)
 
 /* ---------------------------------------------------------------- counters */
 
+#define VNET_DESC(n) COUNTER_DESC(struct vnet_stats, n)
+const struct counter_table vnet_counter_table =
+    COUNTER_REGISTRY(VNET_COUNTERS, VNET_DESC);
+
 void vnet_get_stats(int i, struct vnet_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -512,34 +516,15 @@ void vnet_get_stats(int i, struct vnet_stats *out)
     out->fences = dev->rxq.stats.fences + dev->txq.stats.fences;
 }
 
-#define STAT(f)                                                                          \
-    {                                                                                    \
-#f, offsetof(struct vnet_stats, f)                                               \
-    }
-static const struct {
-    const char *name;
-    size_t off;
-} stat_fields[] = {
-    STAT(rx_packets), STAT(rx_bytes),    STAT(rx_nobuf),      STAT(rx_errors),
-    STAT(rx_dropped), STAT(tx_packets),  STAT(tx_bytes),      STAT(tx_ring_full_waits),
-    STAT(tx_errors),  STAT(tx_timeouts), STAT(interrupts),    STAT(reflected),
-    STAT(rx_kicks),   STAT(tx_kicks),    STAT(tx_busy_drops), STAT(rx_stalls),
-    STAT(tx_stalls),  STAT(resets),      STAT(fences),
-};
+#define VNET_GAUGE_DESC(n) COUNTER_DESC(struct vnet_gauges, n)
+const struct counter_table vnet_gauge_table =
+    COUNTER_REGISTRY(VNET_GAUGES, VNET_GAUGE_DESC);
 
-void vnet_stats_walk(vnet_stat_fn fn, void *arg)
+void vnet_get_gauges(int i, struct vnet_gauges *out)
 {
-    for (int i = 0; i < nup; i++) {
-        struct vnet_stats s;
-        vnet_get_stats(i, &s);
-        for (size_t k = 0; k < sizeof stat_fields / sizeof stat_fields[0]; k++) {
-            uint64_t v;
-            memcpy(&v, (const uint8_t *)&s + stat_fields[k].off, sizeof v);
-            fn(arg, up_devs[i]->name, stat_fields[k].name, v);
-        }
-        /* Gauges: the RX pool, and how much of it is posted to the device (the
-         * rest is held up the stack); at rest the two are equal. */
-        fn(arg, up_devs[i]->name, "rx_pool_bufs", up_devs[i]->rx_nbufs);
-        fn(arg, up_devs[i]->name, "rx_pool_posted", up_devs[i]->rx_posted);
-    }
+    memset(out, 0, sizeof *out);
+    if (i < 0 || i >= nup)
+        return;
+    out->rx_pool_bufs = up_devs[i]->rx_nbufs;
+    out->rx_pool_posted = up_devs[i]->rx_posted;
 }

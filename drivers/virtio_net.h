@@ -21,7 +21,8 @@
 
 #include <stdint.h>
 
-#include "net/netif.h"
+#include "kernel/counters.h"
+#include "kernel/netdev.h"
 
 /* 5.1.3 Feature bits (bit numbers; BIT() from virtio_pci.h). */
 #define VIRTIO_NET_F_CSUM 0       /* device checksums partial TX (later) */
@@ -71,34 +72,50 @@ struct netif *vnet_netif(int i);
  * done with it. Returns how many devices reflect. */
 int vnet_reflect_start(void);
 
+/* Each device's counters; the console prints them as "net0.rx_packets=12". */
+#define VNET_COUNTERS(X)                                                                 \
+    X(rx_packets) /* frames handed up ... */                                             \
+    X(rx_bytes)   /* ... and their bytes */                                              \
+    X(rx_nobuf)   /* times the RX ring was found empty: frames the device received       \
+                     meanwhile were dropped by it */                                     \
+    X(rx_errors)  /* runt or oversized completions, recycled */                          \
+    X(rx_dropped) /* no input handler set, recycled */                                   \
+    X(tx_packets)                                                                        \
+    X(tx_bytes)                                                                          \
+    X(tx_ring_full_waits) /* times a sender slept for a TX descriptor/buffer */          \
+    X(tx_errors)          /* tx_send refused (EINVAL/EDOWN) */                           \
+    X(tx_timeouts)        /* gave up after waiting VNET_TX_TIMEOUT (ENOBUFS/NULL) */     \
+    X(interrupts)         /* interrupts taken for this device */                         \
+    X(reflected)          /* frames sent back in reflector mode */                       \
+    X(rx_kicks)           /* notifications sent to the device ... */                     \
+    X(tx_kicks)           /* ... on each ring */                                         \
+    X(tx_busy_drops)      /* frames the RX path could not send: no TX space (it never    \
+                             waits; the sender retransmits) */                           \
+    X(rx_stalls)          /* watchdog: RX ring starved while the device waited for a     \
+                             kick, or an RX interrupt never came */                      \
+    X(tx_stalls) /* watchdog: TX chains not consumed, or a TX interrupt never came */    \
+    X(resets)    /* watchdog: device reset after a re-kick did not help */               \
+    X(fences)    /* ordering points (I/O fences) on both rings */
+
 struct vnet_stats {
-    uint64_t rx_packets, rx_bytes; /* frames (and their bytes) handed up */
-    uint64_t rx_nobuf;             /* times the RX ring was found empty: frames the device
-                                      received meanwhile were dropped by it */
-    uint64_t rx_errors;            /* runt or oversized completions, recycled */
-    uint64_t rx_dropped;           /* no input handler set, recycled */
-    uint64_t tx_packets, tx_bytes;
-    uint64_t tx_ring_full_waits; /* times a sender slept for a TX descriptor/buffer */
-    uint64_t tx_errors;          /* tx_send refused (EINVAL/EDOWN) */
-    uint64_t tx_timeouts; /* gave up after waiting VNET_TX_TIMEOUT (ENOBUFS/NULL) */
-    uint64_t interrupts;  /* interrupts taken for this device */
-    uint64_t reflected;   /* frames sent back in reflector mode */
-    uint64_t rx_kicks, tx_kicks; /* notifications sent to the device */
-    uint64_t tx_busy_drops;      /* frames the RX path could not send: no TX space
-                                    (it never waits; the sender retransmits) */
-    uint64_t rx_stalls;          /* watchdog: RX ring starved while the device waited
-                                    for a kick, or an RX interrupt never came */
-    uint64_t tx_stalls;          /* watchdog: TX chains not consumed, or a TX interrupt
-                                    never came */
-    uint64_t resets;             /* watchdog: device reset after a re-kick did not help */
-    uint64_t fences;             /* ordering points (I/O fences) on both rings */
+    VNET_COUNTERS(COUNTER_FIELD)
 };
 
+/* Gauges: the RX pool, and how much of it is posted to the device (the rest is
+ * held up the stack); at rest the two are equal. */
+#define VNET_GAUGES(X)                                                                   \
+    X(rx_pool_bufs)                                                                      \
+    X(rx_pool_posted)
+
+struct vnet_gauges {
+    VNET_GAUGES(COUNTER_FIELD)
+};
+
+/* The registries of struct vnet_stats and struct vnet_gauges. */
+extern const struct counter_table vnet_counter_table, vnet_gauge_table;
+
+/* The i-th device's counters and gauges now (zeros when out of range). */
 void vnet_get_stats(int i, struct vnet_stats *out);
-/* Calls fn once per counter of every device: ("net0", "rx_packets", 12), then
- * the gauges rx_pool_bufs and rx_pool_posted (equal when no frame is held). */
-typedef void (*vnet_stat_fn)(void *arg, const char *dev, const char *name,
-                             uint64_t value);
-void vnet_stats_walk(vnet_stat_fn fn, void *arg);
+void vnet_get_gauges(int i, struct vnet_gauges *out);
 
 #endif

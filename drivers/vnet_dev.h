@@ -11,9 +11,8 @@
 #include "drivers/virtio_net.h"
 #include "drivers/virtio_pci.h"
 #include "drivers/virtqueue.h"
+#include "kernel/netdev.h"
 #include "kernel/sched.h"
-#include "net/netbuf.h"
-#include "net/netif.h"
 
 #define VNET_QUEUE_MAX 256 /* entries we ask for (modern) */
 #define VNET_RXQ 0         /* 5.1.2: receiveq1 */

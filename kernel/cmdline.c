@@ -1,6 +1,7 @@
 /* Command-line parsing: key=value words separated by spaces. */
 #include "cmdline.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,7 +16,6 @@ static const char *const mode_names[KMODE_COUNT] = {
     [KMODE_STACKSMASH] = "stacksmash",
 };
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const char *const fault_names[KFAULT_COUNT] = {
     [KFAULT_NONE] = "none",
     [KFAULT_TX_KICK] = "tx-kick",
@@ -51,7 +51,7 @@ void cmdline_defaults(struct kconfig *cfg)
         cfg->nic[i].prefix = 24;
     cfg->nic[0].ip = 0x0A000002; /* 10.0.0.2 */
     cfg->nic[0].gw = 0x0A000001; /* 10.0.0.1 */
-    cfg->log_level = 2;   /* info */
+    cfg->log_level = LOG_INFO;
     cfg->mode = KMODE_NET;
     cfg->fault = KFAULT_NONE;
     cfg->fault_at = FAULT_AT_DEFAULT;
@@ -157,24 +157,6 @@ static int lookup(const char *const *names, int count, const char *v, size_t n)
     return -1;
 }
 
-static int set_log(struct kconfig *cfg, const char *v, size_t n)
-{
-    int l = lookup(level_names, 4, v, n);
-    if (l < 0)
-        return -1;
-    cfg->log_level = l;
-    return 0;
-}
-
-static int set_mode(struct kconfig *cfg, const char *v, size_t n)
-{
-    int m = lookup(mode_names, KMODE_COUNT, v, n);
-    if (m < 0)
-        return -1;
-    cfg->mode = (enum kmode)m;
-    return 0;
-}
-
 /* <kind>[@N] */
 static int set_fault(struct kconfig *cfg, const char *v, size_t n)
 {
@@ -189,35 +171,58 @@ static int set_fault(struct kconfig *cfg, const char *v, size_t n)
     return 0;
 }
 
-static int set_fence(struct kconfig *cfg, const char *v, size_t n)
+/* A key whose value is one of names: the kconfig field (an int-sized enum) at off
+ * gets its index. */
+struct enum_key {
+    const char *const *names;
+    int count;
+    size_t off;
+};
+
+static int set_enum(struct kconfig *cfg, const struct enum_key *k, const char *v,
+                    size_t n)
 {
-    int f = lookup(fence_names, KFENCE_COUNT, v, n);
-    if (f < 0)
+    int i = lookup(k->names, k->count, v, n);
+    if (i < 0)
         return -1;
-    cfg->fence = (enum kfence)f;
+    memcpy((char *)cfg + k->off, &i, sizeof i);
     return 0;
 }
 
+_Static_assert(sizeof(enum log_level) == sizeof(int) &&
+                   sizeof(enum kmode) == sizeof(int) &&
+                   sizeof(enum kfence) == sizeof(int),
+               "enum settings are int-sized");
+static const struct enum_key log_key = {log_level_names, LOG_LEVELS,
+                                        offsetof(struct kconfig, log_level)};
+static const struct enum_key mode_key = {mode_names, KMODE_COUNT,
+                                         offsetof(struct kconfig, mode)};
+static const struct enum_key fence_key = {fence_names, KFENCE_COUNT,
+                                          offsetof(struct kconfig, fence)};
+
+/* A key: its own setter, or an enumerated value. */
 static const struct {
     const char *key;
     int (*set)(struct kconfig *cfg, const char *v, size_t n);
+    const struct enum_key *of;
     const char *expect;
 } keys[] = {
-    {"ip", set_ip, "an address like 10.0.0.2/24"},
-    {"gw", set_gw, "an address like 10.0.0.1, or none"},
-    {"net0.ip", set_ip0, "an address like 10.0.0.2/24"},
-    {"net0.gw", set_gw0, "an address like 10.0.0.1, or none"},
-    {"net1.ip", set_ip1, "an address like 10.0.1.2/24"},
-    {"net1.gw", set_gw1, "an address like 10.0.1.1, or none"},
-    {"net2.ip", set_ip2, "an address like 10.0.2.2/24"},
-    {"net2.gw", set_gw2, "an address like 10.0.2.1, or none"},
-    {"net3.ip", set_ip3, "an address like 10.0.3.2/24"},
-    {"net3.gw", set_gw3, "an address like 10.0.3.1, or none"},
-    {"log", set_log, "error, warn, info or debug"},
-    {"mode", set_mode,
+    {"ip", set_ip, NULL, "an address like 10.0.0.2/24"},
+    {"gw", set_gw, NULL, "an address like 10.0.0.1, or none"},
+    {"net0.ip", set_ip0, NULL, "an address like 10.0.0.2/24"},
+    {"net0.gw", set_gw0, NULL, "an address like 10.0.0.1, or none"},
+    {"net1.ip", set_ip1, NULL, "an address like 10.0.1.2/24"},
+    {"net1.gw", set_gw1, NULL, "an address like 10.0.1.1, or none"},
+    {"net2.ip", set_ip2, NULL, "an address like 10.0.2.2/24"},
+    {"net2.gw", set_gw2, NULL, "an address like 10.0.2.1, or none"},
+    {"net3.ip", set_ip3, NULL, "an address like 10.0.3.2/24"},
+    {"net3.gw", set_gw3, NULL, "an address like 10.0.3.1, or none"},
+    {"log", NULL, &log_key, "error, warn, info or debug"},
+    {"mode", NULL, &mode_key,
      "net, selftest, reflect, panic, stackoverflow, nullderef, wx or stacksmash"},
-    {"fault", set_fault, "tx-kick, rx-irq, tx-wedge or none, optionally @<frame count>"},
-    {"fence", set_fence, "auto, io or cpu"},
+    {"fault", set_fault, NULL,
+     "tx-kick, rx-irq, tx-wedge or none, optionally @<frame count>"},
+    {"fence", NULL, &fence_key, "auto, io or cpu"},
 };
 
 static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_fn err,
@@ -234,7 +239,10 @@ static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strlen(keys[i].key) != klen || memcmp(keys[i].key, w, klen) != 0)
             continue;
-        if (keys[i].set(cfg, eq + 1, n - klen - 1) == 0)
+        const char *v = eq + 1;
+        size_t vlen = n - klen - 1;
+        if ((keys[i].set ? keys[i].set(cfg, v, vlen)
+                         : set_enum(cfg, keys[i].of, v, vlen)) == 0)
             return 0;
         snprintf(msg, sizeof msg, "bad value '%.*s' for %s= (want %s); default kept",
                  (int)(n - klen - 1), eq + 1, keys[i].key, keys[i].expect);
@@ -242,7 +250,8 @@ static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_
         return 1;
     }
     snprintf(msg, sizeof msg,
-             "unknown key '%.*s' (known: ip, gw, net<0-3>.ip, net<0-3>.gw, log, mode, fault, fence); ignored",
+             "unknown key '%.*s' (known: ip, gw, net<0-3>.ip, net<0-3>.gw, log, mode, "
+             "fault, fence); ignored",
              (int)klen, w);
     err(msg, arg);
     return 1;

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "kernel/log.h"
+
 enum kmode {
     KMODE_NET = 0,       /* the network stack and its services (default) */
     KMODE_SELFTEST,      /* kernel self-test, then exit */
@@ -47,7 +49,7 @@ struct knic {
 
 struct kconfig {
     struct knic nic[KCONFIG_NICS]; /* net0 defaults to 10.0.0.2/24 via 10.0.0.1 */
-    int log_level;                 /* enum log_level */
+    enum log_level log_level;
     enum kmode mode;
     enum kfault fault;
     uint32_t fault_at;

@@ -3,17 +3,17 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include "cmdline.h"
+#include "console.h"
 #include "drivers/pci.h"
 #include "drivers/virtio_net.h"
 #include "drivers/virtio_pci.h"
-#include "platform.h"
-#include "cmdline.h"
-#include "console.h"
 #include "log.h"
 #include "mem.h"
 #include "multiboot.h"
 #include "netglue.h"
 #include "panic.h"
+#include "platform.h"
 #include "sched.h"
 #include "selftest.h"
 #include "serial.h"
@@ -91,7 +91,7 @@ void kmain(uint32_t magic, uint32_t mbi)
     /* 6. Configuration from the command line; errors reported, defaults kept. */
     cmdline_defaults(&config);
     cmdline_parse(boot.cmdline, &config, cmdline_error, NULL);
-    log_set_level((enum log_level)config.log_level);
+    log_set_level(config.log_level);
     /* 7. Page protections: W^X, null page, guard page below the boot stack. */
     int nx = vm_protect_kernel();
     vm_unmap_page(boot_stack_guard);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "mem.h"
 #include "panic.h"
+#include "serial.h"
 #include "timer.h"
 
 uint64_t plat_now_ns(void)
@@ -53,6 +54,12 @@ void plat_irq_restore(unsigned long flags)
 {
     if (flags & (1ul << 9))
         __asm__ volatile("sti" ::: "memory");
+}
+
+void plat_log_write(enum log_level lvl, const char *line, size_t len)
+{
+    (void)lvl;
+    serial_write(line, len);
 }
 
 void plat_panic(const char *fmt, ...)

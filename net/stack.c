@@ -2,7 +2,6 @@
  * to the layers, and the timers. */
 #include <stdlib.h>
 
-#include "net/log.h"
 #include "net/stack.h"
 
 static void on_icmp(void *ctx, const struct ipv4_rxinfo *info, struct view *payload)
@@ -37,9 +36,7 @@ static void on_other(void *ctx, uint8_t proto, const struct ipv4_rxinfo *info,
                      struct view *payload)
 {
     struct net_stack *s = ctx;
-    if (proto == IPV4_PROTO_ICMP)
-        icmp_input(&s->icmp, info, payload);
-    else if (s->dflt)
+    if (s->dflt)
         s->dflt(s->dflt_ctx, proto, info, payload);
     else
         proto_unreachable(s, info, payload);
@@ -58,13 +55,13 @@ struct net_stack *net_stack_create(struct netif *nif, const struct net_config *c
         goto fail_ip;
     icmp_init(&s->icmp, &s->ip, cfg->icmp_rate_per_sec, cfg->icmp_burst);
     udp_init(&s->udp, &s->ip, &s->icmp);
-    s->demux = (struct ipv4_demux){on_tcp, on_udp, on_other, s, on_icmp};
+    s->demux = (struct ipv4_demux){
+        .tcp = on_tcp, .udp = on_udp, .icmp = on_icmp, .dflt = on_other, .ctx = s};
     nif->stack = s;
     nif->input = net_input;
     net_configure(s, cfg);
     return s;
-fail_ip:
-    ipv4_reass_free(&s->ip.reass);
+fail_ip: /* ipv4_init frees what it allocated */
     arp_free(&s->arp);
 fail_arp:
     free(s);
@@ -85,7 +82,7 @@ void net_configure(struct net_stack *s, const struct net_config *cfg)
     struct ipv4_config c = {cfg->addr, cfg->prefix_len, cfg->gateway};
     char a[IPV4_ADDR_STRLEN], g[IPV4_ADDR_STRLEN];
     ipv4_configure(&s->ip, &c);
-    NET_INFO("net", "%s: %s/%u gateway %s", s->nif->name ? s->nif->name : "net",
+    log_info("net", "%s: %s/%u gateway %s", s->nif->name ? s->nif->name : "net",
              ipv4_addr_fmt(c.addr, a), c.prefix_len, ipv4_addr_fmt(c.gateway, g));
 }
 
@@ -110,14 +107,11 @@ void net_input(struct netif *nif, struct netbuf *b, uint32_t off, uint32_t len)
     struct eth_rx r;
     if (!view_of_buf(&v, b, off, len) || (r = eth_rx(&s->eth, &v)).type == 0)
         goto out;
-    s->ip.in_input++; /* writes from here on must not block */
     if (r.type == ETH_TYPE_IPV4)
         ipv4_input(&s->ip, &s->demux, &v, r.flags);
     else
         arp_input(&s->arp, &v);
-    s->ip.in_input--;
 out:
-    s->eth.st.rx_bytes += len;
     netbuf_unref(b);
 }
 

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tests/unit/net_fixtures.c"
+#include "net/wire/bytes.h"
+#include "tests/unit/net_fixtures.h"
 
 #define FRAMES_PER_FILE 3
 
@@ -79,23 +80,6 @@ static struct frame *add_frame(const char *name)
     return f;
 }
 
-static size_t arp_frame(uint8_t *f, const struct eth_addr *edst, uint16_t op,
-                        const struct eth_addr *sha, struct ipv4_addr spa,
-                        struct ipv4_addr tpa)
-{
-    memset(f, 0, 60);
-    fx_eth(f, edst, sha, 0x0806);
-    uint8_t *p = f + 14;
-    net_wr16(p, 1);
-    net_wr16(p + 2, 0x0800);
-    p[4] = 6, p[5] = 4;
-    net_wr16(p + 6, op);
-    memcpy(p + 8, sha->b, 6);
-    memcpy(p + 14, &spa.be, 4);
-    memcpy(p + 24, &tpa.be, 4);
-    return 60;
-}
-
 static void fixture_frames(void)
 {
     static const struct eth_addr bc = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
@@ -120,12 +104,14 @@ static void fixture_frames(void)
     f->n += fx_udp(f->b + f->n, fx_peer_ip(), fx_dut_ip(), 40000, 7, data, 1400);
 
     f = add_frame("arp_request");
-    f->n = arp_frame(f->b, &bc, 1, &fx_peer_mac, fx_peer_ip(), fx_dut_ip());
+    f->n =
+        fx_arp(f->b, &bc, &fx_peer_mac, 1, &fx_peer_mac, fx_peer_ip(), NULL, fx_dut_ip());
     f = add_frame("arp_reply");
-    f->n = arp_frame(f->b, &fx_dut_mac, 2, &fx_peer_mac, ipv4_addr_make(10, 0, 0, 7),
-                     fx_dut_ip());
+    f->n = fx_arp(f->b, &fx_dut_mac, &fx_peer_mac, 2, &fx_peer_mac,
+                  ipv4_addr_make(10, 0, 0, 7), NULL, fx_dut_ip());
     f = add_frame("arp_gratuitous");
-    f->n = arp_frame(f->b, &bc, 1, &fx_peer_mac, fx_peer_ip(), fx_peer_ip());
+    f->n = fx_arp(f->b, &bc, &fx_peer_mac, 1, &fx_peer_mac, fx_peer_ip(), NULL,
+                  fx_peer_ip());
 
     /* UDP to a closed port (port unreachable) and to discard. */
     f = add_frame("udp_closed_port");

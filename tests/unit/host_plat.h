@@ -28,7 +28,11 @@ uint64_t host_idle_calls(void);
 size_t host_stacks_live(void);
 bool host_irq_masked(void);
 
-/* Lines logged through kernel/log.h's log_msg so far, by level (LOG_*). */
+/* Lines logged (kernel/log.h, past its level check) so far, by level (LOG_*). */
 uint64_t host_log_count(int level);
+/* Called with every line logged (newline included, not NUL-terminated); NULL
+ * clears it. */
+typedef void (*host_log_fn)(void *arg, int level, const char *line, size_t len);
+void host_set_log_hook(host_log_fn fn, void *arg);
 
 #endif
