@@ -38,8 +38,14 @@ $(BUILD)/host/libportable.a: $(HOST_OBJS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/host/libportable.a $(UNIT_SUPPORT)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(UNIT_SUPPORT) $(BUILD)/host/libportable.a \
-	  -lcmocka $(HOST_LDFLAGS) -o $@
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(UNIT_EXTRA) $(UNIT_SUPPORT) \
+	  $(BUILD)/host/libportable.a -lcmocka $(HOST_LDFLAGS) -o $@
+
+# The interleaving checker links its own virtqueue.c, built with the model's
+# access hooks (-DVIRTQ_MODEL), ahead of libportable.a's plain copy.
+VIRTQ_MODEL_OBJ := $(BUILD)/host/tests/unit/virtq_model_tu.o
+$(BUILD)/unit/test_virtq_interleave: $(VIRTQ_MODEL_OBJ)
+$(BUILD)/unit/test_virtq_interleave: UNIT_EXTRA := $(VIRTQ_MODEL_OBJ)
 
 .PHONY: unit
 unit: $(UNIT_BINS)
