@@ -41,9 +41,9 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/host/libportable.a $(UNIT_SUPPORT)
 	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(UNIT_EXTRA) $(UNIT_SUPPORT) \
 	  $(BUILD)/host/libportable.a -lcmocka $(HOST_LDFLAGS) -o $@
 
-# The interleaving checker (tests/unit/vq_check*.c) links its own virtqueue.c,
-# built with the model's access hooks (-DVIRTQ_MODEL), ahead of libportable.a's
-# plain copy.
+# The interleaving checker (tests/unit/vq_check*.c) links its own virtqueue.c
+# with the model's access hooks (tests/unit/virtq_model_tu.c: VIRTQ_MODEL
+# defined), ahead of libportable.a's plain copy.
 VQ_CHECK_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(wildcard tests/unit/vq_check_*.c) \
   tests/unit/virtq_model_tu.c)
 $(BUILD)/unit/test_virtq_interleave: $(VQ_CHECK_OBJS)

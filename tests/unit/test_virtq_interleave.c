@@ -48,7 +48,7 @@
  * device reset recovers; and the search's reductions change no outcome.
  *
  * Environment: VIRTQ_CHECK_DEEP=1 raises the bounds (one more preemption, more
- * frames, 20000 random schedules: minutes instead of seconds);
+ * frames, 20000 random schedules: about five minutes instead of seconds);
  * VIRTQ_CHECK_SEED=n seeds the random schedules (default 1); VIRTQ_CHECK_TRACE=1
  * prints every wedge found, not only the shortest; VIRTQ_CHECK_PLAIN=1 turns
  * the search's reductions off. */
