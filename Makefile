@@ -31,7 +31,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 # tests/unit/ (the host platform, the fake NIC, the fixtures, the stack harness,
 # the virtio-net device model) and the driver's data path, which is kernel-only
 # source that the device model runs on the host.
-UNIT_SUPPORT_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c)) \
+VQ_CHECK_SRCS := $(wildcard tests/unit/vq_check_*.c) tests/unit/virtq_model_tu.c
+UNIT_SUPPORT_SRCS := $(filter-out $(UNIT_SRCS) $(VQ_CHECK_SRCS),$(wildcard tests/unit/*.c)) \
   drivers/vnet_datapath.c
 UNIT_SUPPORT_OBJS := $(UNIT_SUPPORT_SRCS:%.c=$(BUILD)/host/%.o)
 UNIT_LIBS := $(BUILD)/host/libunit.a $(BUILD)/host/libportable.a
@@ -56,8 +57,15 @@ $(BUILD)/host/libunit.a: $(UNIT_SUPPORT_OBJS)
 # source in to reach its private parts does not get that source twice).
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< -Wl,--start-group $(UNIT_LIBS) -Wl,--end-group \
-	  -lcmocka $(HOST_LDFLAGS) -o $@
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(UNIT_EXTRA) -Wl,--start-group $(UNIT_LIBS) \
+	  -Wl,--end-group -lcmocka $(HOST_LDFLAGS) -o $@
+
+# The interleaving checker (tests/unit/vq_check*.c) links its own virtqueue.c
+# with the model's access hooks (tests/unit/virtq_model_tu.c: VIRTQ_MODEL
+# defined), ahead of libportable.a's plain copy; no other test gets them.
+VQ_CHECK_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(VQ_CHECK_SRCS))
+$(BUILD)/unit/test_virtq_interleave: $(VQ_CHECK_OBJS)
+$(BUILD)/unit/test_virtq_interleave: UNIT_EXTRA := $(VQ_CHECK_OBJS)
 
 .PHONY: unit
 unit: $(UNIT_BINS)

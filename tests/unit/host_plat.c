@@ -17,6 +17,7 @@ static size_t stacks_live;
 static unsigned long irq_masked; /* 1 while "interrupts are off" */
 static host_idle_fn idle_hook;
 static void *idle_hook_arg;
+static host_unmask_fn unmask_hook;
 
 void host_clock_set(uint64_t ns)
 {
@@ -32,6 +33,11 @@ void host_set_idle_hook(host_idle_fn fn, void *arg)
 {
     idle_hook = fn;
     idle_hook_arg = arg;
+}
+
+void host_set_unmask_hook(host_unmask_fn fn)
+{
+    unmask_hook = fn;
 }
 
 uint64_t host_idle_calls(void)
@@ -95,7 +101,10 @@ unsigned long plat_irq_save(void)
 
 void plat_irq_restore(unsigned long flags)
 {
+    bool unmasking = irq_masked && !flags;
     irq_masked = flags;
+    if (unmasking && unmask_hook)
+        unmask_hook();
 }
 
 void plat_panic(const char *fmt, ...)

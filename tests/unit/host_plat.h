@@ -22,6 +22,12 @@ void host_clock_advance(uint64_t ns);
 typedef bool (*host_idle_fn)(uint64_t deadline_ns, void *arg);
 void host_set_idle_hook(host_idle_fn fn, void *arg);
 
+/* Stand-in for interrupts held while masked: called when plat_irq_restore
+ * unmasks them (the `sti` where a pending interrupt is taken), in the thread that
+ * unmasked. NULL clears it. */
+typedef void (*host_unmask_fn)(void);
+void host_set_unmask_hook(host_unmask_fn fn);
+
 /* Counters for tests: plat_idle_until calls, stacks allocated and not yet freed,
  * and whether interrupts are "masked" (plat_irq_save nesting). */
 uint64_t host_idle_calls(void);
