@@ -17,7 +17,10 @@
 /* Watchdog (docs/virtio-notifications.md). It looks every WD_FAST_NS while work
  * is outstanding or traffic was seen in the last WD_QUIET_NS, every WD_IDLE_NS
  * otherwise. A queue with work outstanding whose used index has not moved for
- * WD_STALL_NS is re-kicked (and re-polled); still stuck WD_RESET_NS later, the
+ * WD_STALL_NS while the device asked for a kick it did not get (a lost kick), or
+ * for WD_SLOW_NS although it was notified (a device, or a QEMU I/O thread the
+ * host does not schedule, that does not move), is re-kicked (and re-polled);
+ * still stuck WD_RESET_NS later, the
  * device is reset. A timer wakeup that finds the device owing us an interrupt
  * waits WD_IRQ_GRACE_NS for it before calling it lost. Real completions take
  * microseconds; these bounds leave room for a host that deschedules QEMU. */
@@ -26,6 +29,7 @@
 #define WD_IDLE_NS (1000 * MS)
 #define WD_QUIET_NS (1000 * MS)
 #define WD_STALL_NS (200 * MS)
+#define WD_SLOW_NS (2000 * MS)
 #define WD_RESET_NS (500 * MS)
 #define WD_IRQ_GRACE_NS (2 * MS)
 
@@ -496,23 +500,26 @@ void vnet_reset(struct vnet_dev *dev, const char *why)
 
 /* ---------------------------------------------------------------- watchdog */
 
-static void log_stall(struct vnet_dev *dev, const char *what, struct virtq *vq)
+static void log_stall(struct vnet_dev *dev, const char *what, struct virtq *vq, bool owed)
 {
     log_warn(dev->name,
-             "%s: avail %u used %u (ours %u) avail_event %u used_event %u in flight %u "
-             "flags %#x/%#x; re-kicking",
-             what, (unsigned)vq->avail_idx, (unsigned)virtq_device_used_idx(vq),
-             (unsigned)vq->last_used, (unsigned)*virtq_avail_event(vq->used, vq->size),
+             "%s (%s): avail %u used %u (ours %u) notified at %u avail_event %u "
+             "used_event %u in flight %u flags %#x/%#x; re-kicking",
+             what, owed ? "a kick it asked for was never sent" : "notified, not moving",
+             (unsigned)vq->avail_idx, (unsigned)virtq_device_used_idx(vq),
+             (unsigned)vq->last_used, (unsigned)vq->notified_idx,
+             (unsigned)*virtq_avail_event(vq->used, vq->size),
              (unsigned)*virtq_used_event(vq->avail, vq->size),
              (unsigned)virtq_in_flight(vq), (unsigned)vq->avail->flags,
              (unsigned)vq->used->flags);
 }
 
 /* One queue: has the device moved while work was outstanding? If not for
- * WD_STALL_NS, count a stall, say so once and re-kick; if a re-kick did not
- * help within WD_RESET_NS, reset. True when the device was reset. */
+ * WD_STALL_NS with a kick owed (WD_SLOW_NS when the device was told), count a
+ * stall, say so once and re-kick; if a re-kick did not help within WD_RESET_NS,
+ * reset. True when the device was reset. */
 static bool watch_queue(struct vnet_dev *dev, struct vnet_wd *wd, struct virtq *vq,
-                        bool outstanding, uint64_t now)
+                        bool outstanding, bool owed, uint64_t now)
 {
     uint16_t used = virtq_device_used_idx(vq);
     if (!outstanding || used != wd->used_seen) {
@@ -521,7 +528,8 @@ static bool watch_queue(struct vnet_dev *dev, struct vnet_wd *wd, struct virtq *
         *wd = (struct vnet_wd){used, now, 0};
         return false;
     }
-    if (now - wd->since < (wd->stage ? WD_RESET_NS : WD_STALL_NS))
+    uint64_t bound = wd->stage ? WD_RESET_NS : owed ? WD_STALL_NS : WD_SLOW_NS;
+    if (now - wd->since < bound)
         return false;
     if (wd->stage == 0) {
         bool tx = vq == &dev->txq;
@@ -529,8 +537,7 @@ static bool watch_queue(struct vnet_dev *dev, struct vnet_wd *wd, struct virtq *
             dev->stats.tx_stalls++;
         else
             dev->stats.rx_stalls++;
-        log_stall(dev, tx ? "TX chains not consumed" : "RX kick owed, device waiting",
-                  vq);
+        log_stall(dev, tx ? "TX chains not consumed" : "RX buffers not seen", vq, owed);
         kick_force(dev, vq);
         wd->stage = 1;
         wd->since = now;
@@ -545,9 +552,10 @@ static bool watch_queue(struct vnet_dev *dev, struct vnet_wd *wd, struct virtq *
 static uint64_t watchdog(struct vnet_dev *dev, uint64_t now)
 {
     bool tx_work = virtq_in_flight(&dev->txq) > 0;
+    bool tx_owed = tx_work && virtq_kick_owed(&dev->txq);
     bool rx_work = virtq_kick_owed(&dev->rxq);
-    if (!watch_queue(dev, &dev->wd_tx, &dev->txq, tx_work, now))
-        watch_queue(dev, &dev->wd_rx, &dev->rxq, rx_work, now);
+    if (!watch_queue(dev, &dev->wd_tx, &dev->txq, tx_work, tx_owed, now))
+        watch_queue(dev, &dev->wd_rx, &dev->rxq, rx_work, true, now);
     bool busy = tx_work || rx_work || now - dev->last_activity < WD_QUIET_NS;
     dev->wd_next = now + (busy ? WD_FAST_NS : WD_IDLE_NS);
     return dev->wd_next;
