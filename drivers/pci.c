@@ -203,6 +203,8 @@ static const char *bar_kind_name(enum pci_bar_kind k)
 
 static void log_device(const struct pci_dev *d)
 {
+    if (log_threshold < LOG_DEBUG)
+        return; /* no formatting on the boot path for a line nobody sees */
     char bars[192];
     size_t n = 0;
     bars[0] = 0;
@@ -249,6 +251,25 @@ static void add_function(uint8_t bus, uint8_t dev, uint8_t fn)
     log_device(d);
 }
 
+#define PCI_SECONDARY_BUS 0x19
+#define PCI_CLASS_BRIDGE 0x06
+#define PCI_SUBCLASS_PCI_BRIDGE 0x04
+
+static bool bus_seen[256];
+static void scan_bus(uint8_t bus);
+
+/* A PCI-to-PCI bridge leads to its secondary bus: scan that too. */
+static void scan_function(uint8_t bus, uint8_t dev, uint8_t fn)
+{
+    add_function(bus, dev, fn);
+    uint32_t class = raw_read32(bus, dev, fn, 0x08) >> 16;
+    if (class == (PCI_CLASS_BRIDGE << 8 | PCI_SUBCLASS_PCI_BRIDGE)) {
+        uint8_t secondary = (uint8_t)(raw_read32(bus, dev, fn, 0x18) >> 8);
+        if (secondary != 0)
+            scan_bus(secondary);
+    }
+}
+
 static void scan_slot(uint8_t bus, uint8_t dev)
 {
     if (raw_read16(bus, dev, 0, PCI_VENDOR_ID) == 0xFFFF)
@@ -256,16 +277,35 @@ static void scan_slot(uint8_t bus, uint8_t dev)
     bool multi = (raw_read32(bus, dev, 0, 0x0C) >> 16) & 0x80;
     for (uint8_t fn = 0; fn < (multi ? 8 : 1); fn++)
         if (raw_read16(bus, dev, fn, PCI_VENDOR_ID) != 0xFFFF)
-            add_function(bus, dev, fn);
+            scan_function(bus, dev, fn);
 }
 
+static void scan_bus(uint8_t bus)
+{
+    if (bus_seen[bus]) /* a bridge loop, or two bridges claiming one bus */
+        return;
+    bus_seen[bus] = true;
+    for (uint8_t dev = 0; dev < 32; dev++)
+        scan_slot(bus, dev);
+}
+
+/* Bus 0 and whatever bridges lead to, not all 256 buses: every configuration
+ * read is a VM exit, and the brute-force scan's 16,384 of them cost
+ * milliseconds of boot. A multi-function host bridge (00:00.x) means one root
+ * bus per function. */
 int pci_init(void)
 {
     ndevs = 0;
-    for (int bus = 0; bus < 256; bus++)
-        for (uint8_t dev = 0; dev < 32; dev++)
-            scan_slot((uint8_t)bus, dev);
-    log_info("pci", "%d functions", ndevs);
+    memset(bus_seen, 0, sizeof bus_seen);
+    bool multi_root = (raw_read32(0, 0, 0, 0x0C) >> 16) & 0x80;
+    if (!multi_root) {
+        scan_bus(0);
+    } else {
+        for (uint8_t fn = 0; fn < 8; fn++)
+            if (raw_read16(0, 0, fn, PCI_VENDOR_ID) != 0xFFFF)
+                scan_bus(fn);
+    }
+    log_debug("pci", "%d functions", ndevs);
     return ndevs;
 }
 
@@ -294,8 +334,8 @@ struct pci_dev *pci_find(uint16_t vendor, uint16_t device, int *iter)
 void pci_bind(struct pci_dev *d, const char *driver)
 {
     d->driver = driver;
-    log_info("pci", "%02x:%02x.%x %04x:%04x bound to %s", d->bus, d->dev, d->fn,
-             d->vendor, d->device, driver);
+    log_debug("pci", "%02x:%02x.%x %04x:%04x bound to %s", d->bus, d->dev, d->fn,
+              d->vendor, d->device, driver);
 }
 
 /* ---------------------------------------------------------------- MSI-X */

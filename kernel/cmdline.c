@@ -27,6 +27,12 @@ static const char *const fence_names[KFENCE_COUNT] = {
     [KFENCE_IO] = "io",
     [KFENCE_CPU] = "cpu",
 };
+static const char *const timer_names[KTIMER_COUNT] = {
+    [KTIMER_AUTO] = "auto",
+    [KTIMER_TSC_DEADLINE] = "tsc-deadline",
+    [KTIMER_LAPIC] = "lapic",
+    [KTIMER_PIT] = "pit",
+};
 #define FAULT_AT_DEFAULT 1000
 
 const char *kmode_name(enum kmode m)
@@ -44,6 +50,11 @@ const char *kfence_name(enum kfence f)
     return (unsigned)f < KFENCE_COUNT ? fence_names[f] : "?";
 }
 
+const char *ktimer_name(enum ktimer t)
+{
+    return (unsigned)t < KTIMER_COUNT ? timer_names[t] : "?";
+}
+
 void cmdline_defaults(struct kconfig *cfg)
 {
     memset(cfg->nic, 0, sizeof cfg->nic);
@@ -51,11 +62,12 @@ void cmdline_defaults(struct kconfig *cfg)
         cfg->nic[i].prefix = 24;
     cfg->nic[0].ip = 0x0A000002; /* 10.0.0.2 */
     cfg->nic[0].gw = 0x0A000001; /* 10.0.0.1 */
-    cfg->log_level = 2;   /* info */
+    cfg->log_level = 2;          /* info */
     cfg->mode = KMODE_NET;
     cfg->fault = KFAULT_NONE;
     cfg->fault_at = FAULT_AT_DEFAULT;
     cfg->fence = KFENCE_AUTO;
+    cfg->timer = KTIMER_AUTO;
 }
 
 /* Decimal number in [0, max] spanning exactly s[0..len). */
@@ -198,6 +210,15 @@ static int set_fence(struct kconfig *cfg, const char *v, size_t n)
     return 0;
 }
 
+static int set_timer(struct kconfig *cfg, const char *v, size_t n)
+{
+    int t = lookup(timer_names, KTIMER_COUNT, v, n);
+    if (t < 0)
+        return -1;
+    cfg->timer = (enum ktimer)t;
+    return 0;
+}
+
 static const struct {
     const char *key;
     int (*set)(struct kconfig *cfg, const char *v, size_t n);
@@ -218,6 +239,7 @@ static const struct {
      "net, selftest, reflect, panic, stackoverflow, nullderef, wx or stacksmash"},
     {"fault", set_fault, "tx-kick, rx-irq, tx-wedge or none, optionally @<frame count>"},
     {"fence", set_fence, "auto, io or cpu"},
+    {"timer", set_timer, "auto, tsc-deadline, lapic or pit"},
 };
 
 static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_fn err,
@@ -242,7 +264,8 @@ static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_
         return 1;
     }
     snprintf(msg, sizeof msg,
-             "unknown key '%.*s' (known: ip, gw, net<0-3>.ip, net<0-3>.gw, log, mode, fault, fence); ignored",
+             "unknown key '%.*s' (known: ip, gw, net<0-3>.ip, net<0-3>.gw, log, mode, "
+             "fault, fence, timer); ignored",
              (int)klen, w);
     err(msg, arg);
     return 1;

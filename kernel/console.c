@@ -79,6 +79,16 @@ static int cmd_threads(int argc, char **argv)
            (unsigned long long)s.live, (unsigned long long)s.spawned,
            (unsigned long long)s.exited, (unsigned long long)s.switches,
            (unsigned long long)s.idle_calls);
+    struct timer_stats t;
+    timer_get_stats(&t);
+    printf("timer.source=%s\ntimer.arms=%llu\ntimer.disarms=%llu\ntimer.interrupts=%llu\n"
+           "timer.early=%llu\ntimer.capped=%llu\ntimer.late_max_us=%llu\n"
+           "clock.tsc_khz=%llu\nclock.rate_from=%s\n",
+           ktimer_name(t.source), (unsigned long long)t.arms,
+           (unsigned long long)t.disarms, (unsigned long long)t.interrupts,
+           (unsigned long long)t.early, (unsigned long long)t.capped,
+           (unsigned long long)(t.late_max_ns / 1000),
+           (unsigned long long)(timer_tsc_hz() / 1000), timer_rate_source());
     return 0;
 }
 
@@ -162,7 +172,7 @@ void console_start(void)
     console_register("log", "log [error|warn|info|debug]: show or set the log level",
                      cmd_log);
     console_register("mem", "memory counters", cmd_mem);
-    console_register("threads", "scheduler counters", cmd_threads);
+    console_register("threads", "scheduler, timer and clock counters", cmd_threads);
     console_register("uptime", "time since boot", cmd_uptime);
     console_register("halt", "stop the machine (QEMU exits)", cmd_halt);
     serial_enable_rx_irq();

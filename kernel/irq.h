@@ -19,6 +19,11 @@ int irq_alloc_vector(irq_handler_fn fn, void *ctx);
 uint64_t msi_address(void);
 uint32_t msi_data(int vector);
 
+/* Local APIC registers (byte offsets, e.g. 0x320 for the timer's LVT entry), for
+ * the timer (kernel/timer_event.c). Usable after irq_init. */
+uint32_t lapic_read(int reg);
+void lapic_write(int reg, uint32_t v);
+
 /* Interrupts taken per vector, for counters. */
 uint64_t irq_count(int vector);
 

@@ -15,9 +15,6 @@
 #include "sched.h"
 #include "timer.h"
 
-/* The stack has no way to tell this thread that an earlier deadline appeared (an
- * ARP request just went out), so it looks again at least this often. */
-#define TIMER_MAX_SLEEP_NS 100000000ull
 #define PING_TIMEOUT_NS 1000000000ull
 #define PING_INTERVAL_NS 1000000000ull
 
@@ -137,18 +134,36 @@ static int cmd_ping(int argc, char **argv)
     return received ? 0 : 1;
 }
 
+/* The timer thread sleeps until the stacks' next deadline, or until a layer
+ * sets an earlier one (the stacks' deadline hook). */
+static struct waitq timer_wq;
+static uint64_t timer_sleeps_until; /* 0 while it runs */
+
+static void deadline_armed(void *ctx, uint64_t t)
+{
+    (void)ctx;
+    if (t < timer_sleeps_until)
+        waitq_wake_one(&timer_wq);
+}
+
 /* Runs every layer's timers (ARP retries and expiry, reassembly expiry). */
 static void net_timer_thread(void *arg)
 {
     (void)arg;
     for (;;) {
-        uint64_t now = timer_now_ns(), next = now + TIMER_MAX_SLEEP_NS;
+        uint64_t now = timer_now_ns(), next = UINT64_MAX;
         for (int i = 0; i < nstacks; i++) {
             net_tick(stacks[i], now);
             uint64_t d = net_next_deadline(stacks[i]);
             next = d < next ? d : next;
         }
-        thread_sleep_until(next);
+        if (next <= timer_now_ns()) {
+            thread_yield();
+            continue;
+        }
+        timer_sleeps_until = next;
+        waitq_wait(&timer_wq, next);
+        timer_sleeps_until = 0;
     }
 }
 
@@ -173,16 +188,16 @@ static void start_stacks(const struct kconfig *k)
         if (!s)
             panic("net: out of memory creating the stack for net%d", i);
         stacks[nstacks++] = s;
+        net_set_deadline_hook(s, deadline_armed, NULL);
         if (net_udp_echo_enable(s) < 0 || net_udp_discard_enable(s) < 0)
             log_warn("net", "net%d: could not enable UDP echo/discard", i);
-        net_ifconfig_print(s, print_line, NULL);
     }
     if (nstacks) {
         struct thread *t = thread_spawn("net-timer", net_timer_thread, NULL, 0);
         if (!t)
             panic("net: cannot start the timer thread");
         thread_detach(t);
-        log_info("net", "UDP echo on port 7 and discard on port 9");
+        log_debug("net", "UDP echo on port 7 and discard on port 9");
     }
 }
 

@@ -17,6 +17,7 @@
 #include "kernel/sched.h"
 #include "net/addr.h"
 #include "net/counters.h"
+#include "net/deadline.h"
 #include "net/eth.h"
 #include "net/ipv4_err.h"
 #include "net/view.h"
@@ -111,6 +112,7 @@ struct arp {
     uint32_t nqueued;  /* frames in all entries' queues (<= ARP_QUEUE_TOTAL) */
     struct arp_entry *tab;
     struct arp_stats st;
+    struct net_deadline_hook armed; /* told of every deadline set (net/deadline.h) */
 };
 
 /* capacity 0 = ARP_DEFAULT_CAPACITY. -1 when the table cannot be allocated. */
