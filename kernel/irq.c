@@ -19,8 +19,8 @@
 #define LAPIC_SVR 0xF0
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_LINT1 0x360
-#define LVT_EXTINT 0x700
-#define LVT_NMI 0x400
+#define LVT_EXTINT 0x8700 /* ExtINT, level (as SeaBIOS leaves it) */
+#define LVT_NMI 0x8400
 
 #define MAX_SHARED 4
 
@@ -144,6 +144,20 @@ int irq_register_legacy(int line, irq_handler_fn fn, void *ctx)
         }
     }
     return -1;
+}
+
+/* The ELCR (edge/level control, ports 0x4D0 and 0x4D1): PCI interrupt lines are
+ * level-triggered. SeaBIOS marks them so; qboot does not, and an edge-triggered
+ * PCI line loses an interrupt whenever it is still high at the end of service. */
+#define ELCR1 0x4D0
+#define ELCR2 0x4D1
+
+void irq_set_level_triggered(int line)
+{
+    if (line < 3 || line > 15 || line == 8 || line == 13)
+        return; /* timer, keyboard, cascade, RTC and FPU lines are edge only */
+    uint16_t port = line < 8 ? ELCR1 : ELCR2;
+    outb(port, (uint8_t)(inb(port) | 1u << (line & 7)));
 }
 
 static struct legacy_handler vec_handlers[IDT_DYN_LAST + 1];
