@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# uknet under Debian's libvirt: the daemon in the test's own network and mount
-# namespaces (touching nothing of the host), the domain from
+# uknet under Debian's libvirt: libvirt/sandbox.sh's daemon (its own network and
+# mount namespaces, touching nothing of the host), the domain from
 # libvirt/make-domain.sh defined and started with virsh, pinged, its console
 # read, destroyed (tests/qemu/libvirt_test.py, docs/libvirt.md).
 cd "$(dirname "$0")/../.." || exit 1

@@ -1,34 +1,21 @@
 """uknet under libvirt (see libvirt.sh and docs/libvirt.md).
 
-Debian's libvirt daemon runs inside the test's network namespace (lo and tap0
-only, no default route) and inside a private mount namespace: tmpfs over
-libvirt's state directories (/run/libvirt, /var/lib/libvirt, /var/log/libvirt,
-/var/cache/libvirt), this test's own /etc/libvirt (the daemon's socket in the
-test's directory; QEMU as root, no cgroups, no security driver, console files
-written by QEMU itself) and /dev/null over /dev/kvm (domain type 'qemu' is TCG
-anyway; this keeps libvirt's capability probe away from the host's broken KVM
-too). libvirt runs QEMU as the user libvirt-qemu unless told otherwise, and
-resolves that name before it reads qemu.conf: the private mount namespace gets
-a copy of /etc/passwd and /etc/group with that user added. No network driver
-is installed: there is no default network and no dnsmasq. Nothing of the host
-is changed.
-
-The test writes the domain with libvirt/make-domain.sh (console to a file),
-defines and starts it with virsh, waits for the console's "kernel: ready",
-pings the guest from the namespace, checks the console, destroys and undefines
-the domain. Only the daemon it started and the QEMU that daemon started are
-ever killed, by pid.
+libvirt/sandbox.sh starts Debian's libvirt daemon inside a network namespace of
+its own (lo and tap0 only, no default route, no IPv6) and a private mount
+namespace (its state directories on tmpfs, its own /etc/libvirt, /dev/null over
+/dev/kvm): nothing of the host is changed, no libvirt network exists, no dnsmasq
+runs. The test writes the domain with libvirt/make-domain.sh (console to a
+file), defines and starts it with virsh, checks that QEMU runs our kernel with
+TCG, waits for the console's "kernel: ready", pings the guest from the
+namespace, checks the console, destroys and undefines the domain, and stops the
+sandbox. Only that daemon and the QEMU it started are ever killed, by pid.
 """
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
-
-sys.path.insert(0, "tests/lib")
-from netns import Netns  # noqa: E402
 
 LIBVIRTD = "/usr/sbin/libvirtd"
 VIRSH = "/usr/bin/virsh"
@@ -44,94 +31,40 @@ def check(name, ok, why=""):
     return ok
 
 
-LIBVIRTD_CONF = """\
-unix_sock_dir = "{run}"
-unix_sock_ro_perms = "0700"
-unix_sock_rw_perms = "0700"
-auth_unix_ro = "none"
-auth_unix_rw = "none"
-log_outputs = "3:file:{out}/libvirtd.log"
-"""
-QEMU_CONF = """\
-user = "root"
-group = "root"
-dynamic_ownership = 0
-security_driver = "none"
-cgroup_controllers = [ ]
-stdio_handler = "file"
-"""
-# Runs as the daemon's pid (ip netns exec, unshare and sh all exec in place).
-START_SH = """\
-set -e
-for d in /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt; do
-    mkdir -p "$d"
-    mount -t tmpfs -o mode=0755 tmpfs "$d"
-done
-mount --bind "{out}/etc" /etc/libvirt
-cp /etc/passwd "{out}/passwd"
-cp /etc/group "{out}/group"
-grep -q '^libvirt-qemu:' "{out}/passwd" ||
-    echo 'libvirt-qemu:x:64055:64055:libvirt-qemu (this test only):/nonexistent:/usr/sbin/nologin' >> "{out}/passwd"
-grep -q '^libvirt-qemu:' "{out}/group" || echo 'libvirt-qemu:x:64055:' >> "{out}/group"
-mount --bind "{out}/passwd" /etc/passwd
-mount --bind "{out}/group" /etc/group
-[ -e /dev/kvm ] && mount --bind /dev/null /dev/kvm
-exec {libvirtd} --config /etc/libvirt/libvirtd.conf --pid-file "{out}/libvirtd.pid"
-"""
-
-
 class Daemon:
-    def __init__(self, ns):
-        self.ns = ns
-        self.run_dir = os.path.join(OUT, "run")
-        self.uri = "qemu:///system?socket=%s/libvirt-sock" % self.run_dir
-        self.proc = None
+    """libvirt/sandbox.sh's daemon: its own network namespace and mount namespace."""
 
-    def start(self, timeout=30):
-        shutil.rmtree(OUT, ignore_errors=True)
-        os.makedirs(os.path.join(OUT, "etc"))
-        os.makedirs(self.run_dir)
-        with open(os.path.join(OUT, "etc", "libvirtd.conf"), "w") as f:
-            f.write(LIBVIRTD_CONF.format(run=self.run_dir, out=OUT))
-        with open(os.path.join(OUT, "etc", "qemu.conf"), "w") as f:
-            f.write(QEMU_CONF)
-        shutil.copy("/etc/libvirt/libvirt.conf", os.path.join(OUT, "etc"))
-        with open(os.path.join(OUT, "start.sh"), "w") as f:
-            f.write(START_SH.format(out=OUT, libvirtd=LIBVIRTD))
-        self.proc = subprocess.Popen(
-            self.ns.cmd(["unshare", "--mount", "--propagation", "private",
-                         "/bin/sh", os.path.join(OUT, "start.sh")]),
-            stdin=subprocess.DEVNULL, stdout=open(os.path.join(OUT, "daemon.out"), "w"),
-            stderr=subprocess.STDOUT)
-        sock = os.path.join(self.run_dir, "libvirt-sock")
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout and self.proc.poll() is None:
-            if os.path.exists(sock) and self.virsh("version").returncode == 0:
-                return True
-            time.sleep(0.2)
-        return False
+    def __init__(self):
+        self.ns = "uknet-lv-%d" % os.getpid()
+        self.uri = None
+
+    def start(self):
+        r = subprocess.run(["libvirt/sandbox.sh", "start", "--dir", OUT, "--ns", self.ns],
+                           capture_output=True, text=True, timeout=60)
+        self.uri = r.stdout.strip() if r.returncode == 0 else None
+        return r.returncode == 0, r.stdout + r.stderr
 
     def virsh(self, *args, timeout=60):
         return subprocess.run([VIRSH, "-q", "-c", self.uri] + list(args), capture_output=True,
+                              text=True, timeout=timeout)
+
+    def nsrun(self, argv, timeout=60):
+        return subprocess.run(["ip", "netns", "exec", self.ns] + argv, capture_output=True,
                               text=True, timeout=timeout)
 
     def qemu_pid(self):
         """The domain's QEMU, from the pid file in the daemon's private /run
         (seen through /proc/<daemon>/root)."""
         try:
-            p = "/proc/%d/root/run/libvirt/qemu/%s.pid" % (self.proc.pid, NAME)
+            dpid = int(open(os.path.join(OUT, "libvirtd.pid")).read().strip())
+            p = "/proc/%d/root/run/libvirt/qemu/%s.pid" % (dpid, NAME)
             return int(open(p).read().strip())
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError):
             return None
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        subprocess.run(["libvirt/sandbox.sh", "stop", "--dir", OUT, "--ns", self.ns],
+                       capture_output=True, timeout=60)
 
 
 def alive(pid):
@@ -157,9 +90,9 @@ def wait_for(path, pattern, timeout):
     return None
 
 
-def run(ns, d):
-    if not check("libvirt-daemon-starts", d.start(), open(os.path.join(OUT, "daemon.out")).read()
-                 if os.path.exists(os.path.join(OUT, "daemon.out")) else "no output"):
+def run(d):
+    ok, why = d.start()
+    if not check("libvirt-daemon-starts", ok, why):
         return
     console = os.path.join(OUT, "console.log")
     xml = os.path.join(OUT, "uknet.xml")
@@ -184,7 +117,7 @@ def run(ns, d):
     check("libvirt-qemu-is-tcg-with-our-kernel",
           "tcg" in " ".join(cmdline) and "kvm" not in " ".join(cmdline) and
           any(a.endswith("kernel.elf") for a in cmdline), " ".join(cmdline)[:600])
-    p = ns.run(["ping", "-n", "-c", "3", "-i", "0.2", "-W", "3", GUEST_IP], timeout=30)
+    p = d.nsrun(["ping", "-n", "-c", "3", "-i", "0.2", "-W", "3", GUEST_IP], timeout=30)
     check("libvirt-guest-answers-ping", p.returncode == 0, p.stdout + p.stderr)
     text = open(console, errors="replace").read() if os.path.exists(console) else ""
     check("libvirt-console-shows-command-line",
@@ -216,17 +149,17 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda n, _f: sys.exit(128 + n))
     pid = None
-    with Netns("uknet-lv") as ns:
-        d = Daemon(ns)
-        try:
-            pid = run(ns, d)
-        finally:
-            pid = pid or d.qemu_pid()
-            if d.proc and d.proc.poll() is None and NAME in d.virsh("list", "--name").stdout:
-                d.virsh("destroy", NAME)
-            if pid and alive(pid):
-                os.kill(pid, signal.SIGKILL)  # the domain's QEMU, started by our daemon
-            d.stop()
+    d = Daemon()
+    try:
+        pid = run(d)
+    finally:
+        pid = pid or d.qemu_pid()
+        d.stop()  # destroys its domains, ends the daemon, removes the namespace
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGKILL)  # the domain's QEMU, started by our daemon
+    check("libvirt-sandbox-removed", not (pid and alive(pid)) and
+          d.ns not in subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                     text=True).stdout, "QEMU %s or namespace %s left" % (pid, d.ns))
     return 0 if all(results) else 1
 
 
