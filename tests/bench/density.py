@@ -113,6 +113,7 @@ class GuestSet:
 
     def make(self, i):
         bios = ["-bios", QBOOT] if self.a.bios == "qboot" else []
+        bios += ["-machine", self.a.machine]
         nic = [{"tap": "tap%d" % i, "mac": guest_mac(i)}]
         logp = os.path.join(self.logdir, "%s-%d.log" % (self.kind, i))
         if self.kind == "uknet":
@@ -314,14 +315,14 @@ def write_report(a, sets, out):
     f = {r["kind"]: figures(r) for r in sets}
     kinds = [r["kind"] for r in sets]
     lines = ["# Density report", "",
-             "%s; host: %d cores, load average (1 min) %s. QEMU `-accel tcg -machine pc -smp 1`,"
+             "%s; host: %d cores, load average (1 min) %s. QEMU `-accel tcg -machine %s -smp 1`,"
              " firmware %s, one tap per guest on one bridge in a network namespace made for the"
              " run; unikernel `-m %d`, Linux `-m %d`. Idle figures over %.0f s, after %.0f s of"
              " quiet." % (time.strftime("%Y-%m-%d %H:%M"), os.cpu_count(),
                           ", ".join("%s %.2f → %.2f" % (r["kind"], r["load_before"],
                                                         r.get("load_during", float("nan")))
                                     for r in sets),
-                          a.bios, a.mem, a.linux_mem, a.idle_seconds, SETTLE_S), "",
+                          a.machine, a.bios, a.mem, a.linux_mem, a.idle_seconds, SETTLE_S), "",
              "| figure | " + " | ".join(kinds) +
              (" | uknet / Linux |" if len(kinds) == 2 else " |"),
              "|---|" + "---|" * (len(kinds) + (1 if len(kinds) == 2 else 0))]
@@ -396,12 +397,15 @@ def main():
     ap.add_argument("--linux", type=int, default=int(os.environ.get("DENSITY_LINUX_N", "8")))
     ap.add_argument("--bios", choices=("qboot", "seabios"),
                     default=os.environ.get("DENSITY_BIOS", "qboot"))
+    ap.add_argument("--machine", default="pc",
+                    help="QEMU's -machine for every guest, e.g. "
+                         "pc,acpi=off,hpet=off,smbus=off,usb=off (what neither guest needs)")
     ap.add_argument("--mem", type=int, default=4)
     ap.add_argument("--linux-mem", type=int, default=128)
     ap.add_argument("--idle-seconds", type=float, default=10.0)
     ap.add_argument("--boot-timeout", type=float, default=60.0)
     ap.add_argument("--linux-boot-timeout", type=float, default=0,
-                    help="default: 60 s + 15 s per Linux guest")
+                    help="default: 60 s + 30 s per Linux guest")
     ap.add_argument("--max-idle-cpu", type=float, default=1.0,
                     help="--check: bound on the mean idle CPU per guest, percent of a core")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "density"))
@@ -430,7 +434,7 @@ def main():
         sets.append(run_set(a, ns, "uknet", a.guests, a.boot_timeout))
         if a.linux:
             sets.append(run_set(a, ns, "linux", a.linux,
-                                a.linux_boot_timeout or 60 + 15 * a.linux))
+                                a.linux_boot_timeout or 60 + 30 * a.linux))
     metrics = write_report(a, sets, a.out)
     if a.check:
         return 1 if checks(a, sets) else 0
