@@ -189,8 +189,15 @@ void timer_init(void)
     rate_final = hz != 0;
     if (!hz) {
         rate_source = "PIT";
-        while ((hz = pit_rate(PROVISIONAL_NS)) == 0)
+        /* A PIT that does not count (a machine without one) must not hang the
+         * boot: after a million readings, assume 1 GHz and say so. */
+        for (int i = 0; i < 1000000 && (hz = pit_rate(PROVISIONAL_NS)) == 0; i++)
             ;
+        if (!hz) {
+            hz = 1000000000u;
+            rate_source = "nothing (the PIT did not count): 1 GHz assumed";
+            rate_final = true;
+        }
     }
     set_rate(hz);
 }
