@@ -314,7 +314,7 @@ static void add_function(uint8_t bus, uint8_t dev, uint8_t fn)
         decode_bars(d, type == 0 ? 6 : 2);
 }
 
-#define PCI_SECONDARY_BUS 0x19
+#define PCI_BUS_NUMBERS 0x18 /* primary, secondary, subordinate, latency */
 #define PCI_CLASS_BRIDGE 0x06
 #define PCI_SUBCLASS_PCI_BRIDGE 0x04
 
@@ -327,7 +327,7 @@ static void scan_function(uint8_t bus, uint8_t dev, uint8_t fn)
     add_function(bus, dev, fn);
     uint32_t class = raw_read32(bus, dev, fn, 0x08) >> 16;
     if (class == (PCI_CLASS_BRIDGE << 8 | PCI_SUBCLASS_PCI_BRIDGE)) {
-        uint8_t secondary = (uint8_t)(raw_read32(bus, dev, fn, 0x18) >> 8);
+        uint8_t secondary = (uint8_t)(raw_read32(bus, dev, fn, PCI_BUS_NUMBERS) >> 8);
         if (secondary != 0)
             scan_bus(secondary);
     }

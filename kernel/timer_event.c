@@ -6,7 +6,6 @@
  * finds the expired deadlines itself when hlt returns. */
 #include <stdbool.h>
 
-#include "idt.h"
 #include "io.h"
 #include "irq.h"
 #include "log.h"
