@@ -221,10 +221,25 @@ bench:
 	@$(MAKE) -s $(BUILD)/kernel.elf $(BUILD)/kernel.iso
 	./tests/bench/run.sh $(BENCH_ARGS)
 
+# make density: DENSITY_N unikernel guests (-m 4) on one bridge in a namespace
+# made for the run, then DENSITY_LINUX_N reference Linux guests the same way
+# (0: none); every guest answers ping, the unikernels ping their neighbours from
+# their consoles; idle CPU and QEMU memory per guest, side by side
+# (tests/bench/density.py; report in build/density/report.md).
+DENSITY_N ?= 32
+DENSITY_LINUX_N ?= 8
+.PHONY: density
+density:
+	@$(MAKE) -s deps
+	@$(MAKE) -s $(BUILD)/kernel.elf
+	@if [ "$(DENSITY_LINUX_N)" != 0 ]; then /usr/bin/python3 tests/bench/build_linux_guest.py --no-iso || exit 1; fi
+	DENSITY_N=$(DENSITY_N) DENSITY_LINUX_N=$(DENSITY_LINUX_N) /usr/bin/python3 tests/bench/density.py
+
 # ---------------------------------------------------------------- set-up
 DEB_PACKAGES := gcc make binutils python3 qemu-system-x86 grub-pc-bin grub-common xorriso \
   mtools newlib-source libcmocka-dev iproute2 iputils-ping iputils-arping tcpdump \
-  python3-scapy clang valgrind python3-matplotlib libc6-dev
+  python3-scapy clang valgrind python3-matplotlib libc6-dev libvirt-daemon \
+  libvirt-daemon-driver-qemu libvirt-clients
 .PHONY: deps
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kernel/io.h"
+#include "kernel/irq.h"
 #include "kernel/log.h"
 
 #define CONFIG_ADDRESS 0xCF8
@@ -61,6 +62,12 @@ uint16_t pci_read16(const struct pci_dev *d, uint8_t off)
 uint32_t pci_read32(const struct pci_dev *d, uint8_t off)
 {
     return raw_read32(d->bus, d->dev, d->fn, off);
+}
+
+void pci_write8(const struct pci_dev *d, uint8_t off, uint8_t v)
+{
+    select_dword(d->bus, d->dev, d->fn, off);
+    outb((uint16_t)(CONFIG_DATA + (off & 3)), v);
 }
 
 void pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v)
@@ -146,6 +153,69 @@ static void decode_bars(struct pci_dev *d, int nbars)
     pci_write16(d, PCI_COMMAND, cmd);
 }
 
+/* BARs the firmware left unassigned (qboot assigns none; SeaBIOS all): placed
+ * above everything already assigned, I/O from 0xC000, memory in the PC's PCI
+ * hole from 0xE0000000 (QEMU's pc machine keeps RAM below that and routes the
+ * hole up to the I/O APIC at 0xFEC00000 to PCI), each at its natural alignment. */
+#define IO_WINDOW_START 0xC000u
+#define IO_WINDOW_END 0x10000u
+#define MEM_WINDOW_START 0xE0000000ull
+#define MEM_WINDOW_END 0xFEC00000ull
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+static bool bar_unassigned(const struct pci_bar *b)
+{
+    return b->kind != PCI_BAR_NONE && b->base == 0 && b->size != 0;
+}
+
+static void assign_bar(struct pci_dev *d, int i, uint64_t *io_next, uint64_t *mem_next)
+{
+    struct pci_bar *b = &d->bar[i];
+    bool io = b->kind == PCI_BAR_IO;
+    uint64_t align = b->size < 4096 && !io ? 4096 : b->size;
+    uint64_t *next = io ? io_next : mem_next;
+    uint64_t base = align_up(*next, align);
+    if (base + b->size > (io ? IO_WINDOW_END : MEM_WINDOW_END)) {
+        log_warn("pci", "%02x:%02x.%x bar%d: no room for %#llx bytes", d->bus, d->dev,
+                 d->fn, i, (unsigned long long)b->size);
+        return;
+    }
+    uint8_t off = (uint8_t)(PCI_BAR0 + 4 * i);
+    uint32_t flags = pci_read32(d, off) & (io ? 3u : 0xFu);
+    pci_write32(d, off, (uint32_t)base | flags);
+    if (b->kind == PCI_BAR_MEM64)
+        pci_write32(d, (uint8_t)(off + 4), (uint32_t)(base >> 32));
+    b->base = base;
+    *next = base + b->size;
+}
+
+static void assign_unassigned(void)
+{
+    uint64_t io_next = IO_WINDOW_START, mem_next = MEM_WINDOW_START;
+    for (int k = 0; k < ndevs; k++)
+        for (int i = 0; i < 6; i++) {
+            const struct pci_bar *b = &devs[k].bar[i];
+            uint64_t end = b->base + b->size;
+            if (b->kind == PCI_BAR_IO && b->base && end > io_next && end <= IO_WINDOW_END)
+                io_next = end;
+            else if (b->kind != PCI_BAR_IO && b->base >= MEM_WINDOW_START &&
+                     end <= MEM_WINDOW_END && end > mem_next)
+                mem_next = end;
+        }
+    for (int k = 0; k < ndevs; k++) {
+        struct pci_dev *d = &devs[k];
+        if ((pci_read8(d, PCI_HEADER_TYPE) & 0x7F) != 0)
+            continue; /* bridges' windows: not ours to program */
+        for (int i = 0; i < 6; i++)
+            if (bar_unassigned(&d->bar[i]))
+                assign_bar(d, i, &io_next, &mem_next);
+    }
+}
+
 volatile void *pci_bar_ptr(const struct pci_dev *d, int bar)
 {
     if (bar < 0 || bar > 5)
@@ -196,6 +266,8 @@ static const char *bar_kind_name(enum pci_bar_kind k)
 
 static void log_device(const struct pci_dev *d)
 {
+    if (log_threshold < LOG_DEBUG)
+        return; /* no formatting on the boot path for a line nobody sees */
     char bars[192];
     size_t n = 0;
     bars[0] = 0;
@@ -239,7 +311,25 @@ static void add_function(uint8_t bus, uint8_t dev, uint8_t fn)
     d->irq_pin = pci_read8(d, PCI_INTERRUPT_PIN);
     if (type == 0 || type == 1)
         decode_bars(d, type == 0 ? 6 : 2);
-    log_device(d);
+}
+
+#define PCI_BUS_NUMBERS 0x18 /* primary, secondary, subordinate, latency */
+#define PCI_CLASS_BRIDGE 0x06
+#define PCI_SUBCLASS_PCI_BRIDGE 0x04
+
+static bool bus_seen[256];
+static void scan_bus(uint8_t bus);
+
+/* A PCI-to-PCI bridge leads to its secondary bus: scan that too. */
+static void scan_function(uint8_t bus, uint8_t dev, uint8_t fn)
+{
+    add_function(bus, dev, fn);
+    uint32_t class = raw_read32(bus, dev, fn, 0x08) >> 16;
+    if (class == (PCI_CLASS_BRIDGE << 8 | PCI_SUBCLASS_PCI_BRIDGE)) {
+        uint8_t secondary = (uint8_t)(raw_read32(bus, dev, fn, PCI_BUS_NUMBERS) >> 8);
+        if (secondary != 0)
+            scan_bus(secondary);
+    }
 }
 
 static void scan_slot(uint8_t bus, uint8_t dev)
@@ -249,16 +339,68 @@ static void scan_slot(uint8_t bus, uint8_t dev)
     bool multi = (raw_read32(bus, dev, 0, 0x0C) >> 16) & 0x80;
     for (uint8_t fn = 0; fn < (multi ? 8 : 1); fn++)
         if (raw_read16(bus, dev, fn, PCI_VENDOR_ID) != 0xFFFF)
-            add_function(bus, dev, fn);
+            scan_function(bus, dev, fn);
 }
 
+static void scan_bus(uint8_t bus)
+{
+    if (bus_seen[bus]) /* a bridge loop, or two bridges claiming one bus */
+        return;
+    bus_seen[bus] = true;
+    for (uint8_t dev = 0; dev < 32; dev++)
+        scan_slot(bus, dev);
+}
+
+/* On the i440FX/PIIX3 (QEMU's pc machine) a bus-0 device's INTx pin reaches
+ * PIRQ (slot - 1 + pin - 1) mod 4, which the PIIX3's registers 0x60-0x63 route
+ * to a PIC line. That is what the hardware does, so it wins over the interrupt
+ * line the firmware wrote (qboot writes a different swizzle's line). */
+#define PIIX3_PIRQ_ROUTE 0x60
+
+static void piix3_intx_lines(void)
+{
+    if (raw_read32(0, 1, 0, PCI_VENDOR_ID) != (0x7000u << 16 | 0x8086u))
+        return;
+    uint32_t route = raw_read32(0, 1, 0, PIIX3_PIRQ_ROUTE);
+    for (int k = 0; k < ndevs; k++) {
+        struct pci_dev *d = &devs[k];
+        if (d->bus != 0 || d->irq_pin == 0 || d->irq_pin > 4 || d->dev == 0)
+            continue;
+        uint8_t line = (uint8_t)(route >> (8 * ((d->dev - 1 + d->irq_pin - 1) & 3)));
+        if (line & 0x80)
+            continue; /* that PIRQ is not routed */
+        if (line != d->irq_line)
+            log_debug("pci", "%02x:%02x.%x: INTx on line %u, not %u as the firmware said",
+                      d->bus, d->dev, d->fn, line, d->irq_line);
+        d->irq_line = line;
+        pci_write8(d, PCI_INTERRUPT_LINE, line);
+    }
+}
+
+/* Bus 0 and whatever bridges lead to, not all 256 buses: every configuration
+ * read is a VM exit, and the brute-force scan's 16,384 of them cost
+ * milliseconds of boot. A multi-function host bridge (00:00.x) means one root
+ * bus per function. */
 int pci_init(void)
 {
     ndevs = 0;
-    for (int bus = 0; bus < 256; bus++)
-        for (uint8_t dev = 0; dev < 32; dev++)
-            scan_slot((uint8_t)bus, dev);
-    log_info("pci", "%d functions", ndevs);
+    memset(bus_seen, 0, sizeof bus_seen);
+    bool multi_root = (raw_read32(0, 0, 0, 0x0C) >> 16) & 0x80;
+    if (!multi_root) {
+        scan_bus(0);
+    } else {
+        for (uint8_t fn = 0; fn < 8; fn++)
+            if (raw_read16(0, 0, fn, PCI_VENDOR_ID) != 0xFFFF)
+                scan_bus(fn);
+    }
+    assign_unassigned();
+    piix3_intx_lines();
+    for (int k = 0; k < ndevs; k++) {
+        if (devs[k].irq_pin != 0)
+            irq_set_level_triggered(devs[k].irq_line);
+        log_device(&devs[k]);
+    }
+    log_debug("pci", "%d functions", ndevs);
     return ndevs;
 }
 
@@ -275,8 +417,8 @@ struct pci_dev *pci_get(int i)
 void pci_bind(struct pci_dev *d, const char *driver)
 {
     d->driver = driver;
-    log_info("pci", "%02x:%02x.%x %04x:%04x bound to %s", d->bus, d->dev, d->fn,
-             d->vendor, d->device, driver);
+    log_debug("pci", "%02x:%02x.%x %04x:%04x bound to %s", d->bus, d->dev, d->fn,
+              d->vendor, d->device, driver);
 }
 
 /* ---------------------------------------------------------------- MSI-X */

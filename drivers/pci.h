@@ -64,8 +64,10 @@ struct pci_dev {
     const char *driver; /* NULL until a driver binds (pci_bind) */
 };
 
-/* Scans every bus, device and function; returns how many functions were found.
- * Each is logged at debug level. Calling it again rescans. */
+/* Scans bus 0 and every bus a PCI-to-PCI bridge leads to; returns how many
+ * functions were found. BARs the firmware left unassigned are assigned, PIIX3
+ * INTx lines taken from its routing registers and marked level-triggered. Each
+ * function is logged at debug level. Calling it again rescans. */
 int pci_init(void);
 int pci_count(void);
 struct pci_dev *pci_get(int i);
@@ -75,6 +77,7 @@ void pci_bind(struct pci_dev *d, const char *driver);
 uint8_t pci_read8(const struct pci_dev *d, uint8_t off);
 uint16_t pci_read16(const struct pci_dev *d, uint8_t off);
 uint32_t pci_read32(const struct pci_dev *d, uint8_t off);
+void pci_write8(const struct pci_dev *d, uint8_t off, uint8_t v);
 void pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v);
 void pci_write32(const struct pci_dev *d, uint8_t off, uint32_t v);
 

@@ -27,6 +27,12 @@ static const char *const fence_names[KFENCE_COUNT] = {
     [KFENCE_IO] = "io",
     [KFENCE_CPU] = "cpu",
 };
+static const char *const timer_names[KTIMER_COUNT] = {
+    [KTIMER_AUTO] = "auto",
+    [KTIMER_TSC_DEADLINE] = "tsc-deadline",
+    [KTIMER_LAPIC] = "lapic",
+    [KTIMER_PIT] = "pit",
+};
 #define FAULT_AT_DEFAULT 1000
 
 const char *kmode_name(enum kmode m)
@@ -44,6 +50,11 @@ const char *kfence_name(enum kfence f)
     return (unsigned)f < KFENCE_COUNT ? fence_names[f] : "?";
 }
 
+const char *ktimer_name(enum ktimer t)
+{
+    return (unsigned)t < KTIMER_COUNT ? timer_names[t] : "?";
+}
+
 void cmdline_defaults(struct kconfig *cfg)
 {
     memset(cfg->nic, 0, sizeof cfg->nic);
@@ -56,6 +67,7 @@ void cmdline_defaults(struct kconfig *cfg)
     cfg->fault = KFAULT_NONE;
     cfg->fault_at = FAULT_AT_DEFAULT;
     cfg->fence = KFENCE_AUTO;
+    cfg->timer = KTIMER_AUTO;
 }
 
 /* Decimal number in [0, max] spanning exactly s[0..len). */
@@ -191,7 +203,8 @@ static int set_enum(struct kconfig *cfg, const struct enum_key *k, const char *v
 
 _Static_assert(sizeof(enum log_level) == sizeof(int) &&
                    sizeof(enum kmode) == sizeof(int) &&
-                   sizeof(enum kfence) == sizeof(int),
+                   sizeof(enum kfence) == sizeof(int) &&
+                   sizeof(enum ktimer) == sizeof(int),
                "enum settings are int-sized");
 static const struct enum_key log_key = {log_level_names, LOG_LEVELS,
                                         offsetof(struct kconfig, log_level)};
@@ -199,6 +212,8 @@ static const struct enum_key mode_key = {mode_names, KMODE_COUNT,
                                          offsetof(struct kconfig, mode)};
 static const struct enum_key fence_key = {fence_names, KFENCE_COUNT,
                                           offsetof(struct kconfig, fence)};
+static const struct enum_key timer_key = {timer_names, KTIMER_COUNT,
+                                          offsetof(struct kconfig, timer)};
 
 /* A key: its own setter, or an enumerated value. */
 static const struct {
@@ -223,6 +238,7 @@ static const struct {
     {"fault", set_fault, NULL,
      "tx-kick, rx-irq, tx-wedge or none, optionally @<frame count>"},
     {"fence", NULL, &fence_key, "auto, io or cpu"},
+    {"timer", NULL, &timer_key, "auto, tsc-deadline, lapic or pit"},
 };
 
 static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_fn err,
@@ -251,7 +267,7 @@ static int parse_word(const char *w, size_t n, struct kconfig *cfg, cmdline_err_
     }
     snprintf(msg, sizeof msg,
              "unknown key '%.*s' (known: ip, gw, net<0-3>.ip, net<0-3>.gw, log, mode, "
-             "fault, fence); ignored",
+             "fault, fence, timer); ignored",
              (int)klen, w);
     err(msg, arg);
     return 1;

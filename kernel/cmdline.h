@@ -39,6 +39,16 @@ enum kfence {
     KFENCE_COUNT
 };
 
+/* timer=: the one-shot timer that ends idle at the next deadline
+ * (kernel/timer_event.c). */
+enum ktimer {
+    KTIMER_AUTO = 0,     /* TSC-deadline where CPUID offers it, else the local APIC */
+    KTIMER_TSC_DEADLINE, /* the local APIC in TSC-deadline mode */
+    KTIMER_LAPIC,        /* the local APIC timer, one-shot mode */
+    KTIMER_PIT,          /* the PIT's channel 0, one-shot (at most 55 ms at a time) */
+    KTIMER_COUNT
+};
+
 /* One interface's addressing: ip= and gw= (net0), net<N>.ip= and net<N>.gw=. */
 #define KCONFIG_NICS 4
 struct knic {
@@ -54,11 +64,13 @@ struct kconfig {
     enum kfault fault;
     uint32_t fault_at;
     enum kfence fence;
+    enum ktimer timer;
 };
 
 typedef void (*cmdline_err_fn)(const char *msg, void *arg);
 
-/* Defaults: ip=10.0.0.2/24 gw=10.0.0.1 log=info mode=net, no fault, fence=auto. */
+/* Defaults: ip=10.0.0.2/24 gw=10.0.0.1 log=info mode=net, no fault, fence=auto,
+ * timer=auto. */
 void cmdline_defaults(struct kconfig *cfg);
 /* Parses s into cfg (which should hold the defaults); returns how many errors were
  * reported. A first word without '=' is the kernel's path (GRUB and QEMU pass it)
@@ -70,5 +82,7 @@ const char *kmode_name(enum kmode m);
 /* "tx-kick", "rx-irq", "tx-wedge" ("none" for KFAULT_NONE). */
 const char *kfault_name(enum kfault f);
 const char *kfence_name(enum kfence f);
+/* "auto", "tsc-deadline", "lapic", "pit". */
+const char *ktimer_name(enum ktimer t);
 
 #endif

@@ -41,6 +41,15 @@ struct sched_report {
 static const struct counter_table sched_table =
     COUNTER_REGISTRY(SCHED_REPORT, SCHED_DESC);
 
+#define TIMER_REPORT(X)                                                                  \
+    X(arms) X(disarms) X(interrupts) X(early) X(stale) X(capped) X(late_max_us) X(tsc_khz)
+struct timer_report {
+    TIMER_REPORT(COUNTER_FIELD)
+};
+#define TIMER_DESC(n) COUNTER_DESC(struct timer_report, n)
+static const struct counter_table timer_table =
+    COUNTER_REGISTRY(TIMER_REPORT, TIMER_DESC);
+
 static void mem_print(print_line_fn print, void *ctx)
 {
     struct mem_stats m;
@@ -64,6 +73,28 @@ static void sched_print(print_line_fn print, void *ctx)
     counters_print("sched", &sched_table, &r, print, ctx);
 }
 
+/* The one-shot timer (kernel/timer.c) and the clock: which source, how often
+ * armed, how late at worst, the TSC rate and where it came from. */
+static void timer_print(print_line_fn print, void *ctx)
+{
+    struct timer_stats t;
+    timer_get_stats(&t);
+    struct timer_report r = {.arms = t.arms,
+                             .disarms = t.disarms,
+                             .interrupts = t.interrupts,
+                             .early = t.early,
+                             .stale = t.stale,
+                             .capped = t.capped,
+                             .late_max_us = t.late_max_ns / 1000,
+                             .tsc_khz = timer_tsc_hz() / 1000};
+    char line[80];
+    snprintf(line, sizeof line, "timer.source=%s", ktimer_name(t.source));
+    print(ctx, line);
+    counters_print("timer", &timer_table, &r, print, ctx);
+    snprintf(line, sizeof line, "clock.rate_from=%s", timer_rate_source());
+    print(ctx, line);
+}
+
 void kernel_counters_print(print_line_fn print, void *ctx)
 {
     mem_print(print, ctx);
@@ -81,6 +112,7 @@ static int cmd_threads(int argc, char **argv)
 {
     (void)argc, (void)argv;
     sched_print(console_line, NULL);
+    timer_print(console_line, NULL);
     return 0;
 }
 
@@ -106,7 +138,7 @@ void commands_register(void)
     console_register("log", "log [error|warn|info|debug]: show or set the log level",
                      cmd_log);
     console_register("mem", "memory counters", cmd_mem);
-    console_register("threads", "scheduler counters", cmd_threads);
+    console_register("threads", "scheduler, timer and clock counters", cmd_threads);
     console_register("uptime", "time since boot", cmd_uptime);
     console_register("halt", "stop the machine (QEMU exits)", cmd_halt);
 }

@@ -17,6 +17,10 @@
 #define LAPIC_ID 0x20
 #define LAPIC_EOI 0xB0
 #define LAPIC_SVR 0xF0
+#define LAPIC_LVT_LINT0 0x350
+#define LAPIC_LVT_LINT1 0x360
+#define LVT_EXTINT 0x8700 /* ExtINT, level (as SeaBIOS leaves it) */
+#define LVT_NMI 0x8400
 
 #define MAX_SHARED 4
 
@@ -73,11 +77,11 @@ static void timer_tick_noop(struct trap_frame *f, void *ctx)
     (void)ctx;
 }
 
-static void lapic_write(int reg, uint32_t v)
+void lapic_write(int reg, uint32_t v)
 {
     lapic[reg / 4] = v;
 }
-static uint32_t lapic_read(int reg)
+uint32_t lapic_read(int reg)
 {
     return lapic[reg / 4];
 }
@@ -112,9 +116,12 @@ static void lapic_init(void)
     uint32_t lo, hi;
     __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(LAPIC_BASE_MSR));
     lapic = (volatile uint32_t *)(uintptr_t)(((uint64_t)hi << 32 | lo) & ~0xFFFull);
-    /* Software-enable with the spurious vector; LINT0 stays in the BIOS's ExtINT
-     * (virtual wire) mode, so the PIC's interrupts still arrive. */
+    /* Software-enable with the spurious vector. LINT0 in ExtINT (virtual wire)
+     * mode lets the PIC's interrupts through; SeaBIOS leaves it so, qboot does
+     * not, so it is set here either way (and LINT1 to NMI, as the MP spec has it). */
     lapic_write(LAPIC_SVR, 0x100 | IDT_SPURIOUS);
+    lapic_write(LAPIC_LVT_LINT0, LVT_EXTINT);
+    lapic_write(LAPIC_LVT_LINT1, LVT_NMI);
     idt_set_handler(IDT_SPURIOUS, timer_tick_noop, 0);
 }
 
@@ -137,6 +144,20 @@ int irq_register_legacy(int line, irq_handler_fn fn, void *ctx)
         }
     }
     return -1;
+}
+
+/* The ELCR (edge/level control, ports 0x4D0 and 0x4D1): PCI interrupt lines are
+ * level-triggered. SeaBIOS marks them so; qboot does not, and an edge-triggered
+ * PCI line loses an interrupt whenever it is still high at the end of service. */
+#define ELCR1 0x4D0
+#define ELCR2 0x4D1
+
+void irq_set_level_triggered(int line)
+{
+    if (line < 3 || line > 15 || line == 8 || line == 13)
+        return; /* timer, keyboard, cascade, RTC and FPU lines are edge only */
+    uint16_t port = line < 8 ? ELCR1 : ELCR2;
+    outb(port, (uint8_t)(inb(port) | 1u << (line & 7)));
 }
 
 static struct legacy_handler vec_handlers[IDT_DYN_LAST + 1];

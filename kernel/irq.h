@@ -13,10 +13,22 @@ typedef void (*irq_handler_fn)(void *ctx);
  * Returns 0, or -1 when the line is invalid or the table is full. */
 int irq_register_legacy(int line, irq_handler_fn fn, void *ctx);
 
+/* Marks a line level-triggered at the PIC (PCI INTx lines are); lines that
+ * must stay edge-triggered (0, 1, 2, 8, 13) are left alone. */
+void irq_set_level_triggered(int line);
+
 /* A free IDT vector for MSI/MSI-X that calls fn(ctx); -1 when none is left.
  * Program the device's MSI-X entry with msi_address() and msi_data(vector). */
 int irq_alloc_vector(irq_handler_fn fn, void *ctx);
 uint64_t msi_address(void);
 uint32_t msi_data(int vector);
+
+/* Local APIC registers (byte offsets, e.g. 0x320 for the timer's LVT entry), for
+ * the timer (kernel/timer_event.c). Usable after irq_init. */
+uint32_t lapic_read(int reg);
+void lapic_write(int reg, uint32_t v);
+
+/* Interrupts taken per vector, for counters. */
+uint64_t irq_count(int vector);
 
 #endif

@@ -64,8 +64,8 @@ static void net_driver_options(const struct kconfig *k)
     bool io = k->fence == KFENCE_IO ||
               (k->fence == KFENCE_AUTO && strcmp(hv, "KVMKVMKVM") != 0);
     virtio_set_io_fence(io);
-    log_info("kernel", "hypervisor \"%s\"; virtqueue ordering point: %s", hv,
-             io ? "CPU fence + port write" : "CPU fence");
+    log_debug("kernel", "hypervisor \"%s\"; virtqueue ordering point: %s", hv,
+              io ? "CPU fence + port write" : "CPU fence");
     if (k->fault != KFAULT_NONE) {
         vnet_set_fault(kfault_name(k->fault), k->fault_at);
         log_warn("kernel", "fault injection: %s from frame %u", kfault_name(k->fault),
@@ -75,7 +75,9 @@ static void net_driver_options(const struct kconfig *k)
 
 void kmain(uint32_t magic, uint32_t mbi)
 {
-    /* 1. Console first, so everything after can report. */
+    /* 1. The clock's zero (every log time stamp counts from here), then the
+     * console, so everything after can report. */
+    timer_boot_mark();
     serial_init();
     /* 2. Copy what the loader gave us before any memory is handed out. */
     if (multiboot_parse(magic, mbi, &boot) < 0)
@@ -84,24 +86,31 @@ void kmain(uint32_t magic, uint32_t mbi)
     gdt_init();
     idt_init();
     irq_init();
+    /* The TSC calibration window opens; the memory set-up runs inside it. */
+    timer_calibrate_begin();
     /* 4. Memory: the multiboot map's RAM to the page allocator and the heap. */
     mem_init(&boot);
-    /* 5. Clock: TSC calibrated against the PIT; 1 kHz tick. */
+    /* 5. Clock: the TSC's rate (CPUID, or the PIT over the window: a wait only
+     * if the window is still shorter than a millisecond). */
     timer_init();
-    /* 6. Configuration from the command line; errors reported, defaults kept. */
+    /* 6. Configuration from the command line; errors reported, defaults kept.
+     * Then the one-shot timer it chose (timer=); there is no periodic tick. */
     cmdline_defaults(&config);
     cmdline_parse(boot.cmdline, &config, cmdline_error, NULL);
     log_set_level(config.log_level);
+    enum ktimer timer = timer_start(config.timer);
     /* 7. Page protections: W^X, null page, guard page below the boot stack. */
     int nx = vm_protect_kernel();
     vm_unmap_page(boot_stack_guard);
+    char hv[13];
+    plat_hypervisor(hv);
     log_info("kernel",
-             "uknet booted: image %lu KiB, RAM %llu MiB, TSC %llu MHz, NX %s, "
-             "mode=%s",
+             "uknet booted: image %lu KiB, RAM %llu MiB, TSC %llu MHz, timer %s, "
+             "hypervisor \"%s\", NX %s, mode=%s",
              (unsigned long)((__kernel_end - __kernel_start) / 1024),
              (unsigned long long)(boot.ram_total >> 20),
-             (unsigned long long)(timer_tsc_hz() / 1000000), nx ? "on" : "off",
-             kmode_name(config.mode));
+             (unsigned long long)(timer_tsc_hz() / 1000000), ktimer_name(timer), hv,
+             nx ? "on" : "off", kmode_name(config.mode));
     log_info("kernel", "command line: \"%s\"", boot.cmdline);
     /* 8. Threads; interrupts on from here. */
     sched_init();

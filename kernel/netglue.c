@@ -59,13 +59,13 @@ static void start_stacks(const struct kconfig *k)
         if (!s)
             panic("net: out of memory creating the stack for net%d", i);
         stacks[nstacks++] = s;
+        net_set_deadline_hook(s, net_timer_deadline_armed, NULL);
         if (net_udp_echo_enable(s) < 0 || net_udp_discard_enable(s) < 0)
             log_warn("net", "net%d: could not enable UDP echo/discard", i);
-        net_ifconfig_print(s, console_line, NULL);
     }
     if (nstacks) {
         net_timer_start();
-        log_info("net", "UDP echo on port 7 and discard on port 9");
+        log_debug("net", "UDP echo on port 7 and discard on port 9");
     }
 }
 

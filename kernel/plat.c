@@ -14,13 +14,16 @@ uint64_t plat_now_ns(void)
     return timer_now_ns();
 }
 
-/* Called with interrupts masked after the scheduler found nothing runnable:
- * sti;hlt is atomic (sti takes effect after the next instruction), so an interrupt
- * that arrived since the check still ends the hlt. The 1 kHz tick bounds the
- * sleep, so deadlines are seen within a millisecond. */
+/* Called with interrupts masked after the scheduler found nothing runnable. The
+ * one-shot timer is programmed for the deadline (or stopped: nothing pending, so
+ * nothing wakes the CPU but a device). sti;hlt is atomic (sti takes effect after
+ * the next instruction), so an interrupt that arrived since the check, the
+ * timer's included, still ends the hlt. */
 void plat_idle_until(uint64_t deadline_ns)
 {
-    (void)deadline_ns;
+    if (deadline_ns != UINT64_MAX && deadline_ns <= timer_now_ns())
+        return; /* already due: the scheduler loop wakes the sleeper */
+    timer_arm(deadline_ns);
     __asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 

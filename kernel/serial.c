@@ -36,19 +36,28 @@ void serial_init(void)
     outb(COM1 + REG_MCR, 0x0B); /* DTR, RTS, OUT2 (OUT2 gates the IRQ line) */
 }
 
-static void put(char c)
+#define TX_FIFO 16
+
+/* With the FIFO on, THR empty means the whole 16-byte FIFO is: one status read
+ * per 16 bytes instead of per byte (each port access is a VM exit). */
+static void put(char c, unsigned *room)
 {
-    while (!(inb(COM1 + REG_LSR) & LSR_THR_EMPTY))
-        ;
+    if (*room == 0) {
+        while (!(inb(COM1 + REG_LSR) & LSR_THR_EMPTY))
+            ;
+        *room = TX_FIFO;
+    }
     outb(COM1 + REG_DATA, (uint8_t)c);
+    (*room)--;
 }
 
 void serial_write(const char *s, size_t n)
 {
+    unsigned room = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n')
-            put('\r');
-        put(s[i]);
+            put('\r', &room);
+        put(s[i], &room);
     }
 }
 

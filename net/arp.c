@@ -174,6 +174,7 @@ static void mark_resolved(struct arp *a, struct arp_entry *e, const struct eth_a
         e->state = ARP_RESOLVED;
         e->expires = now + ARP_REACHABLE_NS;
         e->next_send = e->expires - ARP_REFRESH_BEFORE_NS;
+        net_deadline_armed(&a->armed, e->handed ? e->next_send : e->expires);
     }
     e->tries = 0;
     send_queued(a, e);
@@ -262,7 +263,10 @@ bool arp_lookup(struct arp *a, struct ipv4_addr ip, uint64_t now, struct eth_add
         e->next_send = now + ARP_RETRY_NS;
         if (send_arp(a, ARP_OP_REQUEST, &e->mac, &eth_zero, e->ip))
             a->st.tx_request++;
+        net_deadline_armed(&a->armed, e->next_send);
     }
+    if (!e->handed && e->state == ARP_RESOLVED) /* its refresh point now counts */
+        net_deadline_armed(&a->armed, e->next_send);
     e->handed = true;
     *mac = e->mac;
     return true;
@@ -277,6 +281,7 @@ static void start_pending(struct arp *a, struct arp_entry *e, uint64_t now)
     e->next_send = now + ARP_RETRY_NS;
     a->st.resolve_started++;
     send_request(a, e->ip);
+    net_deadline_armed(&a->armed, e->next_send);
 }
 
 /* The entry for ip, starting a resolution when there is none (or it expired);
@@ -375,6 +380,7 @@ static void fail(struct arp *a, struct arp_entry *e, uint64_t now)
     a->gen++;
     e->state = ARP_FAILED;
     e->expires = now + ARP_FAILED_HOLD_NS;
+    net_deadline_armed(&a->armed, e->expires);
     a->st.resolve_failed++;
     log_info("arp", "no answer from %s", ipv4_addr_fmt(e->ip, s));
     drop_queue(a, e);
@@ -394,6 +400,7 @@ static void tick_entry(struct arp *a, struct arp_entry *e, uint64_t now)
         e->tries++;
         e->next_send = now + ARP_RETRY_NS;
         send_request(a, e->ip);
+        net_deadline_armed(&a->armed, e->next_send);
         return;
     case ARP_RESOLVED:
         if (now >= e->expires) {

@@ -16,6 +16,7 @@
 
 #include "kernel/platform.h"
 #include "net/addr.h"
+#include "net/deadline.h"
 #include "net/eth.h"
 #include "net/ipv4_err.h"
 #include "net/view.h"
@@ -110,6 +111,7 @@ struct arp {
     uint32_t nqueued;  /* frames in all entries' queues (<= ARP_QUEUE_TOTAL) */
     struct arp_entry *tab;
     struct arp_stats st;
+    struct net_deadline_hook armed; /* told of every deadline set (net/deadline.h) */
 };
 
 /* capacity 0 = ARP_DEFAULT_CAPACITY. -1 when the table cannot be allocated. */

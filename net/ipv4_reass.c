@@ -174,6 +174,7 @@ static struct ipv4_reass_slot *slot_alloc(struct ipv4_reass *r, const struct ipv
     s->id = h->id;
     s->proto = h->proto;
     s->created = now;
+    net_deadline_armed(&r->armed, now + r->timeout_ns);
     return s;
 }
 

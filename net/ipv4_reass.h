@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "kernel/platform.h"
+#include "net/deadline.h"
 #include "net/view.h"
 #include "net/wire/ipv4.h"
 
@@ -77,6 +78,7 @@ struct ipv4_reass {
     uint32_t bytes_held;
     uint64_t timeout_ns;
     struct ipv4_reass_stats st;
+    struct net_deadline_hook armed; /* told of every expiry set (net/deadline.h) */
 };
 
 enum ipv4_reass_result {

@@ -121,6 +121,12 @@ void net_tick(struct net_stack *s, uint64_t now)
     ipv4_tick(&s->ip, now);
 }
 
+void net_set_deadline_hook(struct net_stack *s, void (*fn)(void *ctx, uint64_t t),
+                           void *ctx)
+{
+    s->arp.armed = s->ip.reass.armed = (struct net_deadline_hook){fn, ctx};
+}
+
 uint64_t net_next_deadline(const struct net_stack *s)
 {
     uint64_t a = arp_next_deadline(&s->arp), r = ipv4_next_deadline(&s->ip);

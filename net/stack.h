@@ -75,6 +75,11 @@ void net_input(struct netif *nif, struct netbuf *b, uint32_t off, uint32_t len);
  * after net_next_deadline() (UINT64_MAX: nothing pending). */
 void net_tick(struct net_stack *s, uint64_t now);
 uint64_t net_next_deadline(const struct net_stack *s);
+/* fn(ctx, t) whenever a layer sets a deadline t (net/deadline.h), so the caller
+ * of net_tick can sleep until net_next_deadline and be woken for an earlier one.
+ * Called on the receive path too: it must not wait. */
+void net_set_deadline_hook(struct net_stack *s, void (*fn)(void *ctx, uint64_t t),
+                           void *ctx);
 
 /* Upper-layer hooks: TCP, and every other protocol (else protocol unreachable). */
 void net_set_tcp_handler(struct net_stack *s, ipv4_recv_fn fn, void *ctx);

@@ -79,6 +79,11 @@ GUESTS = {
                       "boot_timeout": 40, "mem_range": None},
 }
 
+# Idle cost: seconds of quiet after the first reply, then seconds measured.
+IDLE_SETTLE_S = 3
+IDLE_S = 5
+QBOOT = "/usr/share/qemu/qboot.rom"
+
 # Seconds per rate measurement (each UDP mode, the flood); keeps `make bench`
 # (4 guests, 3 runs) under 10 minutes on 2 cores.
 UDP_S = 1.0
@@ -86,7 +91,17 @@ FLOOD_S = 2  # whole seconds: ping -w takes no fraction
 
 # name -> (unit, better, description). better: "low" or "high".
 METRICS = {
-    "boot_to_ping": ("s", "low", "QEMU exec to the first echo reply (probe every 20 ms)"),
+    "boot_to_ping": ("s", "low", "QEMU exec to the first echo reply (a request every 5 ms from "
+                     "before QEMU starts, to the guest's MAC, a permanent neighbour entry)"),
+    "boot_to_ping_qboot": ("s", "low", "the same with Debian's qboot (-bios "
+                           "/usr/share/qemu/qboot.rom) instead of SeaBIOS"),
+    "kernel_ready": ("s", "low", "the guest's own clock when it is ready (uknet: the time "
+                     "stamp of 'kernel: ready', from kmain's first instruction; Linux: "
+                     "/proc/uptime in /init's ready line)"),
+    "idle_cpu": ("%", "low", "QEMU's CPU time while the guest idles after its boot, percent "
+                 "of a core (%d s, all QEMU threads' schedstat run time, after %d s of quiet; "
+                 "uknet still wakes once a second for its driver's watchdog)" % (
+                     IDLE_S, IDLE_SETTLE_S)),
     "icmp_rtt_p50": ("us", "low", "ICMP echo RTT, 1000 pings every 10 ms, 56 B"),
     "icmp_rtt_p99": ("us", "low", "same, 99th percentile"),
     "icmp4000_rtt_p50": ("us", "low", "ICMP echo RTT, 4000 B (3 fragments), one at a time"),
@@ -164,7 +179,7 @@ class Env:
         sh(["ip", "-n", self.ns, "neigh", "flush", "dev", self.tap])
 
     # -------------------------------------------------------------- QEMU
-    def qemu_argv(self, guest, mem, logfile):
+    def qemu_argv(self, guest, mem, logfile, bios=None):
         g = GUESTS[guest]
         nic = "virtio-net-pci,netdev=n0,mac=%s,romfile=" % GUEST_MAC
         if not g["offloads"]:
@@ -172,10 +187,10 @@ class Env:
         return (["qemu-system-x86_64"] + QEMU_COMMON + ["-m", str(mem),
                 "-serial", "file:" + logfile,
                 "-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no" % self.tap,
-                "-device", nic] + g["image"])
+                "-device", nic] + (["-bios", bios] if bios else []) + g["image"])
 
-    def start_qemu(self, guest, mem, logfile):
-        argv = self.nsexec(self.pin_qemu, self.qemu_argv(guest, mem, logfile))
+    def start_qemu(self, guest, mem, logfile, bios=None):
+        argv = self.nsexec(self.pin_qemu, self.qemu_argv(guest, mem, logfile, bios))
         p = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=open(logfile + ".stderr", "w"))
         t_exec = time.monotonic()
@@ -252,20 +267,25 @@ class Env:
         tx, rx, ms = (int(x) for x in m.groups())
         return {"rate": rx / max(ms / 1000.0, 1e-3), "loss_pct": 100.0 * (tx - rx) / tx if tx else 100.0}
 
-    def boot(self, guest, mem, logfile, timeout):
+    def boot(self, guest, mem, logfile, timeout, bios=None):
         """Starts the prober, then QEMU; returns (qemu proc, seconds to first reply
-        or None). The QEMU stays up on success for the caller to use."""
+        or None). The QEMU stays up on success for the caller to use. The prober
+        sends a request every 5 ms without waiting for replies, to the guest's MAC
+        (a permanent neighbour entry: the host's ARP timers play no part)."""
         raw = GUESTS[guest]["kind"] == "reflect"
         self.flush_neigh()
-        args = ["--proto", "icmp", "--size", "56", "--until-reply", "--interval", "0.02",
-                "--timeout", "0.5", "--count", "1000000", "--duration", str(timeout + 1)]
+        sh(["ip", "-n", self.ns, "neigh", "replace", GUEST_IP, "lladdr", GUEST_MAC, "dev",
+            self.tap, "nud", "permanent"])
+        args = ["--proto", "icmp", "--size", "56", "--until-reply", "--inflight", "0",
+                "--interval", "0.005", "--timeout", "0.5", "--count", "1000000",
+                "--duration", str(timeout + 1)]
         if raw:
             args += ["--raw", self.tap, "--dst-mac", GUEST_MAC]
         probe = subprocess.Popen(self.nsexec(self.pin_tool, [PY, CLIENT, "--json"] + args),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.children.add(probe)
         time.sleep(0.3)  # let the prober start sending before the guest exists
-        q, t_exec = self.start_qemu(guest, mem, logfile)
+        q, t_exec = self.start_qemu(guest, mem, logfile, bios)
         while probe.poll() is None:
             if q.poll() is not None:  # the guest died (panic, -no-reboot): give up now
                 break
@@ -352,6 +372,52 @@ def suite(env, raw, smoke=False):
     return f, samples
 
 
+def qemu_cpu_s(pid):
+    """CPU time of all of QEMU's threads (schedstat run time), seconds."""
+    t = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            t += int(open("/proc/%d/task/%s/schedstat" % (pid, tid)).read().split()[0])
+        except (OSError, ValueError):
+            pass  # a thread that just ended
+    return t / 1e9
+
+
+def idle_cpu(q):
+    """Percent of a core QEMU takes while the guest idles (IDLE_SETTLE_S of quiet
+    first), or None when QEMU died."""
+    time.sleep(IDLE_SETTLE_S)
+    if q.poll() is not None:
+        return None
+    c0, t0 = qemu_cpu_s(q.pid), time.monotonic()
+    time.sleep(IDLE_S)
+    if q.poll() is not None:
+        return None
+    return 100.0 * (qemu_cpu_s(q.pid) - c0) / (time.monotonic() - t0)
+
+
+def ready_time(guest, logfile):
+    """The guest's own clock at its ready line (see METRICS["kernel_ready"])."""
+    try:
+        text = open(logfile, errors="replace").read()
+    except OSError:
+        return None
+    m = re.search(r"\[ *(\d+\.\d+)\] kernel: ready", text) if guest in ("uknet", "reflect") \
+        else re.search(r"bench-guest: ready .*uptime=(\d+\.\d+)", text)
+    return float(m.group(1)) if m else None
+
+
+def boot_qboot(env, guest, run):
+    """Seconds to the first reply when the firmware is qboot (one more boot)."""
+    if not os.path.exists(QBOOT):
+        return None
+    logfile = os.path.join(env.logs, "%s-run%d-qboot.log" % (guest, run))
+    q, t = env.boot(guest, MEM_MIB, logfile, GUESTS[guest]["boot_timeout"], bios=QBOOT)
+    if q is not None:
+        env.stop(q)
+    return t
+
+
 def measure_guest(env, guest, run, smoke=False, with_raw=False):
     """Boots guest once and takes every per-run figure: {column: (figures, samples)},
     or None when it did not answer."""
@@ -364,8 +430,11 @@ def measure_guest(env, guest, run, smoke=False, with_raw=False):
         return None
     out = {}
     try:
+        boot = {"boot_to_ping": t, "kernel_ready": ready_time(guest, logfile)}
+        if not smoke and guest in ("uknet", "linux"):
+            boot["idle_cpu"] = idle_cpu(q)
         f, s = suite(env, g["kind"] == "reflect", smoke)
-        f["boot_to_ping"] = t
+        f.update(boot)
         out[guest] = (f, s)
         if with_raw and g["kind"] == "stack":
             f, s = suite(env, True, smoke)
@@ -373,6 +442,8 @@ def measure_guest(env, guest, run, smoke=False, with_raw=False):
             out[guest + "-raw"] = (f, s)
     finally:
         env.stop(q)
+    if not smoke and guest in ("uknet", "linux"):
+        out[guest][0]["boot_to_ping_qboot"] = boot_qboot(env, guest, run)
     return out
 
 

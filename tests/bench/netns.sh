@@ -1,9 +1,9 @@
 # Network namespace for the benchmarks (sourced by tests/bench/run.sh and
 # tests/qemu/bench_smoke.sh). bench_netns_up NAME creates NAME holding only lo and
 # a tap device tap0 (host side 10.0.0.1/24, no default route), with fast ARP
-# retries so boot-time probes are not quantised; it installs an EXIT trap that
-# removes the namespace (after ending bench_run's child, on a signal). The
-# harness checks the namespace again before sending.
+# retries so boot-time probes are not quantised, and IPv6 off; it installs an
+# EXIT trap that removes the namespace (after ending bench_run's child, on a
+# signal). The harness checks the namespace again before sending.
 
 bench_netns_down() {
     [ -n "${BENCH_NS:-}" ] && ip netns del "$BENCH_NS" 2>/dev/null
@@ -39,6 +39,10 @@ bench_netns_up() {
     trap bench_on_signal INT TERM HUP
     ip netns add "$ns" || return 1
     BENCH_NS=$ns
+    # No IPv6: the host's router solicitations and MLD reports would reach the
+    # guests as traffic (and keep an idle guest's driver on its fast watchdog).
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.default.disable_ipv6=1 &&
     ip -n "$ns" link set lo up &&
     ip -n "$ns" tuntap add dev tap0 mode tap &&
     ip -n "$ns" addr add 10.0.0.1/24 dev tap0 &&

@@ -1,11 +1,14 @@
-"""A network namespace for one test: only lo and tap devices in it, no default
-route (checked), removed on exit (also when the `with` body raises, and so on
-SIGTERM under tests/lib/suite.py). Host tools run through `ip netns exec`.
-The name ends in -PID, so that tests/run.sh can remove it should SIGKILL end
-the test. Every command here has a time limit (IP_SECS).
+"""A network namespace for one test: only lo and tap devices in it (and, with
+bridge=, one bridge holding them all), no default route (checked), removed on
+exit (also when the `with` body raises, and so on SIGTERM under
+tests/lib/suite.py). Host tools run through `ip netns exec`. The name ends in
+-PID, so that tests/run.sh can remove it should SIGKILL end the test. Every
+command here has a time limit (IP_SECS).
 
     with Netns("uknet-ip") as ns:          # tap0 = 10.0.0.1/24
         ns.run(["ping", "-c", "1", "10.0.0.2"])
+    with Netns("uknet-d", taps=["tap0", "tap1"], bridge="br0") as ns:
+        ...                                # br0 = 10.0.0.1/24, both taps on it
 """
 import os
 import subprocess
@@ -21,11 +24,12 @@ class NetnsError(Exception):
 
 class Netns:
     def __init__(self, prefix="uknet-t", taps=("tap0",), host_cidr="10.0.0.1/24",
-                 extra_cidrs=()):
+                 extra_cidrs=(), bridge=None):
         self.name = "%s-%d" % (prefix, os.getpid())
         self.taps = list(taps)
         self.host_cidr = host_cidr
         self.extra_cidrs = list(extra_cidrs)
+        self.bridge = bridge
 
     def _ip(self, *args):
         subprocess.run(["ip"] + list(args), check=True, stdout=subprocess.DEVNULL,
@@ -44,6 +48,9 @@ class Netns:
         n = self.name
         self._ip("-n", n, "link", "set", "lo", "up")
         self.sysctl("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+        if self.bridge:
+            self._bridge_setup()
+            return self._check_routes()
         for i, tap in enumerate(self.taps):
             self._ip("-n", n, "tuntap", "add", "dev", tap, "mode", "tap")
             if i == 0:
@@ -53,10 +60,30 @@ class Netns:
             self._ip("-n", n, "link", "set", tap, "up")
             # Faster ARP retries than the 1 s default (docs/qemu-facts.md).
             self.sysctl("net.ipv4.neigh.%s.retrans_time_ms=100" % tap)
-        routes = subprocess.run(["ip", "-n", n, "route", "show", "default"],
-                                capture_output=True, text=True, timeout=IP_SECS).stdout
-        if routes.strip():
-            raise NetnsError("namespace %s has a default route: %s" % (n, routes))
+        self._check_routes()
+
+    def _bridge_setup(self):
+        """The bridge holds the host side's address; every tap is a port of it.
+        No STP and no forwarding delay: a port forwards as soon as it is up."""
+        n, br = self.name, self.bridge
+        self._ip("-n", n, "link", "add", br, "type", "bridge", "stp_state", "0",
+                 "forward_delay", "0")
+        self._ip("-n", n, "addr", "add", self.host_cidr, "dev", br)
+        for c in self.extra_cidrs:
+            self._ip("-n", n, "addr", "add", c, "dev", br)
+        for tap in self.taps:
+            self._ip("-n", n, "tuntap", "add", "dev", tap, "mode", "tap")
+            self._ip("-n", n, "link", "set", tap, "master", br, "up")
+        self._ip("-n", n, "link", "set", br, "up")
+        self.sysctl("net.ipv4.neigh.%s.retrans_time_ms=100" % br)
+
+    def _check_routes(self):
+        n = self.name
+        for fam in ("-4", "-6"):
+            routes = subprocess.run(["ip", "-n", n, fam, "route", "show", "default"],
+                                    capture_output=True, text=True, timeout=IP_SECS).stdout
+            if routes.strip():
+                raise NetnsError("namespace %s has a default route: %s" % (n, routes))
 
     def sysctl(self, *settings):
         subprocess.run(["ip", "netns", "exec", self.name, "sysctl", "-qw"] + list(settings),

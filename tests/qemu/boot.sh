@@ -13,6 +13,13 @@ expect_rc "boot-kernel-selftest-exit" $EXIT_OK "$out/selftest.log"
 expect_log "boot-kernel-banner" "kernel: uknet booted" "$out/selftest.log"
 expect_log "boot-kernel-selftest-summary" "selftest: [0-9]+ passed, 0 failed" "$out/selftest.log"
 
+# The same self-test with the PIT as the one-shot timer (the fallback when the
+# local APIC timer is unusable): sleeps, tickless idle, the clock's rate.
+qemu_run "$out/selftest-pit.log" 60 -kernel "$KERNEL" -append "mode=selftest timer=pit"
+expect_rc "boot-selftest-timer-pit-exit" $EXIT_OK "$out/selftest-pit.log"
+expect_log "boot-selftest-timer-pit-used" "timer pit: [0-9]+ arms" "$out/selftest-pit.log"
+expect_log "boot-selftest-timer-pit-summary" "selftest: [0-9]+ passed, 0 failed" "$out/selftest-pit.log"
+
 qemu_run "$out/iso.log" 90 -cdrom build/selftest.iso
 expect_rc "boot-iso-selftest-exit" $EXIT_OK "$out/iso.log"
 expect_log "boot-iso-banner" "kernel: uknet booted" "$out/iso.log"

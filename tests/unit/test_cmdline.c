@@ -149,6 +149,25 @@ static void test_fault_and_fence(void **state)
     assert_int_equal(c.fence, KFENCE_AUTO);
 }
 
+static void test_timer(void **state)
+{
+    (void)state;
+    struct kconfig c;
+    assert_int_equal(parse("", &c), 0);
+    assert_int_equal(c.timer, KTIMER_AUTO);
+    assert_int_equal(parse("timer=pit", &c), 0);
+    assert_int_equal(c.timer, KTIMER_PIT);
+    assert_int_equal(parse("timer=tsc-deadline", &c), 0);
+    assert_int_equal(c.timer, KTIMER_TSC_DEADLINE);
+    assert_int_equal(parse("timer=lapic", &c), 0);
+    assert_int_equal(c.timer, KTIMER_LAPIC);
+    assert_string_equal(ktimer_name(KTIMER_LAPIC), "lapic");
+    assert_string_equal(ktimer_name(KTIMER_COUNT), "?");
+    /* A bad value: one error, the default kept. */
+    assert_int_equal(parse("timer=hpet", &c), 1);
+    assert_int_equal(c.timer, KTIMER_AUTO);
+}
+
 static void test_per_nic_addresses(void **state)
 {
     (void)state;
@@ -180,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_word_without_equals),
         cmocka_unit_test(test_parse_ipv4),
         cmocka_unit_test(test_fault_and_fence),
+        cmocka_unit_test(test_timer),
         cmocka_unit_test(test_per_nic_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

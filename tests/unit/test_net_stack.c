@@ -108,6 +108,54 @@ static void test_arp_request_for_other_ignored(void **state)
     expect_tx(0);
 }
 
+/* ---------------------------------------------------------------- timer hook */
+
+static int hook_calls;
+static uint64_t hook_last;
+
+static void on_deadline(void *ctx, uint64_t t)
+{
+    assert_ptr_equal(ctx, &hook_calls);
+    hook_calls++;
+    hook_last = t;
+}
+
+/* Every deadline a layer sets reaches the hook, so a timer thread sleeping
+ * until net_next_deadline learns of an earlier one: a resolution starting (its
+ * retry), ARP resolving (the expiry), a lookup that hands the mapping out (its
+ * refresh point, earlier), a first fragment (the reassembly timeout). */
+static void test_deadline_hook(void **state)
+{
+    (void)state;
+    uint8_t f[128], arp_rep[60], data[64] = {0};
+    net_set_deadline_hook(st, on_deadline, &hook_calls);
+    hook_calls = 0;
+    assert_int_equal(net_next_deadline(st), UINT64_MAX);
+    fake_netif_rx(&fk, fx_icmp56_frame, sizeof fx_icmp56_frame);
+    assert_int_equal(hook_calls, 1);
+    assert_int_equal(hook_last, net_next_deadline(st));
+    fx_arp(arp_rep, &fx_dut_mac, &fx_peer_mac, 2, &fx_peer_mac, fx_peer_ip(),
+              &fx_dut_mac, fx_dut_ip());
+    fake_netif_rx(&fk, arp_rep, 60);
+    assert_int_equal(hook_calls, 2);
+    assert_int_equal(hook_last, net_next_deadline(st));
+    uint64_t before = net_next_deadline(st);
+    struct eth_addr mac;
+    assert_true(arp_lookup(&st->arp, fx_peer_ip(), plat_now_ns(), &mac));
+    assert_int_equal(hook_calls, 3);
+    assert_true(hook_last < before);
+    assert_int_equal(hook_last, net_next_deadline(st));
+    size_t n = fx_ip_frame(f, 253, 99, 0x2000, data, 16);
+    fake_netif_rx(&fk, f, (uint32_t)n);
+    assert_int_equal(hook_calls, 4);
+    assert_int_equal(hook_last, plat_now_ns() + st->ip.reass.timeout_ns);
+    /* Unset: nothing is called. */
+    net_set_deadline_hook(st, NULL, NULL);
+    n = fx_ip_frame(f, 253, 100, 0x2000, data, 16);
+    fake_netif_rx(&fk, f, (uint32_t)n);
+    assert_int_equal(hook_calls, 4);
+}
+
 /* ---------------------------------------------------------------- ICMP echo */
 
 /* The echo reply we expect to the echo request at req (an Ethernet frame). */
@@ -552,6 +600,7 @@ int main(void)
         T(test_gratuitous_arp_on_create),
         T(test_arp_request_gets_reply),
         T(test_arp_request_for_other_ignored),
+        T(test_deadline_hook),
         T(test_echo_request_gets_reply),
         T(test_echo_to_unknown_peer_is_queued_until_arp_reply),
         T(test_echo_with_padding_and_bad_checksum),
