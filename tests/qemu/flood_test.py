@@ -247,20 +247,28 @@ def udp_flood(g, ns, tx):
 
 
 def arp_flood(g, ns, tx):
+    """Every request the tap passed to QEMU reaches the guest and is answered.
+    The tap drops what does not fit its queue while QEMU is not reading (the
+    guest's ring full, or a host too busy to schedule QEMU): those never reach
+    the guest, and are counted on the tap, not held against it."""
     before = settle(g)
+    tap0 = tap_stats(ns)
     r = tx.arpflood(ARP_SENDERS, 1, 20000)
-    after = settle(g, before, ARP_SENDERS, timeout=15)
+    dropped = tap_stats(ns)[1] - tap0[1]
+    want = ARP_SENDERS - dropped
+    after = settle(g, before, want, timeout=15)
     extra = []
-    if delta(before, after, "arp.rx_request") != ARP_SENDERS:
-        extra.append("guest saw %d of %d requests" % (delta(before, after, "arp.rx_request"),
-                                                      ARP_SENDERS))
-    if delta(before, after, "arp.tx_reply") != ARP_SENDERS:
-        extra.append("answered %d" % delta(before, after, "arp.tx_reply"))
+    seen = delta(before, after, "arp.rx_request")
+    if seen != want or want < ARP_SENDERS // 2:
+        extra.append("guest saw %d of %d requests (%d dropped by the tap's queue)"
+                     % (seen, ARP_SENDERS, dropped))
+    if delta(before, after, "arp.tx_reply") != seen:
+        extra.append("answered %d of %d" % (delta(before, after, "arp.tx_reply"), seen))
     note("arp: %d requests from distinct senders in %.1f s, %d learned, %d evicted, table "
          "%d of %d" % (r["sent"], r["secs"], delta(before, after, "arp.learned"),
                        delta(before, after, "arp.evicted"), after.get("arp.entries", 0),
                        after.get("arp.capacity", 0)))
-    step_checks("arp-%d-senders" % ARP_SENDERS, g, ns, before, ARP_SENDERS, extra)
+    step_checks("arp-%d-senders" % ARP_SENDERS, g, ns, before, want, extra)
 
 
 def spoofed_flood(g, ns, tx, c):
