@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net/dhcp.h"
 #include "net/stack.h"
 
 static const struct net_counter_desc svc_descs[] = {
@@ -21,6 +22,8 @@ void net_stats_print(const struct net_stack *s, net_print_fn print, void *ctx)
     udp_counters_walk(&s->udp, print, ctx);
     net_counters_walk("svc", &s->svc, svc_descs, sizeof svc_descs / sizeof svc_descs[0],
                       print, ctx);
+    if (s->dhcp)
+        dhcp_counters_walk(s->dhcp, print, ctx);
 }
 
 void net_arp_print(const struct net_stack *s, net_print_fn print, void *ctx)
@@ -74,6 +77,8 @@ int64_t net_counter(const struct net_stack *s, const char *name)
         return icmp_counter(&s->icmp, c);
     if (n == 3 && !memcmp(name, "udp", 3))
         return udp_counter(&s->udp, c);
+    if (n == 4 && !memcmp(name, "dhcp", 4))
+        return s->dhcp ? dhcp_counter(s->dhcp, c) : -1;
     if (n == 3 && !memcmp(name, "svc", 3))
         return net_counters_find(&s->svc, svc_descs,
                                  sizeof svc_descs / sizeof svc_descs[0], c);
