@@ -117,7 +117,7 @@ static bool is_dhcp_frame(int i)
            net_rd16(f + 34 + 2) == DHCP_SERVER_PORT;
 }
 
-static bool is_arp_frame(int i)
+__attribute__((unused)) static bool is_arp_frame(int i)
 {
     return fk.tx[i].len >= 42 && net_rd16(fk.tx[i].data + 12) == 0x0806;
 }
@@ -200,7 +200,7 @@ static void assert_bcast_from_zero(const struct sent *s)
     assert_memory_equal(s->edst.b, bcast_mac.b, 6);
 }
 
-static bool param_asked(const struct dhcp_repr *r, uint8_t code)
+__attribute__((unused)) static bool param_asked(const struct dhcp_repr *r, uint8_t code)
 {
     for (int i = 0; i < r->nparams; i++)
         if (r->params[i] == code)
@@ -301,16 +301,25 @@ static uint32_t reply_bytes(const struct reply *rp, uint8_t *m)
     return len < 300 ? 300 : len;
 }
 
-/* The reply in a frame from the server, through the fake netif. */
-static void deliver(const struct reply *rp)
+/* The reply in a frame from the server, through the fake netif; mutate (when
+ * set) may change the message's bytes and length first. */
+static void deliver_mutated(const struct reply *rp,
+                            void (*mutate)(uint8_t *m, uint32_t *len))
 {
     uint8_t m[400], f[14 + 20 + 8 + 400];
     uint32_t len = reply_bytes(rp, m);
+    if (mutate)
+        mutate(m, &len);
     struct ipv4_addr dst = rp->unicast ? rp->yiaddr : ip4(255, 255, 255, 255);
     fx_eth(f, rp->unicast ? &fx_dut_mac : &bcast_mac, &rp->smac, 0x0800);
     fx_ipv4(f + 14, rp->server, dst, 17, 7, 0, 64, (uint16_t)(8 + len));
     fx_udp(f + 34, rp->server, dst, rp->sport, DHCP_CLIENT_PORT, m, len);
     fake_netif_rx(&fk, f, 14 + 20 + 8 + len);
+}
+
+static void deliver(const struct reply *rp)
+{
+    deliver_mutated(rp, NULL);
 }
 
 static void deliver_type(uint8_t type)

@@ -1,0 +1,541 @@
+/* The DHCP client (net/dhcp.h), continued (see test_net_dhcp.c): RFC 5227
+ * conflicts during the probe (a reply, another host's probe) -> DECLINE and the
+ * waits after it, INIT-REBOOT with a remembered address (ACK, NAK, silence), a
+ * server change between RENEWING and REBINDING, ACKs that change the address
+ * or the router, the address handler (TCP's hook), binding without a probe,
+ * and every reply the client must drop, each with its counter. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "tests/unit/dhcp_harness.c"
+
+static const struct ipv4_addr zero_ip;
+
+/* start, OFFER, ACK: PROBING, no probe sent yet. */
+static void to_probing(void)
+{
+    assert_int_equal(dhcp_start(st, &dcfg), DHCP_OK);
+    deliver_type(DHCP_OFFER);
+    deliver_type(DHCP_ACK);
+    assert_int_equal(state_now(), DHCP_PROBING);
+    fake_netif_tx_clear(&fk);
+}
+
+/* ---------------------------------------------------------------- conflicts */
+
+static void expect_decline(uint32_t xid)
+{
+    struct sent s = only_msg(DHCP_DECLINE);
+    assert_bcast_from_zero(&s);
+    assert_int_equal(s.r.xid, xid);
+    assert_int_equal(s.r.requested_ip.be, OFFERED.be);
+    assert_int_equal(s.r.server_id.be, SERVER_A.be);
+    assert_int_equal(s.r.ciaddr.be, 0);
+    assert_int_equal(s.r.secs, 0);
+    assert_int_equal(s.r.present & DHCP_HAS_PARAM_LIST, 0);
+}
+
+/* Another host answers our probe: DECLINE, never configured, DISCOVER again
+ * only after 10 s (RFC 2131 3.1.5). */
+static void test_conflict_reply_declines(void **state)
+{
+    (void)state;
+    to_probing();
+    uint32_t xid = cl()->xid;
+    advance_to(net_next_deadline(st)); /* the first probe */
+    assert_int_equal(fk.ntx, 1);
+    fake_netif_tx_clear(&fk);
+    uint64_t t = plat_now_ns();
+    arp_in(2, &intruder_mac, OFFERED, zero_ip);
+    expect_decline(xid);
+    assert_int_equal(state_now(), DHCP_INIT);
+    assert_int_equal(st->ip.addr.be, 0);
+    assert_int_equal(dctr("conflicts"), 1);
+    assert_int_equal(dctr("tx_decline"), 1);
+    assert_int_equal(dctr("leases"), 0);
+    assert_true(logged("10.0.0.50 is in use by another host: declined"));
+    assert_int_equal(net_next_deadline(st), t + DHCP_DECLINE_WAIT_NS);
+    fake_netif_tx_clear(&fk);
+    advance_to(t + DHCP_DECLINE_WAIT_NS - 1000000);
+    assert_int_equal(fk.ntx, 0);
+    advance_to(t + DHCP_DECLINE_WAIT_NS);
+    struct sent s = only_msg(DHCP_DISCOVER);
+    assert_int_not_equal(s.r.xid, xid);
+    assert_int_equal(state_now(), DHCP_SELECTING);
+    /* A late probe deadline does not bind the declined address. */
+    advance(10 * SEC);
+    assert_int_equal(st->ip.addr.be, 0);
+}
+
+/* Another host probing for the same address: a conflict too (RFC 5227 2.1.1);
+ * so is any ARP packet that has the address as sender. */
+static void test_conflict_probe_and_sender(void **state)
+{
+    (void)state;
+    to_probing();
+    arp_in(1, &intruder_mac, zero_ip, OFFERED);
+    assert_int_equal(dctr("conflicts"), 1);
+    assert_int_equal(state_now(), DHCP_INIT);
+    dhcp_stop(st);
+    to_probing();
+    arp_in(1, &intruder_mac, OFFERED, ip4(10, 0, 0, 99)); /* a request it sends */
+    assert_int_equal(dctr("conflicts"), 1);
+    assert_int_equal(state_now(), DHCP_INIT);
+}
+
+/* ARP about other addresses, or a host asking for ours with its own address
+ * as sender (an ordinary request, not a probe): no conflict. */
+static void test_no_conflict_for_others(void **state)
+{
+    (void)state;
+    to_probing();
+    arp_in(1, &intruder_mac, ip4(10, 0, 0, 77), OFFERED);
+    arp_in(1, &intruder_mac, ip4(10, 0, 0, 77), ip4(10, 0, 0, 99));
+    arp_in(1, &intruder_mac, zero_ip, ip4(10, 0, 0, 99));
+    arp_in(2, &intruder_mac, ip4(10, 0, 0, 77), zero_ip);
+    advance(10 * SEC);
+    assert_int_equal(state_now(), DHCP_BOUND);
+    assert_int_equal(dctr("conflicts"), 0);
+    /* Once bound, a claim on our address is ARP's business (counted there). */
+    arp_in(2, &intruder_mac, OFFERED, zero_ip);
+    assert_int_equal(state_now(), DHCP_BOUND);
+    assert_int_equal(ctr("arp.addr_conflict"), 1);
+    assert_int_equal(dctr("conflicts"), 0);
+}
+
+/* RFC 5227 2.1.1: after MAX_CONFLICTS in a row, one attempt a minute. */
+static void test_conflict_rate_limit(void **state)
+{
+    (void)state;
+    assert_int_equal(dhcp_start(st, &dcfg), DHCP_OK);
+    for (int k = 1; k <= DHCP_MAX_CONFLICTS + 1; k++) {
+        assert_int_equal(state_now(), DHCP_SELECTING);
+        deliver_type(DHCP_OFFER);
+        deliver_type(DHCP_ACK);
+        uint64_t t = plat_now_ns();
+        arp_in(2, &intruder_mac, OFFERED, zero_ip);
+        uint64_t wait =
+            k >= DHCP_MAX_CONFLICTS ? DHCP_RATE_LIMIT_NS : DHCP_DECLINE_WAIT_NS;
+        assert_int_equal(net_next_deadline(st), t + wait);
+        advance_to(t + wait);
+    }
+    assert_int_equal(dctr("conflicts"), DHCP_MAX_CONFLICTS + 1);
+    /* A success clears the count: the next conflict waits 10 s again. */
+    deliver_type(DHCP_OFFER);
+    deliver_type(DHCP_ACK);
+    advance(10 * SEC);
+    assert_int_equal(state_now(), DHCP_BOUND);
+    assert_int_equal(cl()->conflicts, 0);
+}
+
+/* ---------------------------------------------------------------- INIT-REBOOT */
+
+static void start_reboot(void)
+{
+    dcfg.requested = OFFERED;
+    assert_int_equal(dhcp_start(st, &dcfg), DHCP_OK);
+    assert_int_equal(state_now(), DHCP_REBOOTING);
+    assert_true(logged("init-reboot -> rebooting"));
+    struct sent s = only_msg(DHCP_REQUEST);
+    assert_bcast_from_zero(&s);
+    assert_int_equal(s.r.flags, DHCP_FLAG_BROADCAST);
+    assert_int_equal(s.r.ciaddr.be, 0);
+    assert_int_equal(s.r.requested_ip.be, OFFERED.be);
+    assert_int_equal(s.r.present & DHCP_HAS_SERVER_ID, 0); /* RFC 2131 4.3.2 */
+    fake_netif_tx_clear(&fk);
+}
+
+static void test_init_reboot_ack(void **state)
+{
+    (void)state;
+    uint64_t t = plat_now_ns();
+    start_reboot();
+    deliver_type(DHCP_ACK);
+    assert_int_equal(state_now(), DHCP_PROBING); /* probed like any new address */
+    advance(10 * SEC);
+    assert_int_equal(state_now(), DHCP_BOUND);
+    assert_int_equal(st->ip.addr.be, OFFERED.be);
+    assert_int_equal(dhcp_lease(st)->t1, t + 60 * SEC);
+    assert_int_equal(dhcp_lease(st)->server.be, SERVER_A.be);
+    check_counters();
+}
+
+static void test_init_reboot_nak(void **state)
+{
+    (void)state;
+    start_reboot();
+    uint32_t xid = cl()->xid;
+    struct reply n = reply(DHCP_NAK);
+    n.server = SERVER_B, n.smac = server_b_mac; /* any server may refuse it */
+    deliver(&n);
+    assert_int_equal(state_now(), DHCP_SELECTING);
+    struct sent s = only_msg(DHCP_DISCOVER);
+    assert_int_not_equal(s.r.xid, xid);
+    assert_int_equal(dctr("rx_nak"), 1);
+    assert_true(logged("rebooting -> init"));
+}
+
+/* Nobody answers: the REQUEST schedule, then INIT. */
+static void test_init_reboot_silence(void **state)
+{
+    (void)state;
+    start_reboot();
+    for (int k = 0; k < DHCP_REQUEST_TRIES; k++)
+        advance_to(net_next_deadline(st));
+    assert_int_equal(dctr("tx_request"), DHCP_REQUEST_TRIES);
+    assert_int_equal(dctr("timeouts"), 1);
+    assert_true(dctr("tx_discover") >= 1);
+    assert_int_equal(state_now(), DHCP_SELECTING);
+}
+
+/* ---------------------------------------------------------------- server change */
+
+/* Server A gave the lease and goes silent; at T2 server B answers the
+ * broadcast: the lease is B's, and the next renewal goes to B. While renewing,
+ * B's answers to a request that was A's are not taken. */
+static void test_server_change_renew_rebind(void **state)
+{
+    (void)state;
+    bind_default();
+    advance_to(req_at + 60 * SEC - SEC);
+    arp_in(1, &fx_peer_mac, SERVER_A, OFFERED);
+    advance_to(req_at + 60 * SEC);
+    assert_int_equal(state_now(), DHCP_RENEWING);
+    struct sent s = only_msg(DHCP_REQUEST);
+    assert_int_equal(s.dst.be, SERVER_A.be);
+    struct reply b = reply(DHCP_ACK);
+    b.server = SERVER_B, b.smac = server_b_mac, b.unicast = true;
+    deliver(&b);
+    b.type = DHCP_NAK;
+    deliver(&b);
+    assert_int_equal(dctr("drop_wrong_server"), 2);
+    assert_int_equal(state_now(), DHCP_RENEWING);
+    fake_netif_tx_clear(&fk);
+    advance_to(req_at + 105 * SEC);
+    assert_int_equal(state_now(), DHCP_REBINDING);
+    s = only_msg(DHCP_REQUEST);
+    assert_int_equal(s.dst.be, 0xffffffffu);
+    uint64_t t_rebind = plat_now_ns();
+    b = reply(DHCP_ACK);
+    b.server = SERVER_B, b.smac = server_b_mac, b.unicast = true;
+    b.router = SERVER_B;
+    deliver(&b);
+    assert_int_equal(state_now(), DHCP_BOUND);
+    assert_int_equal(dctr("rebinds"), 1);
+    const struct dhcp_lease *l = dhcp_lease(st);
+    assert_int_equal(l->server.be, SERVER_B.be);
+    assert_int_equal(l->t1, t_rebind + 60 * SEC);
+    assert_int_equal(st->ip.gateway.be, SERVER_B.be); /* its router taken too */
+    assert_int_equal(st->ip.addr.be, OFFERED.be);
+    fake_netif_tx_clear(&fk);
+    advance_to(l->t1 - SEC);
+    arp_in(1, &server_b_mac, SERVER_B, OFFERED);
+    advance_to(l->t1);
+    s = only_msg(DHCP_REQUEST);
+    assert_int_equal(s.dst.be, SERVER_B.be);
+    assert_memory_equal(s.edst.b, server_b_mac.b, 6);
+    check_counters();
+}
+
+/* ---------------------------------------------------------------- ACKs that change
+ * things */
+
+static struct {
+    int calls;
+    struct ipv4_addr old[8], now[8];
+} changes;
+
+static void on_addr(void *ctx, struct ipv4_addr old, struct ipv4_addr now)
+{
+    (void)ctx;
+    if (changes.calls < 8) {
+        changes.old[changes.calls] = old;
+        changes.now[changes.calls] = now;
+    }
+    changes.calls++;
+}
+
+/* Rebinding, a server hands out another address: the old one goes before the
+ * new one is probed; the address handler hears both changes. */
+static void test_rebind_ack_new_address(void **state)
+{
+    (void)state;
+    memset(&changes, 0, sizeof changes);
+    net_set_addr_handler(st, on_addr, NULL);
+    bind_default();
+    assert_int_equal(changes.calls, 1);
+    assert_int_equal(changes.old[0].be, 0);
+    assert_int_equal(changes.now[0].be, OFFERED.be);
+    advance_to(req_at + 105 * SEC);
+    assert_int_equal(state_now(), DHCP_REBINDING);
+    struct reply b = reply(DHCP_ACK);
+    b.server = SERVER_B, b.smac = server_b_mac, b.yiaddr = ip4(10, 0, 0, 60);
+    deliver(&b);
+    assert_int_equal(state_now(), DHCP_PROBING);
+    assert_int_equal(st->ip.addr.be, 0);
+    assert_int_equal(changes.calls, 2);
+    assert_int_equal(changes.old[1].be, OFFERED.be);
+    assert_int_equal(changes.now[1].be, 0);
+    advance(10 * SEC);
+    assert_int_equal(state_now(), DHCP_BOUND);
+    assert_int_equal(st->ip.addr.be, ip4(10, 0, 0, 60).be);
+    assert_int_equal(changes.calls, 3);
+    assert_int_equal(dctr("leases"), 2);
+}
+
+/* Renewed with another router and prefix: reconfigured, the address and ARP
+ * kept. */
+static void test_renew_ack_new_router(void **state)
+{
+    (void)state;
+    memset(&changes, 0, sizeof changes);
+    net_set_addr_handler(st, on_addr, NULL);
+    bind_default();
+    advance_to(req_at + 60 * SEC - SEC);
+    arp_in(1, &fx_peer_mac, SERVER_A, OFFERED);
+    advance_to(req_at + 60 * SEC);
+    struct reply a = reply(DHCP_ACK);
+    a.unicast = true, a.router = ip4(10, 0, 0, 254), a.mask = ip4(255, 255, 0, 0);
+    deliver(&a);
+    assert_int_equal(state_now(), DHCP_BOUND);
+    assert_int_equal(st->ip.gateway.be, ip4(10, 0, 0, 254).be);
+    assert_int_equal(st->ip.prefix_len, 16);
+    assert_int_equal(ctr("arp.entries"), 1);
+    assert_int_equal(changes.calls, 1); /* only the first binding */
+}
+
+/* Expiry takes the address: the handler hears it. */
+static void test_handler_on_loss(void **state)
+{
+    (void)state;
+    memset(&changes, 0, sizeof changes);
+    net_set_addr_handler(st, on_addr, NULL);
+    bind_default();
+    advance_to(req_at + 120 * SEC);
+    assert_int_equal(dctr("expired"), 1);
+    assert_int_equal(changes.calls, 2);
+    assert_int_equal(changes.now[1].be, 0);
+}
+
+static void test_no_probe(void **state)
+{
+    (void)state;
+    dcfg.no_probe = true;
+    assert_int_equal(dhcp_start(st, &dcfg), DHCP_OK);
+    deliver_type(DHCP_OFFER);
+    fake_netif_tx_clear(&fk);
+    deliver_type(DHCP_ACK);
+    assert_int_equal(state_now(), DHCP_BOUND);
+    assert_int_equal(st->ip.addr.be, OFFERED.be);
+    assert_int_equal(fk.ntx, 1); /* the one announcement */
+    advance(5 * SEC);
+    assert_int_equal(fk.ntx, 1);
+    assert_int_equal(ctr("arp.tx_probe"), 0);
+}
+
+/* ---------------------------------------------------------------- replies dropped */
+
+static void cut_to_200(uint8_t *m, uint32_t *len)
+{
+    (void)m;
+    *len = 200;
+}
+static void htype_6(uint8_t *m, uint32_t *len)
+{
+    (void)len;
+    m[1] = 6;
+}
+static void bad_cookie(uint8_t *m, uint32_t *len)
+{
+    (void)len;
+    m[236] = 0;
+}
+static void truncated_option(uint8_t *m, uint32_t *len)
+{
+    m[240 + 3] = 51, m[240 + 4] = 200; /* after the message type */
+    *len = 240 + 5 + 10;
+}
+static void lease_of_2(uint8_t *m, uint32_t *len)
+{
+    (void)len;
+    memcpy(m + 240 + 3, "\x33\x02\x00\x10", 4); /* 51, length 2 */
+}
+
+struct drop_case {
+    const char *counter;
+    void (*mutate)(uint8_t *m, uint32_t *len);
+    void (*edit)(struct reply *r);
+};
+
+static void other_xid(struct reply *r)
+{
+    r->xid ^= 1;
+}
+static void other_chaddr(struct reply *r)
+{
+    r->chaddr.b[5] ^= 1;
+}
+static void as_request(struct reply *r)
+{
+    r->op = DHCP_OP_REQUEST;
+}
+static void other_port(struct reply *r)
+{
+    r->sport = 1067;
+}
+static void no_yiaddr(struct reply *r)
+{
+    r->yiaddr = zero_ip;
+}
+static void mcast_yiaddr(struct reply *r)
+{
+    r->yiaddr = ip4(224, 0, 0, 1);
+}
+static void no_server_id(struct reply *r)
+{
+    r->no_server_id = true;
+}
+static void type_ack(struct reply *r)
+{
+    r->type = DHCP_ACK;
+}
+static void type_nak(struct reply *r)
+{
+    r->type = DHCP_NAK;
+}
+static void type_request(struct reply *r)
+{
+    r->type = DHCP_REQUEST;
+}
+static void type_bootp(struct reply *r)
+{
+    r->type = 0;
+}
+
+/* In SELECTING, each an OFFER made wrong one way. */
+static const struct drop_case selecting_drops[] = {
+    {"drop_xid", NULL, other_xid},           {"drop_chaddr", NULL, other_chaddr},
+    {"drop_bad_op", NULL, as_request},       {"drop_bad_port", NULL, other_port},
+    {"drop_short", cut_to_200, NULL},        {"drop_bad_htype", htype_6, NULL},
+    {"drop_bad_cookie", bad_cookie, NULL},   {"drop_truncated", truncated_option, NULL},
+    {"drop_bad_option", lease_of_2, NULL},   {"drop_bad_offer", NULL, no_yiaddr},
+    {"drop_bad_offer", NULL, mcast_yiaddr},  {"drop_bad_offer", NULL, no_server_id},
+    {"drop_unexpected", NULL, type_ack},     {"drop_unexpected", NULL, type_nak},
+    {"drop_unexpected", NULL, type_request}, {"drop_unexpected", NULL, type_bootp},
+};
+
+static void no_lease(struct reply *r)
+{
+    r->lease = 0;
+}
+static void from_b(struct reply *r)
+{
+    r->server = SERVER_B;
+    r->smac = server_b_mac;
+}
+static void nak_from_b(struct reply *r)
+{
+    from_b(r);
+    r->type = DHCP_NAK;
+}
+static void type_offer(struct reply *r)
+{
+    r->type = DHCP_OFFER;
+}
+
+/* In REQUESTING, each an ACK made wrong one way. */
+static const struct drop_case requesting_drops[] = {
+    {"drop_bad_ack", NULL, no_lease},        {"drop_bad_ack", NULL, no_server_id},
+    {"drop_bad_ack", NULL, no_yiaddr},       {"drop_wrong_server", NULL, from_b},
+    {"drop_wrong_server", NULL, nak_from_b}, {"drop_unexpected", NULL, type_offer},
+    {"drop_xid", NULL, other_xid},
+};
+
+static void run_drops(const struct drop_case *cases, size_t n, uint8_t type,
+                      enum dhcp_state in)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct reply r = reply(type);
+        if (cases[i].edit)
+            cases[i].edit(&r);
+        int64_t before = dctr(cases[i].counter), rx = dctr("rx");
+        deliver_mutated(&r, cases[i].mutate);
+        if (dctr(cases[i].counter) != before + 1)
+            fail_msg("case %zu: %s did not move", i, cases[i].counter);
+        assert_int_equal(dctr("rx"), rx + 1);
+        assert_int_equal(state_now(), in);
+        check_counters();
+    }
+}
+
+static void test_replies_dropped(void **state)
+{
+    (void)state;
+    assert_int_equal(dhcp_start(st, &dcfg), DHCP_OK);
+    run_drops(selecting_drops, sizeof selecting_drops / sizeof selecting_drops[0],
+              DHCP_OFFER, DHCP_SELECTING);
+    assert_int_equal(dctr("rx_offer"), 0);
+    deliver_type(DHCP_OFFER);
+    run_drops(requesting_drops, sizeof requesting_drops / sizeof requesting_drops[0],
+              DHCP_ACK, DHCP_REQUESTING);
+    deliver_type(DHCP_ACK);
+    assert_int_equal(state_now(), DHCP_PROBING);
+    deliver_type(DHCP_ACK); /* a duplicate */
+    deliver_type(DHCP_NAK);
+    assert_int_equal(dctr("drop_unexpected"), 7);
+    assert_int_equal(state_now(), DHCP_PROBING);
+    advance(10 * SEC);
+    deliver_type(DHCP_ACK);
+    deliver_type(DHCP_OFFER);
+    assert_int_equal(dctr("drop_unexpected"), 9);
+    assert_int_equal(state_now(), DHCP_BOUND);
+    assert_int_equal(dctr("rx"), 16 + 7 + 2 + 2 + 2);
+    check_counters();
+}
+
+/* What the console shows before a lease. */
+static char out[1024];
+static void print_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    strncat(out, line, sizeof out - 1 - strlen(out));
+    strncat(out, "\n", sizeof out - 1 - strlen(out));
+}
+
+static void test_print_before_lease(void **state)
+{
+    (void)state;
+    assert_int_equal(dhcp_start(st, &dcfg), DHCP_OK);
+    deliver_type(DHCP_OFFER);
+    out[0] = 0;
+    dhcp_print(st, print_line, NULL);
+    char want[160];
+    snprintf(want, sizeof want,
+             "fake0: dhcp requesting, xid 0x%08x\n    offered 10.0.0.50 by 10.0.0.1\n",
+             (unsigned)cl()->xid);
+    assert_string_equal(out, want);
+    for (int s = 0; s <= DHCP_NSTATES; s++)
+        assert_non_null(dhcp_state_name((enum dhcp_state)s));
+    assert_string_equal(dhcp_state_name(DHCP_NSTATES), "?");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, dhcp_setup, dhcp_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_conflict_reply_declines), T(test_conflict_probe_and_sender),
+        T(test_no_conflict_for_others),  T(test_conflict_rate_limit),
+        T(test_init_reboot_ack),         T(test_init_reboot_nak),
+        T(test_init_reboot_silence),     T(test_server_change_renew_rebind),
+        T(test_rebind_ack_new_address),  T(test_renew_ack_new_router),
+        T(test_handler_on_loss),         T(test_no_probe),
+        T(test_replies_dropped),         T(test_print_before_lease),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
