@@ -139,6 +139,11 @@ void dhcp_request_offer(struct dhcp *d, uint64_t now)
 static void bind_lease(struct dhcp *d, uint64_t now)
 {
     char a[IPV4_ADDR_STRLEN], r[IPV4_ADDR_STRLEN], sv[IPV4_ADDR_STRLEN];
+    if (now >= d->cand.expiry) { /* the probe outlasted the lease: never use it */
+        d->st.expired++;
+        dhcp_restart(d, now, 0);
+        return;
+    }
     d->lease = d->cand;
     memset(&d->cand, 0, sizeof d->cand);
     configure(d, &d->lease);
@@ -297,34 +302,47 @@ static void state_tick(struct dhcp *d, uint64_t now)
     }
 }
 
+/* When the state's next event is due (the announcement aside). */
+static uint64_t state_deadline(const struct dhcp *d)
+{
+    switch (d->state) {
+    case DHCP_STOPPED:
+        return UINT64_MAX;
+    case DHCP_BOUND:
+        return d->lease.t1;
+    case DHCP_RENEWING:
+        return d->next < d->lease.t2 ? d->next : d->lease.t2;
+    case DHCP_REBINDING:
+        return d->next < d->lease.expiry ? d->next : d->lease.expiry;
+    default:
+        return d->next;
+    }
+}
+
+/* One event can make the next one due at once (a probe ends in a binding whose
+ * T1 has passed, T2 and expiry passed together after a long stall): run until
+ * nothing is due, so the timer never finds work it was not given a deadline
+ * for. The state's events go first: a late announcement is only made for a
+ * lease that is still held. Every pass moves the state or a deadline forward;
+ * the bound is a guard. */
 void dhcp_tick(struct dhcp *d, uint64_t now)
 {
-    state_tick(d, now);
-    if (holding(d) && now >= d->announce_at) {
-        d->announce_at = UINT64_MAX;
-        arp_announce(&d->s->arp);
+    for (int i = 0; i < 8; i++) {
+        if (state_deadline(d) <= now) {
+            state_tick(d, now);
+        } else if (holding(d) && d->announce_at <= now) {
+            d->announce_at = UINT64_MAX;
+            arp_announce(&d->s->arp);
+        } else {
+            return;
+        }
     }
 }
 
 uint64_t dhcp_next_deadline(const struct dhcp *d)
 {
-    uint64_t t;
-    switch (d->state) {
-    case DHCP_STOPPED:
-        return UINT64_MAX;
-    case DHCP_BOUND:
-        t = d->lease.t1;
-        break;
-    case DHCP_RENEWING:
-        t = d->next < d->lease.t2 ? d->next : d->lease.t2;
-        break;
-    case DHCP_REBINDING:
-        t = d->next < d->lease.expiry ? d->next : d->lease.expiry;
-        break;
-    default:
-        return d->next;
-    }
-    return t < d->announce_at ? t : d->announce_at;
+    uint64_t t = state_deadline(d);
+    return holding(d) && d->announce_at < t ? d->announce_at : t;
 }
 
 /* ------------------------------------------------------------ life cycle */

@@ -338,6 +338,76 @@ static void test_no_probe(void **state)
     assert_int_equal(ctr("arp.tx_probe"), 0);
 }
 
+/* Found by fuzz_dhcp (tests/fuzz/regress/fuzz_dhcp/): a probe that ends after
+ * the lease's T1 (here T1 2 s, the probe at least 3 s) binds and must renew in
+ * the same tick; the timer was left with a deadline in the past. Later events
+ * falling due together (T2 and expiry) are run in that tick too. */
+static void test_regress_bound_past_t1(void **state)
+{
+    (void)state;
+    struct reply a = reply(DHCP_ACK);
+    assert_int_equal(dhcp_start(st, &dcfg), DHCP_OK);
+    deliver_type(DHCP_OFFER);
+    uint64_t t = plat_now_ns();
+    a.xid = cl()->xid, a.lease = 40, a.t1 = 2, a.t2 = 30;
+    deliver(&a);
+    advance(10 * SEC); /* advance_to checks the deadline after every tick */
+    assert_int_equal(state_now(), DHCP_RENEWING);
+    assert_int_equal(dctr("leases"), 1);
+    /* T2 and expiry both passed by one late tick: straight to a new DISCOVER. */
+    host_clock_set(t + 50 * SEC);
+    net_tick(st, plat_now_ns());
+    assert_true(net_next_deadline(st) > plat_now_ns());
+    assert_int_equal(state_now(), DHCP_SELECTING);
+    assert_int_equal(dctr("expired"), 1);
+}
+
+/* Found by fuzz_dhcp: a lease shorter than the probe was bound (and announced)
+ * and dropped in the same tick. It is never used now. */
+static void test_regress_lease_shorter_than_probe(void **state)
+{
+    (void)state;
+    struct reply a = reply(DHCP_ACK);
+    assert_int_equal(dhcp_start(st, &dcfg), DHCP_OK);
+    deliver_type(DHCP_OFFER);
+    a.xid = cl()->xid, a.lease = 2, a.t1 = 0, a.t2 = 0;
+    deliver(&a);
+    fake_netif_tx_clear(&fk);
+    advance(8 * SEC);
+    assert_int_equal(dctr("leases"), 0);
+    assert_int_equal(dctr("expired"), 1);
+    assert_int_equal(dctr("transitions"), 6); /* ... probing -> init -> selecting */
+    for (int i = 0; i < fk.ntx; i++)
+        assert_false(is_arp_frame(i) && !memcmp(fk.tx[i].data + 28, "\x0a\0\0\x32", 4));
+    assert_int_equal(state_now(), DHCP_SELECTING);
+}
+
+/* Found by fuzz_dhcp: one late tick with the second announcement and the
+ * expiry both due announced the address, then dropped it. The lease goes
+ * first now, and nothing is announced for it. */
+static void test_regress_no_announce_after_expiry(void **state)
+{
+    (void)state;
+    struct reply a = reply(DHCP_ACK);
+    assert_int_equal(dhcp_start(st, &dcfg), DHCP_OK);
+    deliver_type(DHCP_OFFER);
+    uint64_t t = plat_now_ns();
+    a.xid = cl()->xid, a.lease = 20, a.t1 = 15, a.t2 = 18;
+    deliver(&a);
+    while (state_now() == DHCP_PROBING)
+        advance_to(net_next_deadline(st));
+    assert_int_equal(state_now(), DHCP_BOUND);
+    assert_true(cl()->announce_at < t + 20 * SEC);
+    fake_netif_tx_clear(&fk);
+    host_clock_set(t + 30 * SEC);
+    net_tick(st, plat_now_ns());
+    for (int i = 0; i < fk.ntx; i++)
+        assert_false(is_arp_frame(i));
+    assert_int_equal(dctr("expired"), 1);
+    struct sent s = only_msg(DHCP_DISCOVER);
+    assert_bcast_from_zero(&s);
+}
+
 /* ---------------------------------------------------------------- replies dropped */
 
 static void cut_to_200(uint8_t *m, uint32_t *len)
@@ -529,13 +599,23 @@ static void test_print_before_lease(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_conflict_reply_declines), T(test_conflict_probe_and_sender),
-        T(test_no_conflict_for_others),  T(test_conflict_rate_limit),
-        T(test_init_reboot_ack),         T(test_init_reboot_nak),
-        T(test_init_reboot_silence),     T(test_server_change_renew_rebind),
-        T(test_rebind_ack_new_address),  T(test_renew_ack_new_router),
-        T(test_handler_on_loss),         T(test_no_probe),
-        T(test_replies_dropped),         T(test_print_before_lease),
+        T(test_conflict_reply_declines),
+        T(test_conflict_probe_and_sender),
+        T(test_no_conflict_for_others),
+        T(test_conflict_rate_limit),
+        T(test_init_reboot_ack),
+        T(test_init_reboot_nak),
+        T(test_init_reboot_silence),
+        T(test_server_change_renew_rebind),
+        T(test_rebind_ack_new_address),
+        T(test_renew_ack_new_router),
+        T(test_handler_on_loss),
+        T(test_no_probe),
+        T(test_regress_bound_past_t1),
+        T(test_regress_lease_shorter_than_probe),
+        T(test_regress_no_announce_after_expiry),
+        T(test_replies_dropped),
+        T(test_print_before_lease),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
