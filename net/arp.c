@@ -30,10 +30,11 @@ void arp_free(struct arp *a)
     a->cap = 0;
 }
 
-/* Builds and sends one ARP packet; eth_dst is where the frame goes. The caller
- * counts it when this returns true. */
-static bool send_arp(struct arp *a, uint16_t op, const struct eth_addr *eth_dst,
-                     const struct eth_addr *tha, struct ipv4_addr tpa)
+/* Builds and sends one ARP packet from sender address spa; eth_dst is where the
+ * frame goes. The caller counts it when this returns true. */
+static bool send_arp_from(struct arp *a, uint16_t op, const struct eth_addr *eth_dst,
+                          struct ipv4_addr spa, const struct eth_addr *tha,
+                          struct ipv4_addr tpa)
 {
     struct netbuf *b = eth_alloc(a->eth);
     if (!b) {
@@ -43,7 +44,7 @@ static bool send_arp(struct arp *a, uint16_t op, const struct eth_addr *eth_dst,
     uint8_t *f = eth_frame(a->eth, b);
     struct eth_repr eh = {.dst = *eth_dst, .src = a->eth->mac, .type = ETH_TYPE_ARP};
     struct arp_repr r = {
-        .op = op, .sha = a->eth->mac, .tha = *tha, .spa = a->ours, .tpa = tpa};
+        .op = op, .sha = a->eth->mac, .tha = *tha, .spa = spa, .tpa = tpa};
     eth_header_emit(&eh, f);
     arp_packet_emit(&r, f + ETH_HDR_LEN);
     if (eth_send(a->eth, b, ETH_HDR_LEN + ARP_PKT_LEN, NULL, 0) != NETIF_OK) {
@@ -51,6 +52,12 @@ static bool send_arp(struct arp *a, uint16_t op, const struct eth_addr *eth_dst,
         return false;
     }
     return true;
+}
+
+static bool send_arp(struct arp *a, uint16_t op, const struct eth_addr *eth_dst,
+                     const struct eth_addr *tha, struct ipv4_addr tpa)
+{
+    return send_arp_from(a, op, eth_dst, a->ours, tha, tpa);
 }
 
 static void send_request(struct arp *a, struct ipv4_addr ip)
@@ -235,6 +242,8 @@ void arp_input(struct arp *a, struct view *v)
         a->st.drop_bad_sender++;
         goto drop;
     }
+    if (a->watch)
+        a->watch(a->watch_ctx, &r);
     if (!ipv4_addr_is_any(a->ours) && ipv4_addr_eq(r.spa, a->ours)) {
         char m[ETH_ADDR_STRLEN];
         a->st.addr_conflict++;
@@ -303,9 +312,12 @@ static struct arp_entry *get_entry(struct arp *a, struct ipv4_addr ip, uint64_t 
 
 enum ipv4_err arp_resolve_wait(struct arp *a, struct ipv4_addr ip, struct eth_addr *mac)
 {
+    uint32_t epoch = a->epoch;
     for (;;) {
         if (a->disconnected)
             return IPV4_EDISCONNECTED;
+        if (a->epoch != epoch) /* flushed: the route we were resolving is gone */
+            return IPV4_ENOROUTE;
         uint64_t now = plat_now_ns();
         if (arp_lookup(a, ip, now, mac))
             return IPV4_OK;
@@ -372,6 +384,35 @@ void arp_remove(struct arp *a, struct ipv4_addr ip)
     struct arp_entry *e = find(a, ip);
     if (e)
         free_entry(a, e);
+}
+
+bool arp_probe(struct arp *a, struct ipv4_addr ip)
+{
+    static const struct ipv4_addr none;
+    if (a->disconnected ||
+        !send_arp_from(a, ARP_OP_REQUEST, &eth_bcast, none, &eth_zero, ip))
+        return false;
+    a->st.tx_probe++;
+    return true;
+}
+
+void arp_set_watch(struct arp *a, arp_watch_fn fn, void *ctx)
+{
+    a->watch = fn;
+    a->watch_ctx = ctx;
+}
+
+void arp_flush(struct arp *a)
+{
+    a->epoch++;
+    for (uint32_t i = 0; i < a->cap; i++) {
+        struct arp_entry *e = &a->tab[i];
+        if (e->state != ARP_FREE && e->state != ARP_STATIC) {
+            a->st.flushed++;
+            free_entry(a, e);
+        }
+    }
+    a->gen++;
 }
 
 static void fail(struct arp *a, struct arp_entry *e, uint64_t now)

@@ -47,6 +47,7 @@
     X(tx_request)                                                                        \
     X(tx_reply)                                                                          \
     X(tx_gratuitous)                                                                     \
+    X(tx_probe)                                                                          \
     X(tx_errors)                                                                         \
     X(learned)                                                                           \
     X(updated)                                                                           \
@@ -57,7 +58,8 @@
     X(table_full)                                                                        \
     X(queued)                                                                            \
     X(queue_sent)                                                                        \
-    X(queue_dropped)
+    X(queue_dropped)                                                                     \
+    X(flushed) /* entries dropped by arp_flush (our address changed) */
 
 struct arp_stats {
     ARP_COUNTERS(COUNTER_FIELD)
@@ -101,10 +103,18 @@ struct arp_entry {
     struct arp_qframe q[ARP_QUEUE_LEN];
 };
 
+struct arp_repr;
+/* Sees every well-formed ARP packet from another station (after the sender
+ * checks, before our own handling): DHCP's RFC 5227 probe listens here. */
+typedef void (*arp_watch_fn)(void *ctx, const struct arp_repr *r);
+
 struct arp {
     struct eth *eth;
     struct ipv4_addr ours;
     bool disconnected;
+    uint32_t epoch; /* bumped by arp_flush: writers waiting across it give up */
+    arp_watch_fn watch;
+    void *watch_ctx;
     uint32_t cap;
     uint32_t last_hit; /* index tried first by lookups */
     uint32_t gen;      /* bumped on every change of a mapping (route caches check it) */
@@ -139,6 +149,16 @@ enum ipv4_err arp_resolve_wait(struct arp *a, struct ipv4_addr ip, struct eth_ad
  * already has. Consumes the reference on b in every case. */
 enum ipv4_err arp_queue(struct arp *a, struct ipv4_addr ip, struct netbuf *b,
                         uint32_t len);
+
+/* RFC 5227 probe: a broadcast request for ip with sender address 0.0.0.0 (the
+ * sender is not claiming any address). True when it was sent. */
+bool arp_probe(struct arp *a, struct ipv4_addr ip);
+/* One watcher (NULL: none); see arp_watch_fn. */
+void arp_set_watch(struct arp *a, arp_watch_fn fn, void *ctx);
+/* Our address changed or went: every entry but the static ones is dropped with
+ * its queued frames (built with the old source address), and writers waiting
+ * for a resolution return IPV4_ENOROUTE. */
+void arp_flush(struct arp *a);
 
 /* Configured entries (never expire). -1 when the table is full. */
 int arp_add_static(struct arp *a, struct ipv4_addr ip, const struct eth_addr *mac);

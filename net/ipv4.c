@@ -23,8 +23,20 @@ int ipv4_init(struct ipv4 *ip, struct eth *eth, struct arp *arp,
                            limits->reass_timeout_ns);
 }
 
+/* Nothing learned under the old address may outlive it: ARP entries (and the
+ * frames queued on them, which carry the old source), datagrams being
+ * reassembled for it. The route cache is cleared by every configuration. */
+static void forget_addr(struct ipv4 *ip, struct ipv4_addr old)
+{
+    arp_flush(ip->arp);
+    if (!ipv4_addr_is_any(old))
+        ipv4_reass_drop_dst(&ip->reass, old);
+}
+
 void ipv4_configure(struct ipv4 *ip, const struct ipv4_config *cfg)
 {
+    if (!ipv4_addr_eq(ip->addr, cfg->addr))
+        forget_addr(ip, ip->addr);
     ip->addr = cfg->addr;
     ip->prefix_len = cfg->prefix_len > 32 ? 32 : cfg->prefix_len;
     ip->netmask = ipv4_addr_netmask(ip->prefix_len);

@@ -143,7 +143,10 @@ struct ipv4_limits {
 /* -1 when memory runs out (nothing is left allocated then). */
 int ipv4_init(struct ipv4 *ip, struct eth *eth, struct arp *arp,
               const struct ipv4_limits *limits);
-/* Sets the address (gratuitous ARP when non-zero), prefix and gateway. */
+/* Sets the address (gratuitous ARP when non-zero), prefix and gateway. When the
+ * address changes (or goes: 0.0.0.0), what was learned under the old one is
+ * dropped: ARP's dynamic entries and queued frames (arp_flush), datagrams in
+ * reassembly for it (ipv4_reass_drop_dst); the route cache always is. */
 void ipv4_configure(struct ipv4 *ip, const struct ipv4_config *cfg);
 /* The link MTU IP uses (68..65535, at most what the netif says). */
 int ipv4_set_mtu(struct ipv4 *ip, uint16_t mtu);

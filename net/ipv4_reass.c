@@ -326,6 +326,20 @@ void ipv4_reass_tick(struct ipv4_reass *r, uint64_t now, ipv4_reass_expired_fn f
     }
 }
 
+uint32_t ipv4_reass_drop_dst(struct ipv4_reass *r, struct ipv4_addr dst)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->nslots; i++) {
+        struct ipv4_reass_slot *s = r->slots[i];
+        if (s->state == SLOT_ASSEMBLING && s->dst.be == dst.be) {
+            slot_drop(r, s);
+            n++;
+        }
+    }
+    r->st.flushed += n;
+    return n;
+}
+
 uint64_t ipv4_reass_deadline(const struct ipv4_reass *r)
 {
     uint64_t d = UINT64_MAX;

@@ -35,7 +35,8 @@
     X(drop_no_slot)                                                                      \
     X(timeout)                                                                           \
     X(timeout_first_held)                                                                \
-    X(evicted)
+    X(evicted)                                                                           \
+    X(flushed) /* dropped by ipv4_reass_drop_dst (the address went away) */
 
 struct ipv4_reass_stats {
     REASS_COUNTERS(COUNTER_FIELD)
@@ -108,6 +109,10 @@ typedef void (*ipv4_reass_expired_fn)(void *ctx, const struct view *hdr,
                                       const struct view *data8, unsigned flags);
 void ipv4_reass_tick(struct ipv4_reass *r, uint64_t now, ipv4_reass_expired_fn fn,
                      void *ctx);
+/* Drops every datagram in progress addressed to dst (our old address, after a
+ * re-configuration); delivered datagrams still referenced are not touched.
+ * Returns how many were dropped. */
+uint32_t ipv4_reass_drop_dst(struct ipv4_reass *r, struct ipv4_addr dst);
 /* When the next datagram expires (UINT64_MAX: none in progress). */
 uint64_t ipv4_reass_deadline(const struct ipv4_reass *r);
 uint32_t ipv4_reass_in_progress(const struct ipv4_reass *r);

@@ -5,17 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net/dhcp.h"
 #include "net/stack.h"
 
 /* Every layer's registry, in the order `stats` prints them, and where its values
- * are: a stats struct inside the stack, or a struct of gauges computed when
- * printing. */
+ * are: a stats struct inside the stack, a struct of gauges computed when
+ * printing, or the DHCP client's stats (only while a client runs). */
 struct gauges {
     struct arp_gauges arp;
     struct ipv4_reass_gauges reass;
 };
 
-enum { IN_STACK, IN_GAUGES };
+enum { IN_STACK, IN_GAUGES, IN_DHCP };
 
 static const struct layer {
     const char *name;
@@ -33,6 +34,7 @@ static const struct layer {
     {"icmp", &icmp_counter_table, IN_STACK, offsetof(struct net_stack, icmp.st)},
     {"udp", &udp_counter_table, IN_STACK, offsetof(struct net_stack, udp.st)},
     {"svc", &net_service_counter_table, IN_STACK, offsetof(struct net_stack, svc)},
+    {"dhcp", &dhcp_counter_table, IN_DHCP, offsetof(struct dhcp, st)},
 };
 #define NLAYERS (sizeof layers / sizeof layers[0])
 
@@ -42,10 +44,14 @@ static void gauges_now(const struct net_stack *s, struct gauges *g)
     g->reass = ipv4_reass_gauges(&s->ip.reass);
 }
 
+/* NULL for a layer that is not there (no DHCP client). */
 static const void *values(const struct layer *l, const struct net_stack *s,
                           const struct gauges *g)
 {
-    return (const uint8_t *)(l->in == IN_STACK ? (const void *)s : g) + l->off;
+    const void *base = l->in == IN_STACK    ? (const void *)s
+                       : l->in == IN_GAUGES ? (const void *)g
+                                            : (const void *)s->dhcp;
+    return base ? (const uint8_t *)base + l->off : NULL;
 }
 
 void net_stats_print(const struct net_stack *s, const char *prefix, print_line_fn print,
@@ -56,9 +62,12 @@ void net_stats_print(const struct net_stack *s, const char *prefix, print_line_f
     gauges_now(s, &g);
     for (size_t i = 0; i < NLAYERS; i++) {
         const struct layer *l = &layers[i];
+        const void *v = values(l, s, &g);
+        if (!v)
+            continue;
         snprintf(name, sizeof name, "%s%s%s", prefix ? prefix : "", prefix ? "." : "",
                  l->name);
-        counters_print(name, l->table, values(l, s, &g), print, ctx);
+        counters_print(name, l->table, v, print, ctx);
     }
 }
 
@@ -103,10 +112,11 @@ int64_t net_counter(const struct net_stack *s, const char *name)
     gauges_now(s, &g);
     for (size_t i = 0; i < NLAYERS; i++) {
         const struct layer *l = &layers[i];
+        const void *vals = values(l, s, &g);
         int64_t v;
-        if (strlen(l->name) == (size_t)(dot - name) &&
+        if (vals && strlen(l->name) == (size_t)(dot - name) &&
             memcmp(l->name, name, (size_t)(dot - name)) == 0 &&
-            (v = counters_find(l->table, values(l, s, &g), dot + 1)) >= 0)
+            (v = counters_find(l->table, vals, dot + 1)) >= 0)
             return v;
     }
     return -1;

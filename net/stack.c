@@ -2,6 +2,7 @@
  * to the layers, and the timers. */
 #include <stdlib.h>
 
+#include "net/dhcp.h"
 #include "net/stack.h"
 
 static void on_icmp(void *ctx, const struct ipv4_rxinfo *info, struct view *payload)
@@ -70,6 +71,7 @@ fail_arp:
 
 void net_stack_destroy(struct net_stack *s)
 {
+    dhcp_destroy(s);
     s->nif->input = NULL;
     s->nif->stack = NULL;
     ipv4_disconnect(&s->ip);
@@ -81,9 +83,18 @@ void net_configure(struct net_stack *s, const struct net_config *cfg)
 {
     struct ipv4_config c = {cfg->addr, cfg->prefix_len, cfg->gateway};
     char a[IPV4_ADDR_STRLEN], g[IPV4_ADDR_STRLEN];
+    struct ipv4_addr old = s->ip.addr;
     ipv4_configure(&s->ip, &c);
     log_info("net", "%s: %s/%u gateway %s", s->nif->name ? s->nif->name : "net",
              ipv4_addr_fmt(c.addr, a), c.prefix_len, ipv4_addr_fmt(c.gateway, g));
+    if (!ipv4_addr_eq(old, c.addr) && s->on_addr)
+        s->on_addr(s->on_addr_ctx, old, c.addr);
+}
+
+void net_set_addr_handler(struct net_stack *s, net_addr_fn fn, void *ctx)
+{
+    s->on_addr = fn;
+    s->on_addr_ctx = ctx;
 }
 
 int net_config_parse(const char *ip_cidr, const char *gw, struct net_config *cfg)
@@ -119,18 +130,22 @@ void net_tick(struct net_stack *s, uint64_t now)
 {
     arp_tick(&s->arp, now);
     ipv4_tick(&s->ip, now);
+    if (s->dhcp)
+        dhcp_tick(s->dhcp, now);
 }
 
 void net_set_deadline_hook(struct net_stack *s, void (*fn)(void *ctx, uint64_t t),
                            void *ctx)
 {
-    s->arp.armed = s->ip.reass.armed = (struct net_deadline_hook){fn, ctx};
+    s->armed = s->arp.armed = s->ip.reass.armed = (struct net_deadline_hook){fn, ctx};
 }
 
 uint64_t net_next_deadline(const struct net_stack *s)
 {
     uint64_t a = arp_next_deadline(&s->arp), r = ipv4_next_deadline(&s->ip);
-    return a < r ? a : r;
+    uint64_t d = s->dhcp ? dhcp_next_deadline(s->dhcp) : UINT64_MAX;
+    a = a < r ? a : r;
+    return a < d ? a : d;
 }
 
 void net_set_tcp_handler(struct net_stack *s, ipv4_recv_fn fn, void *ctx)

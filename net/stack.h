@@ -40,6 +40,12 @@ struct net_service_stats {
 };
 extern const struct counter_table net_service_counter_table;
 
+struct dhcp;
+
+/* Our address changed (old -> new_addr, either may be 0.0.0.0): what was bound
+ * to old must go (TCP resets its connections on it). */
+typedef void (*net_addr_fn)(void *ctx, struct ipv4_addr old, struct ipv4_addr new_addr);
+
 struct net_stack {
     struct netif *nif;
     struct eth eth;
@@ -53,6 +59,10 @@ struct net_stack {
     ipv4_default_fn dflt;
     void *dflt_ctx;
     struct net_service_stats svc;
+    struct dhcp *dhcp;              /* the DHCP client, when one runs (net/dhcp.h) */
+    struct net_deadline_hook armed; /* net_set_deadline_hook's; DHCP calls it */
+    net_addr_fn on_addr;
+    void *on_addr_ctx;
 };
 
 /* Allocates the stack for nif, sets nif->input/nif->stack, applies cfg (a
@@ -62,8 +72,13 @@ struct net_stack *net_stack_create(struct netif *nif, const struct net_config *c
  * Call it once no thread is inside the stack any more: disconnect first
  * (ipv4_disconnect) and let woken writers return, or they touch freed memory. */
 void net_stack_destroy(struct net_stack *s);
-/* Address, prefix and gateway (e.g. after DHCP). */
+/* Address, prefix and gateway (e.g. after DHCP). A changed address drops what
+ * was learned under the old one (see ipv4_configure) and calls the address
+ * handler. */
 void net_configure(struct net_stack *s, const struct net_config *cfg);
+/* The address handler (one; NULL: none). TCP's hook for connections bound to
+ * an address that went away. */
+void net_set_addr_handler(struct net_stack *s, net_addr_fn fn, void *ctx);
 /* "10.0.0.2/24" and "10.0.0.1" (gw may be NULL) into cfg's address fields. */
 int net_config_parse(const char *ip_cidr, const char *gw, struct net_config *cfg);
 
@@ -71,7 +86,7 @@ int net_config_parse(const char *ip_cidr, const char *gw, struct net_config *cfg
  * (kept longer only by callbacks that took view_ref). */
 void net_input(struct netif *nif, struct netbuf *b, uint32_t off, uint32_t len);
 
-/* Timers of every layer (ARP retries and expiry, reassembly expiry); call at or
+/* Timers of every layer (ARP retries and expiry, reassembly expiry, DHCP); call at or
  * after net_next_deadline() (UINT64_MAX: nothing pending). */
 void net_tick(struct net_stack *s, uint64_t now);
 uint64_t net_next_deadline(const struct net_stack *s);

@@ -1,6 +1,7 @@
 /* Names of wire values (see the net/wire/ headers) for logs and tests: one table
  * per field, "unknown" for a value without a name. */
 #include "net/wire/arp.h"
+#include "net/wire/dhcp.h"
 #include "net/wire/eth.h"
 #include "net/wire/icmp.h"
 #include "net/wire/ipv4.h"
@@ -34,6 +35,20 @@ static const struct wire_name icmp_types[] = {
 static const struct wire_name ipv4_protos[] = {
     {IPV4_PROTO_ICMP, "icmp"}, {IPV4_PROTO_TCP, "tcp"}, {IPV4_PROTO_UDP, "udp"}};
 
+static const struct wire_name dhcp_types[] = {{0, "bootp"},
+                                              {DHCP_DISCOVER, "discover"},
+                                              {DHCP_OFFER, "offer"},
+                                              {DHCP_REQUEST, "request"},
+                                              {DHCP_DECLINE, "decline"},
+                                              {DHCP_ACK, "ack"},
+                                              {DHCP_NAK, "nak"},
+                                              {DHCP_RELEASE, "release"},
+                                              {DHCP_INFORM, "inform"}};
+
+#define DHCP_WIRE_NAME(err, name) {DHCP_WIRE_##err, #name},
+static const struct wire_name dhcp_errs[] = {{DHCP_WIRE_OK, "ok"},
+                                             DHCP_WIRE_ERRORS(DHCP_WIRE_NAME)};
+
 #define IPV4_WIRE_NAME(err, name) {IPV4_WIRE_##err, #name},
 static const struct wire_name ipv4_errs[] = {{IPV4_WIRE_OK, "ok"},
                                              IPV4_WIRE_ERRORS(IPV4_WIRE_NAME)};
@@ -61,4 +76,14 @@ const char *ipv4_proto_name(uint8_t proto)
 const char *ipv4_wire_err_name(enum ipv4_wire_err e)
 {
     return NAME_IN(ipv4_errs, e);
+}
+
+const char *dhcp_msg_type_name(uint8_t type)
+{
+    return NAME_IN(dhcp_types, type);
+}
+
+const char *dhcp_wire_err_name(enum dhcp_wire_err e)
+{
+    return NAME_IN(dhcp_errs, e);
 }

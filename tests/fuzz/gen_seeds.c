@@ -332,6 +332,71 @@ static void seeds_reass(void)
     free(s);
 }
 
+/* DHCP (fuzz_dhcp): a message for the parser, a start state, then steps. */
+static void put32(struct buf *s, uint32_t v)
+{
+    put16(s, (uint16_t)(v >> 16));
+    put16(s, (uint16_t)v);
+}
+
+/* A server's OFFER (RFC 2131 figure 1): 10.0.0.50 from 10.0.0.1, lease 120 s. */
+static size_t dhcp_offer(uint8_t *m)
+{
+    static const uint8_t opts[] = {
+        99,  130, 83, 99, 53, 1, 2,  54, 4, 10, 0,  0, 1,   51, 4,  0,   0,
+        120, 58,  4,  0,  0,  0, 60, 59, 4, 0,  0,  0, 105, 1,  4,  255, 255,
+        255, 0,   3,  4,  10, 0, 0,  1,  6, 4,  10, 0, 0,   1,  255};
+    memset(m, 0, 300);
+    m[0] = 2, m[1] = 1, m[2] = 6;
+    net_wr32(m + 4, 0x3903f326);
+    m[16] = 10, m[19] = 50;
+    memcpy(m + 28, fx_dut_mac.b, 6);
+    memcpy(m + 236, opts, sizeof opts);
+    return 300;
+}
+
+/* fields_step: type (0 offer, 1 ack, 2 nak), yiaddr and server selectors,
+ * lease, T1, T2, flags. */
+static void dhcp_fields(struct buf *s, uint8_t type, uint32_t lease, uint8_t k)
+{
+    put8(s, 0);
+    put8(s, type), put8(s, 0), put8(s, 0);
+    put32(s, lease), put32(s, lease / 2), put32(s, lease * 7 / 8);
+    put8(s, k);
+}
+
+static void seeds_dhcp(void)
+{
+    struct buf *s = calloc(1, sizeof *s);
+    uint8_t m[300];
+    size_t n = dhcp_offer(m);
+    for (uint8_t state = 0; state < 8; state++) {
+        char name[32];
+        s->n = 0;
+        put16(s, (uint16_t)n), put(s, m, n);
+        put8(s, state);
+        dhcp_fields(s, 0, 120, 1);     /* OFFER */
+        dhcp_fields(s, 1, 120, 1 | 4); /* ACK, MTU 576 */
+        for (int k = 0; k < 5; k++)    /* probes, binding */
+            put8(s, 5);
+        put8(s, 4 | 0x80), put8(s, 61);                 /* T1 */
+        dhcp_fields(s, 1, 100, 0x41);                   /* unicast ACK: renewed */
+        put8(s, 3), put8(s, 8), put8(s, 0), put8(s, 0); /* ARP about the address */
+        put8(s, 1), put8(s, 5), put8(s, 0x10), put8(s, 0), put8(s, 12); /* options */
+        put(s, "\x33\x04\x00\x00\x00\x78\x36\x04\x0a\x00\x00\x01", 12);
+        put8(s, 2), put16(s, (uint16_t)n), put(s, m, n); /* raw OFFER */
+        dhcp_fields(s, 2, 0, 0);                         /* NAK */
+        put8(s, 7);                                      /* print */
+        put8(s, 6), put8(s, 6 | 0x10);                   /* stop, start with an address */
+        for (int k = 0; k < 4; k++)
+            put8(s, 5);
+        put8(s, 4 | 0x80), put8(s, 200);
+        snprintf(name, sizeof name, "state%u", state);
+        emit("fuzz_dhcp", name, s);
+    }
+    free(s);
+}
+
 /* Text: command lines and addresses (selector byte, then the text). */
 static void seeds_config(void)
 {
@@ -370,5 +435,6 @@ int main(int argc, char **argv)
     seeds_arp();
     seeds_reass();
     seeds_config();
+    seeds_dhcp();
     return 0;
 }

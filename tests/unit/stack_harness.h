@@ -18,6 +18,7 @@
  * fixtures' MAC (fx_dut_mac), MTU 1500, 4 segments, default tunables. */
 struct harness_config {
     const char *addr;           /* "a.b.c.d/len"; NULL: "10.0.0.2/24" */
+    bool unconfigured;          /* no address at all (addr unused): DHCP's start */
     const char *gateway;        /* NULL: none */
     const struct eth_addr *mac; /* NULL: fx_dut_mac */
     uint16_t mtu;               /* 0: 1500 */
