@@ -154,6 +154,8 @@ K_LIBS := --start-group $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a $(LIBGCC) --en
 K_LDFLAGS := -m elf_x86_64 -nostdlib -static -T linker/kernel.ld --build-id=none \
   -z max-page-size=0x1000 -z noexecstack
 CMDLINE ?=
+PCAP ?=
+NICS ?= 1
 
 .PHONY: all kernel iso
 all: kernel
@@ -198,12 +200,14 @@ $(BUILD)/%.iso: $(BUILD)/kernel.elf boot/grub.cfg.in
 	  { cat $(BUILD)/iso-$*.log; exit 1; }
 
 # ---------------------------------------------------------------- run and test
-# make run: the unikernel on a tap inside a network namespace (tests/qemu/run.sh).
+# make run: the unikernel on a tap inside a network namespace (tests/netns-run.sh);
+# NICS=2 gives it a second NIC on tap1 (10.0.1.1/24), PCAP=file.pcap captures
+# every frame (file-net1.pcap for net1).
 .PHONY: run test
 run:
 	@$(MAKE) -s deps
 	@$(MAKE) -s $(BUILD)/kernel.elf
-	./tests/netns-run.sh $(CMDLINE)
+	PCAP="$(PCAP)" NICS="$(NICS)" ./tests/netns-run.sh $(CMDLINE)
 
 # make test: every tier; ends with "N passed, N failed, N skipped". Each test has
 # a time limit; SKIP_QEMU=1 skips the QEMU tier, TESTS_ONLY="..." picks tests

@@ -114,6 +114,11 @@ int cmdline_parse_ipv4(const char *s, uint32_t *out)
 
 static int nic_ip(struct knic *nic, const char *v, size_t n)
 {
+    if (n == 4 && memcmp(v, "dhcp", 4) == 0) {
+        nic->ip = 0;
+        nic->dhcp = true;
+        return 0;
+    }
     const char *slash = memchr(v, '/', n);
     size_t iplen = slash ? (size_t)(slash - v) : n;
     uint32_t ip;
@@ -124,6 +129,7 @@ static int nic_ip(struct knic *nic, const char *v, size_t n)
         return -1;
     nic->ip = ip;
     nic->prefix = (uint8_t)prefix;
+    nic->dhcp = false;
     return 0;
 }
 
@@ -222,15 +228,15 @@ static const struct {
     const struct enum_key *of;
     const char *expect;
 } keys[] = {
-    {"ip", set_ip, NULL, "an address like 10.0.0.2/24"},
+    {"ip", set_ip, NULL, "an address like 10.0.0.2/24, or dhcp"},
     {"gw", set_gw, NULL, "an address like 10.0.0.1, or none"},
-    {"net0.ip", set_ip0, NULL, "an address like 10.0.0.2/24"},
+    {"net0.ip", set_ip0, NULL, "an address like 10.0.0.2/24, or dhcp"},
     {"net0.gw", set_gw0, NULL, "an address like 10.0.0.1, or none"},
-    {"net1.ip", set_ip1, NULL, "an address like 10.0.1.2/24"},
+    {"net1.ip", set_ip1, NULL, "an address like 10.0.1.2/24, or dhcp"},
     {"net1.gw", set_gw1, NULL, "an address like 10.0.1.1, or none"},
-    {"net2.ip", set_ip2, NULL, "an address like 10.0.2.2/24"},
+    {"net2.ip", set_ip2, NULL, "an address like 10.0.2.2/24, or dhcp"},
     {"net2.gw", set_gw2, NULL, "an address like 10.0.2.1, or none"},
-    {"net3.ip", set_ip3, NULL, "an address like 10.0.3.2/24"},
+    {"net3.ip", set_ip3, NULL, "an address like 10.0.3.2/24, or dhcp"},
     {"net3.gw", set_gw3, NULL, "an address like 10.0.3.1, or none"},
     {"log", NULL, &log_key, "error, warn, info or debug"},
     {"mode", NULL, &mode_key,

@@ -1,10 +1,11 @@
 /* The multiboot command line parsed into the kernel's configuration:
- *   ip=10.0.0.2/24 gw=10.0.0.1 net1.ip=10.0.1.2/24 log=info mode=net
+ *   ip=10.0.0.2/24 gw=10.0.0.1 net1.ip=dhcp log=info mode=net
  * Unknown keys and bad values are reported (one message each, through the given
  * callback) and leave that setting at its default. Portable: host-tested. */
 #ifndef CMDLINE_H
 #define CMDLINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kernel/log.h"
@@ -49,12 +50,15 @@ enum ktimer {
     KTIMER_COUNT
 };
 
-/* One interface's addressing: ip= and gw= (net0), net<N>.ip= and net<N>.gw=. */
+/* One interface's addressing: ip= and gw= (net0), net<N>.ip= and net<N>.gw=.
+ * ip=dhcp: the address, prefix and gateway come from a DHCP server (gw= is
+ * then unused); a later ip=<address> turns DHCP off again. */
 #define KCONFIG_NICS 4
 struct knic {
     uint32_t ip;    /* host byte order, 0 = unconfigured */
     uint8_t prefix; /* 0..32 */
     uint32_t gw;    /* host byte order, 0 = none */
+    bool dhcp;      /* ip=dhcp (ip is 0 then) */
 };
 
 struct kconfig {

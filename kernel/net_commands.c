@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include "commands.h"
 #include "console.h"
+#include "net/dhcp.h"
 #include "net/stack.h"
 #include "netglue.h"
 #include "sched.h"
@@ -38,6 +39,21 @@ static int cmd_arp(int argc, char **argv)
     (void)argc, (void)argv;
     for (int i = 0; i < netglue_stack_count(); i++)
         net_arp_print(netglue_stack(i), console_line, NULL);
+    return 0;
+}
+
+static int cmd_route(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    netglue_route_print(console_line, NULL);
+    return 0;
+}
+
+static int cmd_dhcp(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    for (int i = 0; i < netglue_stack_count(); i++)
+        dhcp_print(netglue_stack(i), console_line, NULL);
     return 0;
 }
 
@@ -75,13 +91,16 @@ static bool ping_args(int argc, char **argv, struct ping_run *r)
     return false;
 }
 
-/* One echo request on net0's stack and its line of output. */
+/* One echo request, out of the interface the routes pick for it now (a lease
+ * may come or go between two), and its line of output. */
 static void ping_once(struct ping_run *r, unsigned long seq)
 {
     struct icmp_ping_result res;
-    enum ipv4_err err = IPV4_OK;
-    enum icmp_ping_status st = net_ping(netglue_stack(0), r->dst, (uint16_t)seq,
-                                        (uint32_t)r->size, PING_TIMEOUT_NS, &res, &err);
+    enum ipv4_err err = IPV4_ENOROUTE;
+    struct net_stack *s = netglue_route(r->dst);
+    enum icmp_ping_status st = s ? net_ping(s, r->dst, (uint16_t)seq, (uint32_t)r->size,
+                                            PING_TIMEOUT_NS, &res, &err)
+                                 : ICMP_PING_SEND_ERROR;
     if (st == ICMP_PING_REPLY) {
         char from[IPV4_ADDR_STRLEN];
         r->received++;
@@ -118,7 +137,9 @@ static int cmd_ping(int argc, char **argv)
         printf("ping: no network interface\n");
         return 1;
     }
-    printf("PING %s: %lu data bytes\n", r.dst_text, r.size);
+    struct net_stack *s = netglue_route(r.dst);
+    printf("PING %s (%s): %lu data bytes\n", r.dst_text, s ? s->nif->name : "no route",
+           r.size);
     for (unsigned long seq = 1; seq <= r.count; seq++) {
         uint64_t t0 = timer_now_ns();
         ping_once(&r, seq);
@@ -135,6 +156,10 @@ void net_commands_register(void)
     console_register("ifconfig", "address, MAC, MTU and link of each interface",
                      cmd_ifconfig);
     console_register("arp", "the ARP table", cmd_arp);
+    console_register("route", "the routes: on-link prefixes, the default gateway",
+                     cmd_route);
+    console_register("dhcp", "each interface's DHCP client: state, lease, timers",
+                     cmd_dhcp);
     console_register(
         "ping", "ping <a.b.c.d> [count] [size]: echo requests from the guest", cmd_ping);
 }

@@ -1,4 +1,5 @@
-/* The console commands over the network: stats, ifconfig, arp, ping. */
+/* The console commands over the network: stats, ifconfig, arp, route, dhcp,
+ * ping (out of the interface the routes pick). */
 #ifndef NET_COMMANDS_H
 #define NET_COMMANDS_H
 

@@ -1,14 +1,16 @@
 /* The wiring of the network: the one file that knows both a driver and the
  * stack (kernel/netglue.c). In mode=net it puts a stack on every virtio-net
- * interface (net0 gets ip=/gw=, net<N> net<N>.ip=/net<N>.gw=), enables the
- * built-in services and starts the stack's timer thread; the console commands
- * over the network (kernel/net_commands.c) and the timer (kernel/net_timer.c)
- * reach the stacks through it. Thread context, at boot. */
+ * interface (net0 gets ip=/gw=, net<N> net<N>.ip=/net<N>.gw=; ip=dhcp starts a
+ * DHCP client on it), keeps one default gateway (the first interface given
+ * one), enables the built-in services and starts the stack's timer thread; the
+ * console commands over the network (kernel/net_commands.c) and the timer
+ * (kernel/net_timer.c) reach the stacks through it. Thread context. */
 #ifndef NETGLUE_H
 #define NETGLUE_H
 
 #include "cmdline.h"
 #include "kernel/counters.h"
+#include "net/addr.h"
 
 struct net_stack;
 
@@ -19,6 +21,12 @@ void netglue_start(const struct kconfig *cfg);
 /* The stacks, net0's first; NULL when i is out of range. */
 int netglue_stack_count(void);
 struct net_stack *netglue_stack(int i);
+
+/* The stack an unbound write to dst leaves by (net_route_pick: the on-link
+ * prefix holding dst, else the default gateway's); NULL: no route. */
+struct net_stack *netglue_route(struct ipv4_addr dst);
+/* The routing table, one line per route (the console's `route`). */
+void netglue_route_print(print_line_fn print, void *ctx);
 
 /* Every counter of every driver and stack: the devices' as "net0.rx_packets",
  * net0's stack's layers as "eth.rx_frames", net1's as "net1.eth.rx_frames". */

@@ -73,7 +73,7 @@ static void configure(struct dhcp *d, const struct dhcp_lease *l)
     struct net_config c = {0};
     c.addr = l->addr;
     c.prefix_len = l->prefix_len;
-    c.gateway = l->router;
+    c.gateway = d->cfg.no_router ? (struct ipv4_addr){0} : l->router;
     net_configure(d->s, &c);
     uint16_t mtu = l->mtu && l->mtu < d->link_mtu ? l->mtu : d->link_mtu;
     if (d->s->ip.mtu != mtu)

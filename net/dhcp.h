@@ -76,6 +76,9 @@ struct dhcp_config {
     void *random_ctx;
     /* Skip the RFC 5227 probe and bind at the ACK. */
     bool no_probe;
+    /* Leave the lease's router unused: another interface holds the one default
+     * gateway (net/route.h). The lease still records it. */
+    bool no_router;
 };
 
 /* What the client holds (and shows): the lease and its timers. */

@@ -76,13 +76,15 @@ static uint64_t secs_until(uint64_t t, uint64_t now)
     return t > now ? (t - now) / DHCP_SEC : 0;
 }
 
-static void print_lease(const struct dhcp_lease *l, print_line_fn print, void *ctx)
+static void print_lease(const struct dhcp *d, print_line_fn print, void *ctx)
 {
+    const struct dhcp_lease *l = &d->lease;
     char line[160], a[IPV4_ADDR_STRLEN], r[IPV4_ADDR_STRLEN], s[IPV4_ADDR_STRLEN];
     uint64_t now = plat_now_ns();
-    snprintf(line, sizeof line, "    address %s/%u router %s server %s",
+    snprintf(line, sizeof line, "    address %s/%u router %s%s server %s",
              ipv4_addr_fmt(l->addr, a), l->prefix_len,
              ipv4_addr_is_any(l->router) ? "none" : ipv4_addr_fmt(l->router, r),
+             d->cfg.no_router && !ipv4_addr_is_any(l->router) ? " (not used)" : "",
              ipv4_addr_fmt(l->server, s));
     print(ctx, line);
     int n = snprintf(line, sizeof line, "    dns");
@@ -121,7 +123,7 @@ void dhcp_print(const struct net_stack *s, print_line_fn print, void *ctx)
              dhcp_state_name(d->state), d->xid);
     print(ctx, line);
     if (dhcp_lease(s)) {
-        print_lease(&d->lease, print, ctx);
+        print_lease(d, print, ctx);
     } else if (!ipv4_addr_is_any(d->cand.addr)) {
         snprintf(line, sizeof line, "    offered %s by %s",
                  ipv4_addr_fmt(d->cand.addr, a), ipv4_addr_fmt(d->cand.server, sv));

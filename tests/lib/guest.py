@@ -7,6 +7,11 @@ and run console commands.
         g.expect(r"kernel: ready")
         out = g.cmd("stats")
 
+Every frame of every NIC is captured by QEMU's filter-dump into a pcap file
+named after the log (build/test/x.log -> build/test/x.pcap for net0,
+x-net1.pcap for net1, ...; pcap= names another file, None turns it off):
+    tcpdump -nr build/test/x.pcap
+
 Only the QEMU process this object started is ever killed (by its pid). Every
 wait is bounded: reads by their timeout, writes to the console by SEND_SECS.
 """
@@ -29,9 +34,16 @@ class GuestError(Exception):
     pass
 
 
+def pcap_paths(base, n):
+    """net0's capture is base itself, net<i>'s base with -net<i> before the
+    extension: x.pcap, x-net1.pcap, ..."""
+    root, ext = os.path.splitext(base)
+    return [base] + ["%s-net%d%s" % (root, i, ext or ".pcap") for i in range(1, n)]
+
+
 class Guest:
     def __init__(self, cmdline="", netns=None, nics=(), kernel="build/kernel.elf",
-                 mem="64", extra=(), log_path=None):
+                 mem="64", extra=(), log_path=None, pcap="auto"):
         self.cmdline = cmdline
         self.netns = netns
         self.nics = list(nics)
@@ -39,6 +51,9 @@ class Guest:
         self.mem = mem
         self.extra = list(extra)
         self.log_path = log_path
+        if pcap == "auto":  # named after the log; no log, no capture
+            pcap = os.path.splitext(log_path)[0] + ".pcap" if log_path else None
+        self.pcaps = pcap_paths(pcap, len(self.nics)) if pcap and self.nics else []
         self.proc = None
         self.buf = ""
         self.pos = 0  # how far expect() has consumed self.buf
@@ -55,8 +70,13 @@ class Guest:
             dev += ",mac=%s" % nic.get("mac", "52:54:00:12:34:%02x" % (0x56 + i))
             if nic.get("opts"):
                 dev += "," + nic["opts"]
-            a += ["-netdev", "tap,id=n%d,ifname=%s,script=no,downscript=no" % (i, nic["tap"]),
-                  "-device", dev]
+            # QEMU 7.2's filter-dump writes the tap's virtio-net header before
+            # every frame when the tap carries one: a capture needs it off.
+            tap = "tap,id=n%d,ifname=%s,script=no,downscript=no" % (i, nic["tap"])
+            a += ["-netdev", tap + (",vnet_hdr=off" if self.pcaps else ""), "-device", dev]
+            if self.pcaps:  # every frame both ways, whole
+                a += ["-object", "filter-dump,id=dump%d,netdev=n%d,file=%s"
+                      % (i, i, self.pcaps[i])]
         a += self.extra
         if self.netns:
             a = ["ip", "netns", "exec", self.netns] + a
@@ -65,6 +85,9 @@ class Guest:
     def start(self):
         if self.log_path:
             self._log = open(self.log_path, "w")
+        for p in self.pcaps:  # a stale capture of another run must not pass for this one's
+            if os.path.exists(p):
+                os.unlink(p)
         # ip netns exec execs QEMU in place: the pid we get is QEMU's.
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -127,13 +150,14 @@ class Guest:
 
     def _wait_prompt(self, timeout):
         """Until the console sits at its prompt, which log lines the guest prints
-        on its own (timers, the RX path) may follow."""
+        on its own (timers, the RX path) may follow. The first prompt counts even
+        when an expect() for such a log line read past it."""
         logs = re.compile(r"(?:%s)*" % LOG_LINE)
         first = re.compile(re.escape(PROMPT) + r"(?:%s)*$" % LOG_LINE)
         deadline = time.monotonic() + timeout
         while not (self.buf.endswith(PROMPT) or
                    (self.prompt_end is not None and logs.fullmatch(self.buf, self.prompt_end)) or
-                   (self.prompt_end is None and first.search(self.buf, self.pos))):
+                   (self.prompt_end is None and first.search(self.buf))):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise GuestError("timeout waiting for the prompt; console tail: %r"

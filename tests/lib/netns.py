@@ -9,6 +9,9 @@ command here has a time limit (IP_SECS).
         ns.run(["ping", "-c", "1", "10.0.0.2"])
     with Netns("uknet-d", taps=["tap0", "tap1"], bridge="br0") as ns:
         ...                                # br0 = 10.0.0.1/24, both taps on it
+    with Netns("uknet-2", taps=["tap0", "tap1"],
+               tap_cidrs={"tap1": "10.0.1.1/24"}) as ns:
+        ...                                # tap0 = 10.0.0.1/24, tap1 = 10.0.1.1/24
 """
 import os
 import subprocess
@@ -24,12 +27,13 @@ class NetnsError(Exception):
 
 class Netns:
     def __init__(self, prefix="uknet-t", taps=("tap0",), host_cidr="10.0.0.1/24",
-                 extra_cidrs=(), bridge=None):
+                 extra_cidrs=(), bridge=None, tap_cidrs=None):
         self.name = "%s-%d" % (prefix, os.getpid())
         self.taps = list(taps)
         self.host_cidr = host_cidr
         self.extra_cidrs = list(extra_cidrs)
         self.bridge = bridge
+        self.tap_cidrs = dict(tap_cidrs or {})  # further taps' own subnets
 
     def _ip(self, *args):
         subprocess.run(["ip"] + list(args), check=True, stdout=subprocess.DEVNULL,
@@ -57,6 +61,8 @@ class Netns:
                 self._ip("-n", n, "addr", "add", self.host_cidr, "dev", tap)
                 for c in self.extra_cidrs:
                     self._ip("-n", n, "addr", "add", c, "dev", tap)
+            elif tap in self.tap_cidrs:
+                self._ip("-n", n, "addr", "add", self.tap_cidrs[tap], "dev", tap)
             self._ip("-n", n, "link", "set", tap, "up")
             # Faster ARP retries than the 1 s default (docs/qemu-facts.md).
             self.sysctl("net.ipv4.neigh.%s.retrans_time_ms=100" % tap)

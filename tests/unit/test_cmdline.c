@@ -88,6 +88,8 @@ static void test_bad_values_keep_defaults(void **state)
         "ip=10.0.0.1/x", "gw=1.2.3",
         "log=loud",      "mode=turbo",
         "ip=-1.0.0.1",   "ip=99999999999.0.0.1",
+        "ip=DHCP",       "ip=dhcp/24",
+        "ip=dhcpx",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct kconfig c;
@@ -98,6 +100,7 @@ static void test_bad_values_keep_defaults(void **state)
         assert_int_equal(c.nic[0].ip, d.nic[0].ip);
         assert_int_equal(c.nic[0].prefix, d.nic[0].prefix);
         assert_int_equal(c.nic[0].gw, d.nic[0].gw);
+        assert_false(c.nic[0].dhcp);
         assert_int_equal(c.log_level, d.log_level);
         assert_int_equal(c.mode, d.mode);
     }
@@ -188,6 +191,32 @@ static void test_per_nic_addresses(void **state)
     assert_int_equal(c.nic[1].ip, 0);
 }
 
+/* ip=dhcp and net<N>.ip=dhcp: no address, DHCP on; a later address wins and
+ * turns it off again; gw= is kept as given (unused while DHCP runs). */
+static void test_dhcp(void **state)
+{
+    (void)state;
+    struct kconfig c;
+    assert_int_equal(parse("ip=dhcp net2.ip=dhcp", &c), 0);
+    assert_true(c.nic[0].dhcp);
+    assert_int_equal(c.nic[0].ip, 0);
+    assert_false(c.nic[1].dhcp);
+    assert_true(c.nic[2].dhcp);
+    assert_int_equal(c.nic[2].ip, 0);
+    assert_false(c.nic[3].dhcp);
+    assert_int_equal(parse("net0.ip=dhcp net0.ip=10.0.0.9/16", &c), 0);
+    assert_false(c.nic[0].dhcp);
+    assert_int_equal(c.nic[0].ip, 0x0A000009);
+    assert_int_equal(c.nic[0].prefix, 16);
+    assert_int_equal(parse("net1.ip=dhcp net1.gw=10.0.1.1", &c), 0);
+    assert_true(c.nic[1].dhcp);
+    assert_int_equal(c.nic[1].gw, 0x0A000101);
+    /* The error names the new choice. */
+    assert_int_equal(parse("net1.ip=dhcp6", &c), 1);
+    assert_non_null(strstr(errs[0], "or dhcp"));
+    assert_false(c.nic[1].dhcp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_fault_and_fence),
         cmocka_unit_test(test_timer),
         cmocka_unit_test(test_per_nic_addresses),
+        cmocka_unit_test(test_dhcp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,14 @@ static void to_probing(void)
     fake_netif_tx_clear(&fk);
 }
 
+static char out[1024];
+static void print_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    strncat(out, line, sizeof out - 1 - strlen(out));
+    strncat(out, "\n", sizeof out - 1 - strlen(out));
+}
+
 /* ---------------------------------------------------------------- conflicts */
 
 static void expect_decline(uint32_t xid)
@@ -342,6 +350,31 @@ static void test_no_probe(void **state)
     assert_int_equal(ctr("arp.tx_probe"), 0);
 }
 
+/* no_router (another interface holds the default gateway): the address and
+ * prefix are configured, the router is recorded and shown but not used, also
+ * after a renewal. */
+static void test_no_router(void **state)
+{
+    (void)state;
+    dh_cfg.no_router = true;
+    dh_bind_default();
+    assert_int_equal(st->ip.addr.be, OFFERED.be);
+    assert_int_equal(st->ip.prefix_len, 24);
+    assert_int_equal(st->ip.gateway.be, 0);
+    assert_int_equal(dhcp_lease(st)->router.be, SERVER_A.be);
+    out[0] = 0;
+    dhcp_print(st, print_line, NULL);
+    assert_non_null(strstr(out, "router 10.0.0.1 (not used) server 10.0.0.1"));
+    dh_advance_to(dh_req_at + 60 * DH_SEC); /* T1: RENEWING */
+    struct dh_reply ack = dh_reply(DHCP_ACK);
+    ack.router = dh_ip4(10, 0, 0, 254);
+    ack.unicast = true;
+    dh_deliver(&ack);
+    assert_int_equal(dh_state(), DHCP_BOUND);
+    assert_int_equal(st->ip.gateway.be, 0);
+    assert_int_equal(dhcp_lease(st)->router.be, dh_ip4(10, 0, 0, 254).be);
+}
+
 /* Found by fuzz_dhcp (tests/fuzz/regress/fuzz_dhcp/): a probe that ends after
  * the lease's T1 (here T1 2 s, the probe at least 3 s) binds and must renew in
  * the same tick; the timer was left with a deadline in the past. Later events
@@ -574,13 +607,6 @@ static void test_replies_dropped(void **state)
 }
 
 /* What the console shows before a lease. */
-static char out[1024];
-static void print_line(void *ctx, const char *line)
-{
-    (void)ctx;
-    strncat(out, line, sizeof out - 1 - strlen(out));
-    strncat(out, "\n", sizeof out - 1 - strlen(out));
-}
 
 static void test_print_before_lease(void **state)
 {
@@ -664,6 +690,7 @@ int main(void)
         T(test_renew_ack_new_router),
         T(test_handler_on_loss),
         T(test_no_probe),
+        T(test_no_router),
         T(test_regress_bound_past_t1),
         T(test_regress_lease_shorter_than_probe),
         T(test_regress_no_announce_after_expiry),
