@@ -240,10 +240,12 @@ density:
 	DENSITY_N=$(DENSITY_N) DENSITY_LINUX_N=$(DENSITY_LINUX_N) /usr/bin/python3 tests/bench/density.py
 
 # ---------------------------------------------------------------- set-up
+# dnsmasq-base: Debian's dnsmasq without the system service the dnsmasq package
+# starts; the DHCP tests and the bench start their own in their namespaces.
 DEB_PACKAGES := gcc make binutils python3 qemu-system-x86 grub-pc-bin grub-common xorriso \
   mtools newlib-source libcmocka-dev iproute2 iputils-ping iputils-arping tcpdump \
   python3-scapy clang valgrind python3-matplotlib libc6-dev libvirt-daemon \
-  libvirt-daemon-driver-qemu libvirt-clients
+  libvirt-daemon-driver-qemu libvirt-clients dnsmasq-base
 .PHONY: deps
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

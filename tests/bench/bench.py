@@ -43,6 +43,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from dnsmasq import Dnsmasq, DnsmasqError  # noqa: E402
 CLIENT = os.path.join(ROOT, "tests", "tools", "udp_echo_client.py")
 FAST_SRC = os.path.join(ROOT, "tests", "tools", "echo_fast.c")
 PY = "/usr/bin/python3"
@@ -83,6 +85,9 @@ GUESTS = {
 IDLE_SETTLE_S = 3
 IDLE_S = 5
 QBOOT = "/usr/share/qemu/qboot.rom"
+# ip=dhcp: dnsmasq's ping check (3 s) and the guest's address probe (up to 7 s)
+# come on top of the boot.
+DHCP_BOOT_TIMEOUT = 30
 
 # Seconds per rate measurement (each UDP mode, the flood); keeps `make bench`
 # (4 guests, 3 runs) under 10 minutes on 2 cores.
@@ -95,6 +100,14 @@ METRICS = {
                      "before QEMU starts, to the guest's MAC, a permanent neighbour entry)"),
     "boot_to_ping_qboot": ("s", "low", "the same with Debian's qboot (-bios "
                            "/usr/share/qemu/qboot.rom) instead of SeaBIOS"),
+    "boot_to_ping_dhcp": ("s", "low", "the same (SeaBIOS) with ip=dhcp: dnsmasq in the "
+                          "namespace hands out 10.0.0.2 (reserved for the guest's MAC, so "
+                          "without dnsmasq's ping check of a dynamic address; 2-minute "
+                          "lease); includes the guest's RFC 5227 probe of the address "
+                          "(3 to 7 s) before it uses it"),
+    "dhcp_acked": ("s", "low", "in that boot, the guest's own clock when the ACK came "
+                   "(DISCOVER, OFFER, REQUEST, ACK done; the probe follows): the log's "
+                   "'requesting -> probing'"),
     "kernel_ready": ("s", "low", "the guest's own clock when it is ready (uknet: the time "
                      "stamp of 'kernel: ready', from kmain's first instruction; Linux: "
                      "/proc/uptime in /init's ready line)"),
@@ -179,18 +192,21 @@ class Env:
         sh(["ip", "-n", self.ns, "neigh", "flush", "dev", self.tap])
 
     # -------------------------------------------------------------- QEMU
-    def qemu_argv(self, guest, mem, logfile, bios=None):
+    def qemu_argv(self, guest, mem, logfile, bios=None, append=None):
         g = GUESTS[guest]
+        image = list(g["image"])
+        if append is not None:  # another kernel command line
+            image[image.index("-append") + 1] = append
         nic = "virtio-net-pci,netdev=n0,mac=%s,romfile=" % GUEST_MAC
         if not g["offloads"]:
             nic += "," + OFFLOADS_OFF
         return (["qemu-system-x86_64"] + QEMU_COMMON + ["-m", str(mem),
                 "-serial", "file:" + logfile,
                 "-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no" % self.tap,
-                "-device", nic] + (["-bios", bios] if bios else []) + g["image"])
+                "-device", nic] + (["-bios", bios] if bios else []) + image)
 
-    def start_qemu(self, guest, mem, logfile, bios=None):
-        argv = self.nsexec(self.pin_qemu, self.qemu_argv(guest, mem, logfile, bios))
+    def start_qemu(self, guest, mem, logfile, bios=None, append=None):
+        argv = self.nsexec(self.pin_qemu, self.qemu_argv(guest, mem, logfile, bios, append))
         p = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=open(logfile + ".stderr", "w"))
         t_exec = time.monotonic()
@@ -267,7 +283,7 @@ class Env:
         tx, rx, ms = (int(x) for x in m.groups())
         return {"rate": rx / max(ms / 1000.0, 1e-3), "loss_pct": 100.0 * (tx - rx) / tx if tx else 100.0}
 
-    def boot(self, guest, mem, logfile, timeout, bios=None):
+    def boot(self, guest, mem, logfile, timeout, bios=None, append=None):
         """Starts the prober, then QEMU; returns (qemu proc, seconds to first reply
         or None). The QEMU stays up on success for the caller to use. The prober
         sends a request every 5 ms without waiting for replies, to the guest's MAC
@@ -285,7 +301,7 @@ class Env:
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.children.add(probe)
         time.sleep(0.3)  # let the prober start sending before the guest exists
-        q, t_exec = self.start_qemu(guest, mem, logfile, bios)
+        q, t_exec = self.start_qemu(guest, mem, logfile, bios, append)
         while probe.poll() is None:
             if q.poll() is not None:  # the guest died (panic, -no-reboot): give up now
                 break
@@ -418,6 +434,33 @@ def boot_qboot(env, guest, run):
     return t
 
 
+def boot_dhcp(env, guest, run):
+    """Seconds to the first reply at the address dnsmasq hands out (ip=dhcp; one
+    more boot, its own dnsmasq started before and stopped after), and the guest's
+    clock at the ACK."""
+    class NsCmd:  # what tests/lib/dnsmasq.py asks of a namespace
+        cmd = staticmethod(lambda argv: env.nsexec([], argv))
+    base = os.path.join(env.logs, "%s-run%d-dhcp" % (guest, run))
+    d = Dnsmasq(NsCmd(), "%s,%s,2m" % (GUEST_IP, GUEST_IP), base, tap=env.tap,
+                extra=["--dhcp-host=%s,%s" % (GUEST_MAC, GUEST_IP)])
+    try:
+        d.start()
+        q, t = env.boot(guest, MEM_MIB, base + ".log", DHCP_BOOT_TIMEOUT, append="ip=dhcp")
+        if q is not None:
+            env.stop(q)
+        try:
+            text = open(base + ".log", errors="replace").read()
+        except OSError:
+            text = ""
+        m = re.search(r"\[ *(\d+\.\d+)\] dhcp: net0: requesting -> probing", text)
+        return t, float(m.group(1)) if m else None
+    except DnsmasqError as e:
+        log("dnsmasq: %s" % e)
+        return None, None
+    finally:
+        d.stop()
+
+
 def measure_guest(env, guest, run, smoke=False, with_raw=False):
     """Boots guest once and takes every per-run figure: {column: (figures, samples)},
     or None when it did not answer."""
@@ -444,6 +487,9 @@ def measure_guest(env, guest, run, smoke=False, with_raw=False):
         env.stop(q)
     if not smoke and guest in ("uknet", "linux"):
         out[guest][0]["boot_to_ping_qboot"] = boot_qboot(env, guest, run)
+    if not smoke and guest == "uknet":
+        f = out[guest][0]
+        f["boot_to_ping_dhcp"], f["dhcp_acked"] = boot_dhcp(env, guest, run)
     return out
 
 

@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespace, tap, apt-get)" >&2; exit 1; }
 
-PKGS="qemu-system-x86 iproute2 iputils-ping python3 python3-matplotlib gcc libc6-dev grub-pc-bin grub-common xorriso mtools"
+PKGS="qemu-system-x86 iproute2 iputils-ping python3 python3-matplotlib gcc libc6-dev grub-pc-bin grub-common xorriso mtools dnsmasq-base"
 missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
     echo "bench: installing" $missing

@@ -24,7 +24,8 @@ class PcapError(Exception):
 class Frame:
     """One captured frame: time (seconds, float), raw bytes, and what decoded:
     ethertype, arp (dict) or ip (dict: src, dst, proto), icmp (type), udp
-    (sport, dport), dhcp (dict: type, xid, ciaddr, yiaddr, requested, server, lease)."""
+    (sport, dport), dhcp (dict: type, xid, ciaddr, yiaddr, requested, server,
+    lease, t1, t2)."""
 
     def __init__(self, t, data):
         self.time = t
@@ -64,7 +65,8 @@ def dhcp_decode(m):
         return None
     d = {"op": m[0], "xid": struct.unpack("!I", m[4:8])[0],
          "ciaddr": socket.inet_ntoa(m[12:16]), "yiaddr": socket.inet_ntoa(m[16:20]),
-         "type": None, "requested": None, "server": None, "lease": None}
+         "type": None, "requested": None, "server": None, "lease": None, "t1": None,
+         "t2": None}
     i = 240
     while i < len(m) and m[i] != 255:
         if m[i] == 0:
@@ -80,8 +82,8 @@ def dhcp_decode(m):
             d["requested"] = socket.inet_ntoa(v)
         elif code == 54 and n == 4:
             d["server"] = socket.inet_ntoa(v)
-        elif code == 51 and n == 4:
-            d["lease"] = struct.unpack("!I", v)[0]
+        elif code in (51, 58, 59) and n == 4:
+            d[{51: "lease", 58: "t1", 59: "t2"}[code]] = struct.unpack("!I", v)[0]
         i += 2 + n
     return d
 
