@@ -19,6 +19,7 @@ void net_stats_print(const struct net_stack *s, net_print_fn print, void *ctx)
     ipv4_counters_walk(&s->ip, print, ctx);
     icmp_counters_walk(&s->icmp, print, ctx);
     udp_counters_walk(&s->udp, print, ctx);
+    tcp_counters_walk(s->tcp, print, ctx);
     net_counters_walk("svc", &s->svc, svc_descs, sizeof svc_descs / sizeof svc_descs[0],
                       print, ctx);
 }
@@ -74,6 +75,8 @@ int64_t net_counter(const struct net_stack *s, const char *name)
         return icmp_counter(&s->icmp, c);
     if (n == 3 && !memcmp(name, "udp", 3))
         return udp_counter(&s->udp, c);
+    if (n == 3 && !memcmp(name, "tcp", 3))
+        return tcp_counter(s->tcp, c);
     if (n == 3 && !memcmp(name, "svc", 3))
         return net_counters_find(&s->svc, svc_descs,
                                  sizeof svc_descs / sizeof svc_descs[0], c);

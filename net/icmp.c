@@ -75,6 +75,12 @@ static void echo_reply(struct icmp *ic, const struct ipv4_rxinfo *info, struct v
         ic->st.tx_errors++;
 }
 
+void icmp_set_unreach_hook(struct icmp *ic, icmp_unreach_fn fn, void *ctx)
+{
+    ic->on_unreach = fn;
+    ic->on_unreach_ctx = ctx;
+}
+
 void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *msg)
 {
     ic->st.rx++;
@@ -106,6 +112,12 @@ void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *ms
         ic->st.rx_dest_unreach++;
         NET_DEBUG("icmp", "destination unreachable, code %u",
                   view_data(msg)[ICMP_OFF_CODE]);
+        if (ic->on_unreach && !(info->flags & IPV4_RX_BCAST)) {
+            struct view quote;
+            view_sub(msg, ICMP_HDR_LEN, msg->len - ICMP_HDR_LEN, &quote);
+            ic->on_unreach(ic->on_unreach_ctx, view_data(msg)[ICMP_OFF_CODE],
+                           net_rd16(view_data(msg) + ICMP_OFF_REST + 2), &quote);
+        }
         return;
     case ICMP_TIME_EXCEEDED:
         ic->st.rx_time_exceeded++;
