@@ -184,8 +184,11 @@ void tcp_pcb_drop(struct tcp_pcb *p)
 
 void tcp_set_state(struct tcp_pcb *p, enum tcp_state s)
 {
-    if (s == TCP_ESTABLISHED && p->state != TCP_ESTABLISHED)
+    if (s == TCP_ESTABLISHED && p->state != TCP_ESTABLISHED) {
         p->t->st.conn_established++;
+        if (p->cwait.head) /* tcp_connect */
+            waitq_wake_all(&p->cwait);
+    }
     NET_DEBUG("tcp", "%u->%u: %s -> %s", p->lport, p->rport, tcp_state_name(p->state),
               tcp_state_name(s));
     p->state = (uint8_t)s;
@@ -522,9 +525,10 @@ const char *tcp_strerror(enum tcp_err e)
 
 const char *tcp_state_name(enum tcp_state s)
 {
-    static const char *const names[] = {
-        "CLOSED",     "LISTEN",     "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
-        "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK",     "TIME-WAIT"};
+    static const char *const names[] = {"CLOSED",       "LISTEN",      "SYN-SENT",
+                                        "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+                                        "FIN-WAIT-2",   "CLOSE-WAIT",  "CLOSING",
+                                        "LAST-ACK",     "TIME-WAIT"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 

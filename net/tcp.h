@@ -76,30 +76,30 @@ struct tcp_config {
     X(drop_bad_off)                                                                      \
     X(drop_bad_csum)                                                                     \
     X(drop_bcast)                                                                        \
-    X(rx_closed_port)  /* no connection, no listener: RST sent unless RST */             \
-    X(rx_listen)       /* to a listener */                                               \
-    X(rx_conn)         /* to a connection */                                             \
-    X(rx_bad_opts)     /* malformed option seen (the rest of the options skipped) */     \
+    X(rx_closed_port) /* no connection, no listener: RST sent unless RST */              \
+    X(rx_listen)      /* to a listener */                                                \
+    X(rx_conn)        /* to a connection */                                              \
+    X(rx_bad_opts)    /* malformed option seen (the rest of the options skipped) */      \
     X(rx_data_segs)                                                                      \
     X(rx_data_bytes)                                                                     \
-    X(rx_pinned)       /* segments kept as views of their RX buffer */                  \
-    X(rx_copied)       /* segments copied to heap buffers */                             \
-    X(rx_ooo)          /* out-of-order segments queued */                                \
-    X(rx_dup_data)     /* segments with nothing new */                                   \
+    X(rx_pinned)   /* segments kept as views of their RX buffer */                       \
+    X(rx_copied)   /* segments copied to heap buffers */                                 \
+    X(rx_ooo)      /* out-of-order segments queued */                                    \
+    X(rx_dup_data) /* segments with nothing new */                                       \
     X(rx_dupacks)                                                                        \
-    X(rx_rst)          /* resets that took effect */                                     \
+    X(rx_rst) /* resets that took effect */                                              \
     X(rx_window_probes)                                                                  \
     X(drop_listen_other) /* to a listener, neither SYN nor valid cookie ACK */           \
     X(drop_paws)                                                                         \
-    X(drop_no_ts)      /* timestamps negotiated, segment without */                      \
+    X(drop_no_ts) /* timestamps negotiated, segment without */                           \
     X(drop_out_of_window)                                                                \
     X(drop_rst_out_of_window)                                                            \
     X(drop_ack_unsent) /* acknowledges what was never sent */                            \
     X(drop_ack_old)    /* acknowledges before SND.UNA - MAX.SND.WND */                   \
     X(drop_no_ack)                                                                       \
-    X(drop_syn_sent)   /* unacceptable in SYN-SENT */                                    \
-    X(drop_closing)    /* data after a FIN, or in a closing state */                     \
-    X(drop_rcv_mem)    /* data that could not be stored (memory cap) */                  \
+    X(drop_syn_sent) /* unacceptable in SYN-SENT */                                      \
+    X(drop_closing)  /* data after a FIN, or in a closing state */                       \
+    X(drop_rcv_mem)  /* data that could not be stored (memory cap) */                    \
     X(drop_ooo_full)                                                                     \
     X(drop_data_after_close) /* data for a closed reader: RST sent */                    \
     X(challenge_acks)                                                                    \
@@ -123,22 +123,22 @@ struct tcp_config {
     X(tx)                                                                                \
     X(tx_data_segs)                                                                      \
     X(tx_data_bytes)                                                                     \
-    X(tx_acks)        /* segments without data, SYN or FIN */                            \
+    X(tx_acks) /* segments without data, SYN or FIN */                                   \
     X(tx_delayed_acks)                                                                   \
     X(tx_window_updates)                                                                 \
     X(tx_rst)                                                                            \
     X(tx_syn)                                                                            \
     X(tx_synack)                                                                         \
-    X(tx_errors)      /* IPv4 refused the segment (no buffer, no route) */               \
+    X(tx_errors) /* IPv4 refused the segment (no buffer, no route) */                    \
     X(retransmits)                                                                       \
     X(rto_timeouts)                                                                      \
     X(fast_recoveries)                                                                   \
     X(sack_recoveries)                                                                   \
     X(persist_probes)                                                                    \
     X(keepalive_probes)                                                                  \
-    X(write_waits)   /* writers that had to wait for send space */                       \
-    X(mem_waits)     /* ... for the total memory cap */                                  \
-    X(mem_fail)      /* allocations refused by the cap or the heap */                    \
+    X(write_waits) /* writers that had to wait for send space */                         \
+    X(mem_waits)   /* ... for the total memory cap */                                    \
+    X(mem_fail)    /* allocations refused by the cap or the heap */                      \
     X(pmtu_updates)
 
 struct tcp_stats {
@@ -175,11 +175,12 @@ void tcp_set_deadline_hook(struct tcp *t, void (*fn)(void *ctx, uint64_t deadlin
 typedef void (*tcp_accept_fn)(void *ctx, struct tcp_flow *f);
 
 /* on_accept NULL: connections wait (at most backlog of them) for tcp_accept. */
-enum tcp_err tcp_listen(struct tcp *t, uint16_t port, int backlog, tcp_accept_fn on_accept,
-                        void *ctx, struct tcp_listener **out);
+enum tcp_err tcp_listen(struct tcp *t, uint16_t port, int backlog,
+                        tcp_accept_fn on_accept, void *ctx, struct tcp_listener **out);
 /* Waits up to timeout_ns (relative; SCHED_FOREVER-like UINT64_MAX for ever, 0 never)
  * for a connection. */
-enum tcp_err tcp_accept(struct tcp_listener *l, uint64_t timeout_ns, struct tcp_flow **out);
+enum tcp_err tcp_accept(struct tcp_listener *l, uint64_t timeout_ns,
+                        struct tcp_flow **out);
 /* Stops listening: connections not yet accepted are reset; blocked acceptors get
  * TCP_ECLOSED. */
 void tcp_unlisten(struct tcp_listener *l);

@@ -164,8 +164,8 @@ static void enter_fast(struct tcp_pcb *p)
     if (p->sack_ok) {
         t->st.sack_recoveries++;
         p->cwnd = p->ssthresh;
-        p->lost_end = seq_min(seq_max(tcp_sb_lost_point(p), p->snd_una + p->mss),
-                              p->snd_nxt);
+        p->lost_end =
+            seq_min(seq_max(tcp_sb_lost_point(p), p->snd_una + p->mss), p->snd_nxt);
         uint32_t s, e;
         /* RFC 6675 (4.3 C): the first loss goes out whatever pipe says. */
         if (tcp_sb_next_hole(p, p->snd_una, p->lost_end, p->mss, &s, &e))

@@ -12,8 +12,7 @@
 
 /* ------------------------------------------------------------ demux */
 
-static bool parse_options(struct tcp *t, struct tcp_seg *s, const uint8_t *h,
-                          uint32_t hl)
+static bool parse_options(struct tcp *t, struct tcp_seg *s, const uint8_t *h, uint32_t hl)
 {
     const uint8_t *op = h + TCP_HDR_LEN;
     uint32_t ol = hl - TCP_HDR_LEN;
@@ -136,8 +135,6 @@ static void syn_sent(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     tcp_set_state(p, TCP_ESTABLISHED);
     p->ack_now = true;
     tcp_keep_arm(p, now);
-    if (p->cwait.head)
-        waitq_wake_all(&p->cwait);
     tcp_event(p, TCP_EV_WRITABLE);
 }
 
@@ -377,8 +374,8 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         sacked = p->sb.sacked != before;
     }
     window_update(p, s, &wchanged);
-    bool dup = !acked && s->ack == p->snd_una && s->len == 0 && !wchanged &&
-               tcp_flight(p) > 0;
+    bool dup =
+        !acked && s->ack == p->snd_una && s->len == 0 && !wchanged && tcp_flight(p) > 0;
     if (dup)
         t->st.rx_dupacks++;
     if (acked || dup || sacked)
@@ -509,6 +506,15 @@ static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         tcp_send_syn(p); /* our SYN-ACK was lost: the peer sent its SYN again */
         return;
     }
+    if (p->state == TCP_SYN_RCVD &&
+        (s->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) &&
+        s->seq + 1 == p->rcv_nxt && s->ack == p->snd_nxt) {
+        /* Simultaneous open (RFC 9293 figure 7 line 6, the exception of RFC 5961
+         * 4.2): the peer's SYN-ACK acknowledges ours; its SYN we had. */
+        s->flags &= (uint8_t)~TCP_SYN;
+        s->seq++;
+        s->len--;
+    }
     if (!ts_check(p, s, now))
         return;
     if (!acceptable(p, s)) {
@@ -534,7 +540,7 @@ static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         p->ts_recent_ns = now;
     }
     p->last_rx_ns = now;
-    p->probes = 0; /* the peer is alive (keepalive, zero-window probes) */
+    p->probes = 0;            /* the peer is alive (keepalive, zero-window probes) */
     if (s->flags & TCP_SYN) { /* RFC 5961 4.2 */
         tcp_send_challenge_ack(p);
         return;

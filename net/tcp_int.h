@@ -86,9 +86,9 @@ enum tcp_rtx_mode {
 
 struct tcp_pcb {
     struct tcp *t;
-    struct tcp_pcb *hnext;       /* hash chain */
-    struct tcp_pcb *next, *prev; /* every connection (timers) */
-    struct tcp_pcb *aq_next;     /* listener's accept queue */
+    struct tcp_pcb *hnext;         /* hash chain */
+    struct tcp_pcb *next, *prev;   /* every connection (timers) */
+    struct tcp_pcb *aq_next;       /* listener's accept queue */
     struct tcp_listener *listener; /* passive open not yet handed over */
     struct ipv4_addr laddr, raddr;
     uint16_t lport, rport;
@@ -98,18 +98,18 @@ struct tcp_pcb {
     uint8_t err;      /* enum tcp_err: why it ended */
     uint16_t hold;    /* the user's handle + threads inside calls */
 
-    bool user;        /* an application holds the flow */
-    bool hashed;      /* in the lookup table */
-    bool in_aq;       /* in its listener's accept queue */
+    bool user;   /* an application holds the flow */
+    bool hashed; /* in the lookup table */
+    bool in_aq;  /* in its listener's accept queue */
     bool sack_ok, ts_ok, ws_ok;
     bool nodelay, keepalive;
     bool shut_rd, shut_wr; /* shut_wr: a FIN follows the queued data */
     bool fin_sent, fin_rcvd, fin_ooo;
-    bool ack_now;     /* an ACK is owed at once */
-    bool rtt_timing;  /* timing one segment (no timestamps) */
+    bool ack_now;    /* an ACK is owed at once */
+    bool rtt_timing; /* timing one segment (no timestamps) */
     bool in_output, output_again;
-    bool cookie;      /* made from a SYN cookie */
-    bool orphan;      /* the application closed it: no reader any more */
+    bool cookie; /* made from a SYN cookie */
+    bool orphan; /* the application closed it: no reader any more */
 
     uint8_t snd_ws, rcv_ws;
     uint8_t dupacks;
@@ -142,9 +142,9 @@ struct tcp_pcb {
     uint64_t deadline;                        /* the earliest of them */
 
     struct tcp_sndq sq;
-    struct tcp_rq rq;       /* in order, not yet read */
-    struct tcp_rseg *lent;  /* handed out by tcp_read */
-    struct tcp_rseg *ooo;   /* out of order, sorted, disjoint */
+    struct tcp_rq rq;      /* in order, not yet read */
+    struct tcp_rseg *lent; /* handed out by tcp_read */
+    struct tcp_rseg *ooo;  /* out of order, sorted, disjoint */
     struct tcp_sb sb;
     struct tcp_cc cc;
 

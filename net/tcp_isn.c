@@ -97,7 +97,8 @@ static uint32_t cookie_hash(struct tcp *t, const struct tcp_seg *s, uint32_t pee
                             uint32_t tc)
 {
     uint8_t b[24];
-    uint32_t n = put_ids(b, DOMAIN_COOKIE, s->info->dst, s->dport, s->info->src, s->sport);
+    uint32_t n =
+        put_ids(b, DOMAIN_COOKIE, s->info->dst, s->dport, s->info->src, s->sport);
     net_wr32(b + n, peer_isn);
     net_wr32(b + n + 4, tc);
     return (uint32_t)tcp_siphash(t->cfg.secret, b, n + 8);
@@ -105,7 +106,8 @@ static uint32_t cookie_hash(struct tcp *t, const struct tcp_seg *s, uint32_t pee
 
 /* Bernstein's layout: 5 bits of time (64-second units), 3 bits of MSS index,
  * 24 bits of keyed hash over the connection, the client's ISN and the time. */
-uint32_t tcp_cookie_make(struct tcp *t, const struct tcp_seg *s, int mss_idx, uint64_t now)
+uint32_t tcp_cookie_make(struct tcp *t, const struct tcp_seg *s, int mss_idx,
+                         uint64_t now)
 {
     uint32_t tc = (uint32_t)(now >> COOKIE_TIME_SHIFT);
     uint32_t h = cookie_hash(t, s, s->seq, tc) & 0xffffff;
@@ -133,7 +135,8 @@ uint16_t tcp_ephemeral_port(struct tcp *t, struct ipv4_addr raddr, uint16_t rpor
     uint32_t off = (uint32_t)tcp_siphash(t->cfg.secret, b,
                                          put_ids(b, DOMAIN_PORT, la, 0, raddr, rport));
     for (uint32_t i = 0; i < EPHEMERAL_RANGE; i++) {
-        uint16_t port = (uint16_t)(EPHEMERAL_MIN + (off + t->port_seq + i) % EPHEMERAL_RANGE);
+        uint16_t port =
+            (uint16_t)(EPHEMERAL_MIN + (off + t->port_seq + i) % EPHEMERAL_RANGE);
         if (!tcp_lookup(t, raddr, rport, port) && !tcp_listener_find(t, port)) {
             t->port_seq += i + 1;
             return port;

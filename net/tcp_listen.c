@@ -182,7 +182,8 @@ void tcp_listen_input(struct tcp_listener *l, struct tcp_seg *s)
         return;
     }
     if (s->flags & TCP_ACK) {
-        if (!(s->flags & TCP_SYN) && l->cookie_ns && now - l->cookie_ns < COOKIE_WINDOW_NS) {
+        if (!(s->flags & TCP_SYN) && l->cookie_ns &&
+            now - l->cookie_ns < COOKIE_WINDOW_NS) {
             cookie_ack(l, s, now);
             return;
         }
@@ -263,8 +264,8 @@ void tcp_listen_detach(struct tcp_pcb *p)
 
 /* ------------------------------------------------------------ API */
 
-enum tcp_err tcp_listen(struct tcp *t, uint16_t port, int backlog, tcp_accept_fn on_accept,
-                        void *ctx, struct tcp_listener **out)
+enum tcp_err tcp_listen(struct tcp *t, uint16_t port, int backlog,
+                        tcp_accept_fn on_accept, void *ctx, struct tcp_listener **out)
 {
     if (port == 0 || tcp_listener_find(t, port))
         return TCP_EINVAL;
@@ -286,7 +287,8 @@ enum tcp_err tcp_listen(struct tcp *t, uint16_t port, int backlog, tcp_accept_fn
     return TCP_OK;
 }
 
-enum tcp_err tcp_accept(struct tcp_listener *l, uint64_t timeout_ns, struct tcp_flow **out)
+enum tcp_err tcp_accept(struct tcp_listener *l, uint64_t timeout_ns,
+                        struct tcp_flow **out)
 {
     uint64_t now = plat_now_ns();
     uint64_t deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;

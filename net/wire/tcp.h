@@ -85,9 +85,9 @@ struct tcp_repr {
 
 enum tcp_wire_err {
     TCP_WIRE_OK = 0,
-    TCP_WIRE_SHORT,     /* fewer than 20 bytes */
-    TCP_WIRE_BAD_OFF,   /* data offset < 5 or past the bytes received */
-    TCP_WIRE_BAD_CSUM,  /* checksum over pseudoheader + segment */
+    TCP_WIRE_SHORT,    /* fewer than 20 bytes */
+    TCP_WIRE_BAD_OFF,  /* data offset < 5 or past the bytes received */
+    TCP_WIRE_BAD_CSUM, /* checksum over pseudoheader + segment */
 };
 
 static inline uint8_t tcp_get_flags(const uint8_t *p)
