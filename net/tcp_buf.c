@@ -226,7 +226,6 @@ static uint32_t make_rsegs(struct tcp_pcb *p, const struct tcp_seg *s, uint32_t 
         return d->len;
     }
     uint32_t done = 0;
-    t->st.rx_copied++;
     while (done < d->len) {
         struct tcp_chunk *c = tcp_chunk_get(t);
         struct tcp_rseg *r = c ? tcp_rseg_get(t) : NULL;
@@ -282,14 +281,18 @@ bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s, const struct view
     uint32_t k = append_to_tail(p, s, d);
     p->rq.bytes += k;
     p->rcv_nxt += k;
-    if (k == d->len)
+    if (k == d->len) {
+        p->t->st.rx_copied++;
         return true;
+    }
     struct view rest;
     view_sub(d, k, d->len - k, &rest);
     struct tcp_rseg *first, *last;
     uint32_t got = make_rsegs(p, s, p->rcv_nxt, &rest, &first, &last);
     if (first)
         rq_link(&p->rq, first, last);
+    if (k || (first && !first->pinned))
+        p->t->st.rx_copied++;
     p->rq.bytes += got;
     p->rcv_nxt += got;
     return got == rest.len;
@@ -343,6 +346,8 @@ bool tcp_ooo_insert(struct tcp_pcb *p, const struct tcp_seg *s, uint32_t seq,
     }
     p->ooo_bytes += got;
     p->ooo_last = seq;
+    if (!first->pinned)
+        t->st.rx_copied++;
     t->st.rx_ooo++;
     return got == v.len;
 }

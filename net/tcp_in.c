@@ -374,8 +374,10 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         sacked = p->sb.sacked != before;
     }
     window_update(p, s, &wchanged);
-    bool dup =
-        !acked && s->ack == p->snd_una && s->len == 0 && !wchanged && tcp_flight(p) > 0;
+    /* RFC 5681 2's duplicate ACK; not while the window is zero (the answers to
+     * zero-window probes look the same and mean no loss). */
+    bool dup = !acked && s->ack == p->snd_una && s->len == 0 && !wchanged &&
+               tcp_flight(p) > 0 && p->snd_wnd > 0;
     if (dup)
         t->st.rx_dupacks++;
     if (acked || dup || sacked)

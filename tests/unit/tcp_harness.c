@@ -336,7 +336,7 @@ static struct tcp_flow *h_open(struct peer *pr, const struct tcp_opts *syn)
     return accepted;
 }
 
-static enum tcp_state h_state(struct tcp_flow *f)
+__attribute__((unused)) static enum tcp_state h_state(struct tcp_flow *f)
 {
     struct tcp_flow_info fi;
     tcp_flow_info(f, &fi);
@@ -344,7 +344,8 @@ static enum tcp_state h_state(struct tcp_flow *f)
 }
 
 /* Reads everything available now (timeout 0) into buf; returns the bytes. */
-static uint32_t h_read_all(struct tcp_flow *f, uint8_t *buf, uint32_t cap, bool *eof)
+__attribute__((unused)) static uint32_t h_read_all(struct tcp_flow *f, uint8_t *buf,
+                                                   uint32_t cap, bool *eof)
 {
     uint32_t n = 0;
     struct view v;
@@ -365,7 +366,7 @@ static uint32_t h_read_all(struct tcp_flow *f, uint8_t *buf, uint32_t cap, bool 
     return n;
 }
 
-static void fill_pattern(uint8_t *p, uint32_t n, uint32_t seed)
+__attribute__((unused)) static void fill_pattern(uint8_t *p, uint32_t n, uint32_t seed)
 {
     for (uint32_t i = 0; i < n; i++)
         p[i] = (uint8_t)((i + seed) * 131 + ((i + seed) >> 8));
