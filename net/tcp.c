@@ -275,6 +275,7 @@ void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
     p->snd_una = p->snd_nxt = p->iss;
     p->snd_end = p->iss + 1;
     p->recover = p->iss;
+    p->rtt_seq = p->iss;
     p->snd_cap = t->cfg.sndbuf;
     p->rcv_cap = t->cfg.rcvbuf;
     p->adv_mss = tcp_mss_for(t, p->raddr);
@@ -345,11 +346,14 @@ void tcp_timer_set(struct tcp_pcb *p, uint64_t *timer, uint64_t deadline)
     }
 }
 
+/* RFC 6298 5.5: backed off by the timeouts in a row (rto_us stays as computed, so
+ * the first ACK of new data ends the back-off), at most rto_max. */
 void tcp_rtx_arm(struct tcp_pcb *p, uint64_t now)
 {
-    uint64_t rto = (uint64_t)p->rto_us * 1000;
+    uint64_t rto = (uint64_t)p->rto_us * 1000 << (p->nrtx < 16 ? p->nrtx : 16);
+    uint64_t max = (uint64_t)p->t->cfg.rto_max_ms * TCP_MS;
     p->rtx_mode = TCP_TM_RTO;
-    tcp_timer_set(p, &p->t_rtx, now + rto);
+    tcp_timer_set(p, &p->t_rtx, now + (rto < max ? rto : max));
 }
 
 void tcp_delack_arm(struct tcp_pcb *p, uint64_t now)
@@ -430,6 +434,7 @@ void tcp_tick(struct tcp *t, uint64_t now)
     while (p) {
         if (p->deadline && p->deadline <= now) {
             run_timers(p, now);
+            update_deadline(p); /* cancelled timers leave it early */
             tcp_events_fire(p);
         }
         if (p->deadline && p->deadline < next)

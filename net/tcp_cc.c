@@ -241,14 +241,12 @@ void tcp_rto_timeout(struct tcp_pcb *p)
 {
     struct tcp *t = p->t;
     uint64_t now = plat_now_ns();
-    uint32_t max_us = t->cfg.rto_max_ms * 1000;
     if (p->state == TCP_SYN_SENT || p->state == TCP_SYN_RCVD) {
         if (p->nrtx >= t->cfg.syn_retries) {
             tcp_pcb_closed(p, TCP_ETIMEDOUT, true);
             return;
         }
         p->nrtx++;
-        p->rto_us = u32_min(p->rto_us * 2, max_us);
         t->st.retransmits++;
         tcp_send_syn(p);
         tcp_rtx_arm(p, now);
@@ -275,7 +273,6 @@ void tcp_rto_timeout(struct tcp_pcb *p)
     p->rtt_timing = false;
     tcp_sb_clear(p);
     tcp_cc_recovered(p);
-    p->rto_us = u32_min(p->rto_us * 2, max_us);
     tcp_output(p);
     tcp_rtx_arm(p, now);
 }

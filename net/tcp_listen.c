@@ -148,7 +148,7 @@ static void cookie_ack(struct tcp_listener *l, struct tcp_seg *s, uint64_t now)
     tcp_pcb_init_vars(p, now);
     p->cookie = true;
     p->iss = s->ack - 1;
-    p->snd_una = p->snd_nxt = p->snd_end = p->recover = s->ack;
+    p->snd_una = p->snd_nxt = p->snd_end = p->recover = p->rtt_seq = s->ack;
     p->irs = s->seq - 1;
     p->rcv_nxt = p->last_ack_sent = s->seq;
     struct tcp_opts o;

@@ -328,10 +328,8 @@ void tcp_send_probe(struct tcp_pcb *p)
         p->snd_nxt++;
     }
     p->nrtx = (uint8_t)u32_min(p->nrtx + 1, 16);
-    uint64_t d = (uint64_t)p->rto_us * 1000 << (p->nrtx < 10 ? p->nrtx : 10);
-    uint64_t max = (uint64_t)t->cfg.rto_max_ms * TCP_MS;
+    tcp_rtx_arm(p, now);
     p->rtx_mode = TCP_TM_PERSIST;
-    tcp_timer_set(p, &p->t_rtx, now + (d < max ? d : max));
 }
 
 void tcp_send_keepalive(struct tcp_pcb *p)
