@@ -4,6 +4,8 @@
  * numbers, a reader of every segment the stack sends (IP and TCP checksums
  * verified by the reference sum), the fake clock with the stack's timers run at
  * their exact deadlines, and the teardown that checks every buffer came back. */
+#pragma GCC diagnostic ignored "-Wunused-function" /* each test uses a part */
+
 #include "net/stack.h"
 #include "net/tcp_int.h"
 #include "tests/unit/fake_netif.c"
@@ -160,7 +162,7 @@ struct oseg {
     bool df;
 };
 
-__attribute__((unused)) static int h_pending(void)
+static int h_pending(void)
 {
     return fk.ntx - seen_tx;
 }
@@ -336,7 +338,7 @@ static struct tcp_flow *h_open(struct peer *pr, const struct tcp_opts *syn)
     return accepted;
 }
 
-__attribute__((unused)) static enum tcp_state h_state(struct tcp_flow *f)
+static enum tcp_state h_state(struct tcp_flow *f)
 {
     struct tcp_flow_info fi;
     tcp_flow_info(f, &fi);
@@ -344,8 +346,7 @@ __attribute__((unused)) static enum tcp_state h_state(struct tcp_flow *f)
 }
 
 /* Reads everything available now (timeout 0) into buf; returns the bytes. */
-__attribute__((unused)) static uint32_t h_read_all(struct tcp_flow *f, uint8_t *buf,
-                                                   uint32_t cap, bool *eof)
+static uint32_t h_read_all(struct tcp_flow *f, uint8_t *buf, uint32_t cap, bool *eof)
 {
     uint32_t n = 0;
     struct view v;
@@ -366,7 +367,7 @@ __attribute__((unused)) static uint32_t h_read_all(struct tcp_flow *f, uint8_t *
     return n;
 }
 
-__attribute__((unused)) static void fill_pattern(uint8_t *p, uint32_t n, uint32_t seed)
+static void fill_pattern(uint8_t *p, uint32_t n, uint32_t seed)
 {
     for (uint32_t i = 0; i < n; i++)
         p[i] = (uint8_t)((i + seed) * 131 + ((i + seed) >> 8));
