@@ -190,6 +190,11 @@ void tcp_unlisten(struct tcp_listener *l);
 /* Opens a connection and waits up to timeout_ns for it to be established. */
 enum tcp_err tcp_connect(struct tcp *t, struct ipv4_addr dst, uint16_t port,
                          uint64_t timeout_ns, struct tcp_flow **out);
+/* The same without waiting: the flow is the caller's at once (SYN-SENT); an event
+ * handler hears TCP_EV_WRITABLE when it is established, TCP_EV_CLOSED if not
+ * (tcp_flow_error says why). Never blocks. */
+enum tcp_err tcp_connect_start(struct tcp *t, struct ipv4_addr dst, uint16_t port,
+                               struct tcp_flow **out);
 
 /* Received bytes: *out is a view of the oldest bytes not yet read, borrowed until
  * the next tcp_read, tcp_read_done, tcp_close or tcp_abort on the flow. TCP_OK with

@@ -51,13 +51,13 @@ static void discard(struct tcp_pcb *p, enum tcp_err err)
     tcp_pcb_drop(p);
 }
 
-enum tcp_err tcp_connect(struct tcp *t, struct ipv4_addr dst, uint16_t port,
-                         uint64_t timeout_ns, struct tcp_flow **out)
+enum tcp_err tcp_connect_start(struct tcp *t, struct ipv4_addr dst, uint16_t port,
+                               struct tcp_flow **out)
 {
     if (port == 0 || ipv4_addr_is_any(dst) || ipv4_addr_is_bcast(dst) ||
         ipv4_addr_is_mcast(dst))
         return TCP_EINVAL;
-    uint64_t now = plat_now_ns(), deadline = deadline_of(timeout_ns);
+    uint64_t now = plat_now_ns();
     struct tcp_pcb *p = tcp_pcb_new(t);
     if (!p)
         return TCP_ENOMEM;
@@ -83,6 +83,21 @@ enum tcp_err tcp_connect(struct tcp *t, struct ipv4_addr dst, uint16_t port,
         return e;
     }
     tcp_rtx_arm(p, now);
+    p->hold--; /* the user's flag keeps it now */
+    *out = (struct tcp_flow *)p;
+    return TCP_OK;
+}
+
+enum tcp_err tcp_connect(struct tcp *t, struct ipv4_addr dst, uint16_t port,
+                         uint64_t timeout_ns, struct tcp_flow **out)
+{
+    uint64_t deadline = deadline_of(timeout_ns);
+    struct tcp_flow *f;
+    enum tcp_err e = tcp_connect_start(t, dst, port, &f);
+    if (e != TCP_OK)
+        return e;
+    struct tcp_pcb *p = pcb_of(f);
+    p->hold++;
     while (p->state == TCP_SYN_SENT || p->state == TCP_SYN_RCVD) {
         if (timeout_ns == 0 || waitq_wait(&p->cwait, deadline) == WAIT_TIMEOUT)
             break;
@@ -96,8 +111,8 @@ enum tcp_err tcp_connect(struct tcp *t, struct ipv4_addr dst, uint16_t port,
         discard(p, e);
         return e == TCP_OK ? TCP_ECLOSED : e;
     }
-    p->hold--; /* the user's flag keeps it now */
-    *out = (struct tcp_flow *)p;
+    p->hold--;
+    *out = f;
     return TCP_OK;
 }
 
