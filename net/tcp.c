@@ -62,8 +62,6 @@ struct tcp *tcp_create(struct ipv4 *ip, const struct tcp_config *cfg)
     return t;
 }
 
-static void free_pcb(struct tcp_pcb *p);
-
 void tcp_destroy(struct tcp *t)
 {
     t->destroying = true;
@@ -153,7 +151,7 @@ struct tcp_pcb *tcp_pcb_new(struct tcp *t)
     return p;
 }
 
-static void free_pcb(struct tcp_pcb *p)
+void tcp_pcb_free(struct tcp_pcb *p)
 {
     struct tcp *t = p->t;
     unhash(p);
@@ -168,18 +166,6 @@ static void free_pcb(struct tcp_pcb *p)
         p->next->prev = p->prev;
     t->nconns--;
     free(p);
-}
-
-void tcp_pcb_hold(struct tcp_pcb *p)
-{
-    p->hold++;
-}
-
-void tcp_pcb_drop(struct tcp_pcb *p)
-{
-    KCHECK(p->hold > 0);
-    if (--p->hold == 0 && p->state == TCP_CLOSED && !p->user)
-        free_pcb(p);
 }
 
 void tcp_set_state(struct tcp_pcb *p, enum tcp_state s)
@@ -334,11 +320,14 @@ static void update_deadline(struct tcp_pcb *p)
     p->deadline = d == UINT64_MAX ? 0 : d;
 }
 
+/* A timer moved later or stopped leaves the connection's deadline (and the
+ * module's) early: the tick finds nothing due there and recomputes. */
 void tcp_timer_set(struct tcp_pcb *p, uint64_t *timer, uint64_t deadline)
 {
     struct tcp *t = p->t;
     *timer = deadline;
-    update_deadline(p);
+    if (deadline && (!p->deadline || deadline < p->deadline))
+        p->deadline = deadline;
     if (deadline && deadline < t->next_deadline) {
         t->next_deadline = deadline;
         if (t->deadline_fn)
@@ -463,9 +452,8 @@ void tcp_set_deadline_hook(struct tcp *t, void (*fn)(void *ctx, uint64_t deadlin
 
 /* ------------------------------------------------------------ events */
 
-void tcp_event(struct tcp_pcb *p, unsigned ev)
+void tcp_event_wake(struct tcp_pcb *p, unsigned ev)
 {
-    p->events |= ev;
     if ((ev & TCP_EV_READABLE) && p->rwait.head)
         waitq_wake_all(&p->rwait);
     if ((ev & TCP_EV_WRITABLE) && p->wwait.head)

@@ -118,31 +118,31 @@ enum tcp_err tcp_connect(struct tcp *t, struct ipv4_addr dst, uint16_t port,
 
 /* ------------------------------------------------------------ read */
 
-enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
+/* Lends the receive queue's first segment. */
+static void lend(struct tcp_pcb *p, struct view *out)
 {
-    struct tcp_pcb *p = pcb_of(f);
-    uint64_t deadline = deadline_of(timeout_ns);
+    struct tcp_rseg *r = p->rq.head;
+    p->rq.head = r->next;
+    if (!p->rq.head)
+        p->rq.tail = NULL;
+    p->rq.bytes -= r->v.len;
+    r->next = NULL;
+    p->lent = r;
+    *out = r->v;
+}
+
+static enum tcp_err read_wait(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
+{
+    uint64_t deadline = timeout_ns ? deadline_of(timeout_ns) : 0;
     enum tcp_err e = TCP_OK;
-    *out = view_of_mem(NULL, 0);
     p->hold++;
-    if (p->lent) {
-        tcp_lent_release(p);
-        tcp_window_update(p);
-    }
     for (;;) {
         if (!p->user) {
             e = TCP_ECLOSED;
             break;
         }
-        struct tcp_rseg *r = p->rq.head;
-        if (r && !p->shut_rd) {
-            p->rq.head = r->next;
-            if (!p->rq.head)
-                p->rq.tail = NULL;
-            p->rq.bytes -= r->v.len;
-            r->next = NULL;
-            p->lent = r;
-            *out = r->v;
+        if (p->rq.head && !p->shut_rd) {
+            lend(p, out);
             break;
         }
         if (p->shut_rd || p->fin_rcvd)
@@ -163,6 +163,25 @@ enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
     }
     tcp_pcb_drop(p);
     return e;
+}
+
+enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
+{
+    struct tcp_pcb *p = pcb_of(f);
+    *out = view_of_mem(NULL, 0);
+    if (p->lent) {
+        tcp_lent_release(p);
+        tcp_window_update(p);
+    }
+    if (p->user && !p->shut_rd) { /* the common cases: no waiting */
+        if (p->rq.head) {
+            lend(p, out);
+            return TCP_OK;
+        }
+        if (!timeout_ns && !p->fin_rcvd && p->state != TCP_CLOSED)
+            return TCP_EWOULDBLOCK;
+    }
+    return read_wait(p, out, timeout_ns);
 }
 
 void tcp_read_done(struct tcp_flow *f)
@@ -217,11 +236,10 @@ enum tcp_err tcp_write_some(struct tcp_flow *f, const struct view *vs, int n,
     *written = 0;
     if (!p->user || !can_write(p))
         return write_error(p);
-    p->hold++;
-    *written = append_some(p, vs, n, &vi, &off);
+    (void)vi, (void)off;
+    *written = tcp_sndq_append(p, vs, n);
     if (*written)
         tcp_output(p);
-    tcp_pcb_drop(p);
     return TCP_OK;
 }
 

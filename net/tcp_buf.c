@@ -68,6 +68,13 @@ uint32_t tcp_sndq_append(struct tcp_pcb *p, const struct view *vs, int n)
     struct tcp_sndq *q = &p->sq;
     uint32_t queued = p->snd_end - p->snd_una;
     uint32_t room = queued < p->snd_cap ? p->snd_cap - queued : 0;
+    struct tcp_chunk *tail = q->tail;
+    if (n == 1 && tail && vs->len <= room && vs->len <= TCP_CHUNK_BYTES - tail->len) {
+        memcpy(tail->data + tail->len, view_data(vs), vs->len); /* the common case */
+        tail->len += vs->len;
+        p->snd_end += vs->len;
+        return vs->len;
+    }
     uint32_t took = 0;
     for (int i = 0; i < n && room > 0; i++) {
         const uint8_t *src = view_data(&vs[i]);
@@ -161,6 +168,22 @@ uint32_t tcp_sndq_views(struct tcp_pcb *p, uint32_t seq, uint32_t len, struct vi
     return got;
 }
 
+void tcp_sndq_copy(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t *dst)
+{
+    struct tcp_chunk *c = find_chunk(p, seq);
+    while (len) {
+        uint32_t off = seq - c->seq, take = u32_min(c->len - off, len);
+        memcpy(dst, c->data + off, take);
+        dst += take;
+        seq += take;
+        len -= take;
+        if (off + take == c->len)
+            c = c->next;
+    }
+    if (c)
+        p->sq.cur = c;
+}
+
 void tcp_views_unref(struct view *vs, int n)
 {
     for (int i = 0; i < n; i++)
@@ -169,13 +192,10 @@ void tcp_views_unref(struct view *vs, int n)
 
 /* ------------------------------------------------------------ received data */
 
-struct tcp_rseg *tcp_rseg_get(struct tcp *t)
+struct tcp_rseg *tcp_rseg_alloc(struct tcp *t)
 {
-    struct tcp_rseg *r = t->free_rsegs;
-    if (r) {
-        t->free_rsegs = r->next;
-        t->nfree_rsegs--;
-    } else if (!(r = malloc(sizeof *r))) {
+    struct tcp_rseg *r = malloc(sizeof *r);
+    if (!r) {
         t->st.mem_fail++;
         return NULL;
     }
@@ -184,11 +204,8 @@ struct tcp_rseg *tcp_rseg_get(struct tcp *t)
     return r;
 }
 
-void tcp_rseg_put(struct tcp *t, struct tcp_rseg *r)
+void tcp_rseg_free(struct tcp *t, struct tcp_rseg *r)
 {
-    if (r->pinned)
-        t->rx_pinned--;
-    view_release(&r->v);
     if (t->nfree_rsegs < TCP_FREE_RSEGS && !t->destroying) {
         r->next = t->free_rsegs;
         t->free_rsegs = r;
@@ -198,10 +215,15 @@ void tcp_rseg_put(struct tcp *t, struct tcp_rseg *r)
     }
 }
 
+/* Short segments are pinned only while half the RX buffers TCP may hold are
+ * free: an RX buffer for a few bytes is cheap to keep briefly (the application
+ * reads at once, usually) and costly to keep long. */
 static bool can_pin(const struct tcp *t, const struct tcp_seg *s, const struct view *d)
 {
-    return d->buf && !(s->info->flags & IPV4_RX_REASSEMBLED) &&
-           t->rx_pinned < t->cfg.rx_pinned_max && d->len >= TCP_COPYBREAK;
+    uint32_t cap = t->cfg.rx_pinned_max;
+    if (d->len < TCP_COPYBREAK)
+        cap /= 2;
+    return d->buf && !(s->info->flags & IPV4_RX_REASSEMBLED) && t->rx_pinned < cap;
 }
 
 /* d as a chain of segments [*first, *last] (one pinned, or copies of up to a
@@ -278,6 +300,20 @@ static void rq_link(struct tcp_rq *q, struct tcp_rseg *first, struct tcp_rseg *l
 
 bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s, const struct view *d)
 {
+    struct tcp *t = p->t;
+    struct tcp_rseg *r;
+    if (can_pin(t, s, d) && (r = tcp_rseg_get(t)) != NULL) { /* the common case */
+        r->seq = p->rcv_nxt;
+        r->v = *d;
+        netbuf_ref(d->buf);
+        r->pinned = true;
+        t->rx_pinned++;
+        t->st.rx_pinned++;
+        rq_link(&p->rq, r, r);
+        p->rq.bytes += d->len;
+        p->rcv_nxt += d->len;
+        return true;
+    }
     uint32_t k = append_to_tail(p, s, d);
     p->rq.bytes += k;
     p->rcv_nxt += k;

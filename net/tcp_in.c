@@ -49,8 +49,9 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
         t->st.drop_bcast++;
         return;
     }
-    uint64_t sum = ipv4_pseudoheader_sum(t->ip, &info->src, info->dst, IPV4_PROTO_TCP,
-                                         (uint16_t)pkt->len);
+    /* ipv4_pseudoheader_sum's value, inlined. */
+    uint64_t sum =
+        ipv4_pseudo_sum(info->src, info->dst, IPV4_PROTO_TCP, (uint16_t)pkt->len);
     if (csum_fold(csum_add(sum, h, pkt->len)) != 0xffff) {
         t->st.drop_bad_csum++;
         return;
@@ -382,6 +383,8 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         t->st.rx_dupacks++;
     if (acked || dup || sacked)
         tcp_recovery_ack(p, acked, dup);
+    if (acked || wchanged)
+        p->kick = true;
     return fin_acked(p, now);
 }
 
@@ -393,10 +396,11 @@ static void delayed_ack(struct tcp_pcb *p, uint32_t len, uint64_t now)
         p->rcv_mss = (uint16_t)u32_min(len, p->adv_mss);
     /* RFC 1122 4.2.3.2 / RFC 5681 4.2: every second full-sized segment at once,
      * anything else within delack_ms. */
+    (void)now;
     if (len >= p->rcv_mss && ++p->rcv_full >= 2)
         p->ack_now = true;
     else
-        tcp_delack_arm(p, now);
+        p->ack_delayed = true; /* the timer is set at the end, if still owed */
 }
 
 static void data_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
@@ -558,10 +562,58 @@ static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         fin_arrived(p, s);
 }
 
+/* Header prediction (after Van Jacobson): in ESTABLISHED, a segment with only ACK
+ * (and PSH), exactly at RCV.NXT, the window unchanged, acknowledging nothing or
+ * new data, its data inside the window, no recovery, no out-of-order data, no FIN
+ * of ours outstanding, timestamps in order. What the full path would do, minus
+ * its checks. false: take the full path. */
+static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
+{
+    struct tcp *t = p->t;
+    uint32_t len = s->data.len;
+    if (p->state != TCP_ESTABLISHED || (s->flags & ~TCP_PSH) != TCP_ACK ||
+        s->seq != p->rcv_nxt || (s->wnd << p->snd_ws) != p->snd_wnd ||
+        p->recovery != TCP_REC_NONE || p->ooo || p->shut_rd || p->fin_sent ||
+        seq_gt(s->ack, p->snd_nxt) || seq_lt(s->ack, p->snd_una) || len > rcv_wnd(p) ||
+        (!len && s->ack == p->snd_una))
+        return false;
+    if (p->ts_ok) {
+        if (s->o.present != TCP_OPTF_TS || seq_lt(s->o.ts_val, p->ts_recent))
+            return false;
+        if (p->last_ack_sent == p->rcv_nxt) { /* SEG.SEQ <= Last.ACK.sent */
+            p->ts_recent = s->o.ts_val;
+            p->ts_recent_ns = now;
+        }
+    } else if (s->o.present) {
+        return false;
+    }
+    p->last_rx_ns = now;
+    p->probes = 0;
+    p->snd_wl1 = s->seq;
+    if (seq_gt(s->ack, p->snd_una)) {
+        p->snd_wl2 = s->ack;
+        tcp_recovery_ack(p, new_ack(p, s, now), false);
+        p->kick = true;
+    }
+    if (len) {
+        t->st.rx_data_segs++;
+        t->st.rx_data_bytes += len;
+        if (!tcp_rq_append(p, s, &s->data)) {
+            t->st.drop_rcv_mem++;
+            p->ack_now = true;
+        }
+        delayed_ack(p, len, now);
+        tcp_event(p, TCP_EV_READABLE);
+    }
+    return true;
+}
+
 void tcp_conn_input(struct tcp_pcb *p, struct tcp_seg *s)
 {
     uint64_t now = plat_now_ns();
-    if (p->state == TCP_SYN_SENT)
+    if (predicted(p, s, now))
+        ;
+    else if (p->state == TCP_SYN_SENT)
         syn_sent(p, s, now);
     else if (p->state != TCP_TIME_WAIT || !time_wait_reuse(p, s))
         synchronized(p, s, now);
@@ -569,8 +621,15 @@ void tcp_conn_input(struct tcp_pcb *p, struct tcp_seg *s)
         tcp_events_fire(p);
         return;
     }
-    tcp_output(p);
+    /* The application first: its answer may carry the ACK, and the data the ACK
+     * lets go may go with it (tcp_output clears kick). */
     tcp_events_fire(p);
-    if (p->ack_now && p->state != TCP_CLOSED)
+    if (p->state == TCP_CLOSED)
+        return;
+    if (p->kick || p->recovery != TCP_REC_NONE)
+        tcp_output(p);
+    if (p->ack_now)
         tcp_send_ack(p);
+    else if (p->ack_delayed)
+        tcp_delack_arm(p, now);
 }

@@ -105,8 +105,10 @@ struct tcp_pcb {
     bool nodelay, keepalive;
     bool shut_rd, shut_wr; /* shut_wr: a FIN follows the queued data */
     bool fin_sent, fin_rcvd, fin_ooo;
-    bool ack_now;    /* an ACK is owed at once */
-    bool rtt_timing; /* timing one segment (no timestamps) */
+    bool ack_now;     /* an ACK is owed at once */
+    bool ack_delayed; /* an ACK is owed within delack_ms */
+    bool kick;        /* input changed what may be sent (ACK, window) */
+    bool rtt_timing;  /* timing one segment (no timestamps) */
     bool in_output, output_again;
     bool cookie; /* made from a SYN cookie */
     bool orphan; /* the application closed it: no reader any more */
@@ -260,9 +262,18 @@ struct tcp_pcb *tcp_lookup(struct tcp *t, struct ipv4_addr raddr, uint16_t rport
                            uint16_t lport);
 struct tcp_pcb *tcp_pcb_new(struct tcp *t);
 void tcp_pcb_hash(struct tcp_pcb *p);
-void tcp_pcb_hold(struct tcp_pcb *p);
+void tcp_pcb_free(struct tcp_pcb *p);
+static inline void tcp_pcb_hold(struct tcp_pcb *p)
+{
+    p->hold++;
+}
 /* Lets go of a hold; frees the connection once closed and unheld. */
-void tcp_pcb_drop(struct tcp_pcb *p);
+static inline void tcp_pcb_drop(struct tcp_pcb *p)
+{
+    KCHECK(p->hold > 0);
+    if (--p->hold == 0 && p->state == TCP_CLOSED && !p->user)
+        tcp_pcb_free(p);
+}
 /* Enters CLOSED: unhashed, timers off, queues freed (unread data stays readable
  * unless flush), err recorded, waiters woken; freed when nothing holds it. */
 void tcp_pcb_closed(struct tcp_pcb *p, enum tcp_err err, bool flush);
@@ -273,8 +284,15 @@ void tcp_rtx_arm(struct tcp_pcb *p, uint64_t now);
 void tcp_delack_arm(struct tcp_pcb *p, uint64_t now);
 void tcp_keep_arm(struct tcp_pcb *p, uint64_t now);
 void tcp_time_wait(struct tcp_pcb *p);
-/* Events for the flow's handler and waiters, delivered by tcp_events_fire. */
-void tcp_event(struct tcp_pcb *p, unsigned ev);
+/* Events for the flow's handler (delivered by tcp_events_fire) and its waiters
+ * (woken now). */
+void tcp_event_wake(struct tcp_pcb *p, unsigned ev);
+static inline void tcp_event(struct tcp_pcb *p, unsigned ev)
+{
+    p->events |= ev;
+    if (p->rwait.head || p->wwait.head || p->cwait.head)
+        tcp_event_wake(p, ev);
+}
 void tcp_events_fire(struct tcp_pcb *p);
 /* RFC 5961 rate limit: true when a challenge ACK may go out now. */
 bool tcp_challenge_ok(struct tcp *t, uint64_t now);
@@ -320,17 +338,47 @@ void tcp_send_keepalive(struct tcp_pcb *p);
 /* The window field for a segment leaving now (updates rcv_adv). */
 uint16_t tcp_window_field(struct tcp_pcb *p);
 /* What the receive window would be now (bytes). */
-uint32_t tcp_rcv_space(const struct tcp_pcb *p);
-/* After a read freed space: a window update if the window grew enough. */
-void tcp_window_update(struct tcp_pcb *p);
+static inline uint32_t tcp_rcv_space(const struct tcp_pcb *p)
+{
+    uint32_t used = p->rq.bytes + (p->lent ? p->lent->v.len : 0);
+    return used < p->rcv_cap ? p->rcv_cap - used : 0;
+}
+/* After a read freed space: a window update if the window grew enough (never
+ * while at least half the buffer is still announced). */
+void tcp_window_update_slow(struct tcp_pcb *p);
+static inline void tcp_window_update(struct tcp_pcb *p)
+{
+    if ((int32_t)(p->rcv_adv - p->rcv_nxt) < (int32_t)(p->rcv_cap / 2))
+        tcp_window_update_slow(p);
+}
 uint16_t tcp_mss_for(struct tcp *t, struct ipv4_addr dst);
 
 /* ------------------------------------------------------------ tcp_buf.c */
 
 struct tcp_chunk *tcp_chunk_get(struct tcp *t);
 void tcp_chunk_put(struct tcp_chunk *c);
-struct tcp_rseg *tcp_rseg_get(struct tcp *t);
-void tcp_rseg_put(struct tcp *t, struct tcp_rseg *r);
+/* Received-segment records come from a free list (inline), else the heap. */
+struct tcp_rseg *tcp_rseg_alloc(struct tcp *t);
+void tcp_rseg_free(struct tcp *t, struct tcp_rseg *r);
+static inline struct tcp_rseg *tcp_rseg_get(struct tcp *t)
+{
+    struct tcp_rseg *r = t->free_rsegs;
+    if (!r)
+        return tcp_rseg_alloc(t);
+    t->free_rsegs = r->next;
+    t->nfree_rsegs--;
+    r->next = NULL;
+    r->pinned = false;
+    return r;
+}
+/* Lets the data go (the RX buffer back to its ring, or the chunk) and the record. */
+static inline void tcp_rseg_put(struct tcp *t, struct tcp_rseg *r)
+{
+    if (r->pinned)
+        t->rx_pinned--;
+    view_release(&r->v);
+    tcp_rseg_free(t, r);
+}
 /* Appends up to the caps; returns the bytes taken. */
 uint32_t tcp_sndq_append(struct tcp_pcb *p, const struct view *vs, int n);
 /* Drops acknowledged bytes before p->snd_una. */
@@ -340,6 +388,8 @@ void tcp_sndq_ack(struct tcp_pcb *p);
 uint32_t tcp_sndq_views(struct tcp_pcb *p, uint32_t seq, uint32_t len, struct view *vs,
                         int max, int *n);
 void tcp_views_unref(struct view *vs, int n);
+/* Copies [seq, seq + len) of the send queue to dst. */
+void tcp_sndq_copy(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t *dst);
 void tcp_sndq_free(struct tcp_pcb *p);
 /* Received data: appended in order, or kept out of order. false: no memory. */
 bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s, const struct view *d);

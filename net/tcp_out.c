@@ -10,8 +10,14 @@
 #include "net/log.h"
 #include "net/tcp_int.h"
 
+/* Payloads up to this size go inside the header's buffer (one checksum pass, no
+ * references; IPv4 would copy them anyway). */
+#define TCP_INLINE_MAX 256
+
 struct seg_out {
     struct tcp *t;
+    struct tcp_pcb *p; /* inline payload: [iseq, iseq + ilen) of p's send queue */
+    uint32_t iseq, ilen;
     struct tcp_repr r;
     struct tcp_opts o;
     bool syn;
@@ -32,13 +38,16 @@ static uint32_t put_header(void *ctx, const struct view *hv)
     tcp_header_emit(&c->r, h);
     if (c->optlen)
         tcp_options_emit(&c->o, c->syn, h + TCP_HDR_LEN, c->optlen);
-    uint64_t s = ipv4_pseudoheader_sum(c->t->ip, &c->src, c->dst, IPV4_PROTO_TCP,
-                                       (uint16_t)(hl + c->plen));
-    s = csum_add(s, h, hl);
+    if (c->ilen)
+        tcp_sndq_copy(c->p, c->iseq, c->ilen, h + hl);
+    /* ipv4_pseudoheader_sum's value, inlined (addresses known here). */
+    uint64_t s = ipv4_pseudo_sum(c->src, c->dst, IPV4_PROTO_TCP,
+                                 (uint16_t)(hl + c->ilen + c->plen));
+    s = csum_add(s, h, hl + c->ilen);
     if (c->n)
         s = csum_views(s, c->pl, c->n);
     net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
-    return hl;
+    return hl + c->ilen;
 }
 
 static enum ipv4_err xmit(struct seg_out *c)
@@ -46,8 +55,9 @@ static enum ipv4_err xmit(struct seg_out *c)
     static const struct ipv4_wopts wo = {.nowait = true, .dont_fragment = true};
     struct tcp *t = c->t;
     c->optlen = c->o.present ? tcp_options_len(&c->o, c->syn) : 0;
-    enum ipv4_err e = ipv4_write(t->ip, &wo, c->dst, IPV4_PROTO_TCP,
-                                 TCP_HDR_LEN + c->optlen, put_header, c, c->pl, c->n);
+    enum ipv4_err e =
+        ipv4_write(t->ip, &wo, c->dst, IPV4_PROTO_TCP, TCP_HDR_LEN + c->optlen + c->ilen,
+                   put_header, c, c->pl, c->n);
     if (e == IPV4_OK)
         t->st.tx++;
     else
@@ -57,30 +67,20 @@ static enum ipv4_err xmit(struct seg_out *c)
 
 /* ------------------------------------------------------------ windows */
 
-uint32_t tcp_rcv_space(const struct tcp_pcb *p)
-{
-    uint32_t used = p->rq.bytes + (p->lent ? p->lent->v.len : 0);
-    return used < p->rcv_cap ? p->rcv_cap - used : 0;
-}
-
 uint16_t tcp_window_field(struct tcp_pcb *p)
 {
     uint32_t space = tcp_rcv_space(p);
-    uint32_t cur = seq_gt(p->rcv_adv, p->rcv_nxt) ? p->rcv_adv - p->rcv_nxt : 0;
-    /* Never move the right edge left (RFC 9293 3.8.6.2.2), nor right by a sliver
-     * (receiver SWS avoidance: by at least min(buffer / 2, MSS)). */
-    if (space < cur || space - cur < u32_min(p->rcv_cap / 2, p->adv_mss))
-        space = cur;
-    uint32_t w = space >> p->rcv_ws;
-    if (w > 65535)
-        w = 65535;
-    uint32_t edge = p->rcv_nxt + (w << p->rcv_ws);
-    if (seq_gt(edge, p->rcv_adv))
+    /* The right edge never moves left (RFC 9293 3.8.6.2.2), and moves right only
+     * by at least min(buffer / 2, MSS) (receiver SWS avoidance). */
+    uint32_t edge = p->rcv_nxt + ((space >> p->rcv_ws) << p->rcv_ws);
+    if (seq_gt(edge, p->rcv_adv) &&
+        seq_geq(p->rcv_nxt + space, p->rcv_adv + u32_min(p->rcv_cap / 2, p->adv_mss)))
         p->rcv_adv = edge;
-    return (uint16_t)w;
+    int32_t w = (int32_t)(p->rcv_adv - p->rcv_nxt) >> p->rcv_ws;
+    return (uint16_t)(w < 0 ? 0 : w > 65535 ? 65535 : w);
 }
 
-void tcp_window_update(struct tcp_pcb *p)
+void tcp_window_update_slow(struct tcp_pcb *p)
 {
     if (p->state != TCP_ESTABLISHED && p->state != TCP_FIN_WAIT_1 &&
         p->state != TCP_FIN_WAIT_2)
@@ -114,6 +114,7 @@ static void seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t
     c->pl = NULL;
     c->n = 0;
     c->plen = 0;
+    c->ilen = 0;
     if (c->syn) { /* windows in SYNs are never scaled (RFC 7323 2.2) */
         uint32_t w = u32_min(tcp_rcv_space(p), 65535);
         c->r.window = (uint16_t)w;
@@ -141,6 +142,7 @@ static void seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t
 static void ack_sent(struct tcp_pcb *p)
 {
     p->ack_now = false;
+    p->ack_delayed = false;
     p->rcv_full = 0;
     p->t_delack = 0; /* the connection's deadline may stay early: a spare tick */
     p->last_ack_sent = p->rcv_nxt;
@@ -159,16 +161,22 @@ static uint32_t send_data(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t
     struct seg_out c;
     struct view vs[TCP_MAX_VIEWS];
     int n = 0;
-    if (len) {
+    if (len > TCP_INLINE_MAX) {
         uint32_t got = tcp_sndq_views(p, seq, len, vs, max_views(p), &n);
         if (got < len)
             flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
         len = got;
     }
     seg_init(&c, p, seq, flags);
-    c.pl = vs;
-    c.n = n;
-    c.plen = len;
+    if (len <= TCP_INLINE_MAX) {
+        c.p = p;
+        c.iseq = seq;
+        c.ilen = len;
+    } else {
+        c.pl = vs;
+        c.n = n;
+        c.plen = len;
+    }
     xmit(&c);
     if (n)
         tcp_views_unref(vs, n);
@@ -238,6 +246,7 @@ static void seg_reply(struct seg_out *c, struct tcp *t, const struct tcp_seg *s)
     c->pl = NULL;
     c->n = 0;
     c->plen = 0;
+    c->ilen = 0;
 }
 
 void tcp_send_rst_for(struct tcp *t, const struct tcp_seg *s)
@@ -341,18 +350,13 @@ void tcp_send_keepalive(struct tcp_pcb *p)
 
 /* ------------------------------------------------------------ what to send */
 
-static bool may_send_data(const struct tcp_pcb *p)
+#define SEND_STATES                                                                      \
+    (1u << TCP_ESTABLISHED | 1u << TCP_CLOSE_WAIT | 1u << TCP_FIN_WAIT_1 |               \
+     1u << TCP_CLOSING | 1u << TCP_LAST_ACK)
+
+static inline bool may_send_data(const struct tcp_pcb *p)
 {
-    switch (p->state) {
-    case TCP_ESTABLISHED:
-    case TCP_CLOSE_WAIT:
-    case TCP_FIN_WAIT_1:
-    case TCP_CLOSING:
-    case TCP_LAST_ACK:
-        return true;
-    default:
-        return false;
-    }
+    return (1u << p->state) & SEND_STATES;
 }
 
 /* A hole to retransmit in loss recovery (RFC 6675 NextSeg rule 1, or the
@@ -381,7 +385,7 @@ static bool send_new(struct tcp_pcb *p, uint64_t now)
         return false;
     uint32_t wend = p->snd_una + p->snd_wnd;
     uint32_t win = seq_gt(wend, p->snd_nxt) ? wend - p->snd_nxt : 0;
-    uint32_t pipe = tcp_pipe(p);
+    uint32_t pipe = p->recovery == TCP_REC_NONE ? tcp_flight(p) : tcp_pipe(p);
     uint32_t cw = p->cwnd > pipe ? p->cwnd - pipe : 0;
     uint32_t len = u32_min(unsent, p->mss);
     uint32_t lim = u32_min(win, cw);
@@ -392,14 +396,15 @@ static bool send_new(struct tcp_pcb *p, uint64_t now)
             return false;
         len = lim;
     }
-    bool last = len == unsent;
-    if (last && len < p->mss && len && !p->nodelay && !fin && tcp_flight(p))
-        return false; /* Nagle */
     uint8_t flags = TCP_ACK;
-    if (last && len)
-        flags |= TCP_PSH;
-    if (last && fin)
-        flags |= TCP_FIN;
+    if (len == unsent) { /* the last of the queue */
+        if (len < p->mss && len && !p->nodelay && !fin && tcp_flight(p))
+            return false; /* Nagle */
+        if (len)
+            flags |= TCP_PSH;
+        if (fin)
+            flags |= TCP_FIN;
+    }
     if (!len && !(flags & TCP_FIN))
         return false;
     uint32_t seq = p->snd_nxt;
@@ -440,19 +445,19 @@ void tcp_output(struct tcp_pcb *p)
         return;
     }
     uint64_t now = plat_now_ns();
+    p->kick = false;
     p->in_output = true;
     p->hold++;
     do {
         p->output_again = false;
-        for (int budget = 1024; budget > 0; budget--) {
-            if (p->recovery != TCP_REC_NONE && send_lost(p))
-                continue;
-            if (!send_new(p, now))
-                break;
-        }
+        if (p->recovery != TCP_REC_NONE)
+            while (send_lost(p))
+                ;
+        while (send_new(p, now))
+            ;
     } while (p->output_again && may_send_data(p));
     p->in_output = false;
-    if (may_send_data(p))
+    if (!p->t_rtx && may_send_data(p))
         arm_timers(p, now);
     tcp_pcb_drop(p);
 }

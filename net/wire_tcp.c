@@ -36,19 +36,6 @@ enum tcp_wire_err tcp_header_parse(const struct view *v, struct ipv4_addr src,
     return TCP_WIRE_OK;
 }
 
-void tcp_header_emit(const struct tcp_repr *r, uint8_t *p)
-{
-    net_wr16(p + TCP_OFF_SPORT, r->sport);
-    net_wr16(p + TCP_OFF_DPORT, r->dport);
-    net_wr32(p + TCP_OFF_SEQ, r->seq);
-    net_wr32(p + TCP_OFF_ACK, r->ack);
-    p[TCP_OFF_DOFF] = (uint8_t)((r->hdr_len / 4) << 4);
-    p[TCP_OFF_FLAGS] = r->flags;
-    net_wr16(p + TCP_OFF_WND, r->window);
-    net_wr16(p + TCP_OFF_CSUM, r->csum);
-    net_wr16(p + TCP_OFF_URG, r->urg);
-}
-
 /* ------------------------------------------------------------ options in */
 
 /* One option of kind k with its length byte l and body b (l - 2 bytes). */

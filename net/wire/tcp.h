@@ -105,8 +105,17 @@ enum tcp_wire_err tcp_header_check(const struct view *v);
 enum tcp_wire_err tcp_header_parse(const struct view *v, struct ipv4_addr src,
                                    struct ipv4_addr dst, struct tcp_repr *r);
 /* Writes exactly TCP_HDR_LEN bytes at p: data offset from r->hdr_len (a multiple
- * of 4, 20..60), checksum field from r->csum. Options are the caller's. */
-void tcp_header_emit(const struct tcp_repr *r, uint8_t *p);
+ * of 4, 20..60), checksum field from r->csum. Options are the caller's. Inline:
+ * one per segment sent. */
+static inline void tcp_header_emit(const struct tcp_repr *r, uint8_t *p)
+{
+    net_wr32(p + TCP_OFF_SPORT, (uint32_t)r->sport << 16 | r->dport);
+    net_wr32(p + TCP_OFF_SEQ, r->seq);
+    net_wr32(p + TCP_OFF_ACK, r->ack);
+    net_wr32(p + TCP_OFF_DOFF,
+             (uint32_t)(r->hdr_len / 4) << 28 | (uint32_t)r->flags << 16 | r->window);
+    net_wr32(p + TCP_OFF_CSUM, (uint32_t)r->csum << 16 | r->urg);
+}
 
 /* The options of a header: p/len are the bytes after the fixed 20. */
 void tcp_options_parse(const uint8_t *p, uint32_t len, struct tcp_opts *o);
