@@ -278,6 +278,9 @@ void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
     p->sack_ok = !t->cfg.no_sack;
     p->ts_ok = !t->cfg.no_ts;
     p->ws_ok = !t->cfg.no_ws;
+    /* Again at ESTABLISHED with the MSS negotiated; a connection shut down in
+     * SYN-RECEIVED goes to FIN-WAIT-1 without passing there. */
+    tcp_cc_init(p);
 }
 
 void tcp_apply_syn_opts(struct tcp_pcb *p, const struct tcp_opts *o)
