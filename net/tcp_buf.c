@@ -321,8 +321,9 @@ bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s, const struct view
         p->t->st.rx_copied++;
         return true;
     }
-    struct view rest;
-    view_sub(d, k, d->len - k, &rest);
+    struct view rest = *d;
+    rest.off += k;
+    rest.len -= k;
     struct tcp_rseg *first, *last;
     uint32_t got = make_rsegs(p, s, p->rcv_nxt, &rest, &first, &last);
     if (first)
