@@ -85,6 +85,11 @@ void tcp_destroy(struct tcp *t)
         t->free_rsegs = r->next;
         free(r);
     }
+    while (t->free_pcbs) {
+        struct tcp_pcb *p = t->free_pcbs;
+        t->free_pcbs = p->next;
+        free(p);
+    }
     free(t);
 }
 
@@ -137,8 +142,12 @@ struct tcp_pcb *tcp_pcb_new(struct tcp *t)
         t->st.refused_conn_cap++;
         return NULL;
     }
-    struct tcp_pcb *p = calloc(1, sizeof *p);
-    if (!p) {
+    struct tcp_pcb *p = t->free_pcbs;
+    if (p) {
+        t->free_pcbs = p->next;
+        t->nfree_pcbs--;
+        memset(p, 0, sizeof *p);
+    } else if (!(p = calloc(1, sizeof *p))) {
         t->st.mem_fail++;
         return NULL;
     }
@@ -165,7 +174,13 @@ void tcp_pcb_free(struct tcp_pcb *p)
     if (p->next)
         p->next->prev = p->prev;
     t->nconns--;
-    free(p);
+    if (t->nfree_pcbs < TCP_FREE_PCBS && !t->destroying) {
+        p->next = t->free_pcbs;
+        t->free_pcbs = p;
+        t->nfree_pcbs++;
+    } else {
+        free(p);
+    }
 }
 
 void tcp_set_state(struct tcp_pcb *p, enum tcp_state s)

@@ -24,6 +24,7 @@
 #define TCP_COPYBREAK 256  /* shorter received segments are copied, not pinned */
 #define TCP_FREE_CHUNKS 16 /* spare heap chunks kept for reuse */
 #define TCP_FREE_RSEGS 128
+#define TCP_FREE_PCBS 8 /* closed connection blocks kept for reuse */
 #define TCP_DEFAULT_MSS 536 /* RFC 9293 3.7.1: when the peer sends no MSS option */
 #define TCP_DUPTHRESH 3
 #define TCP_TS_SHIFT 20 /* timestamp clock: 2^20 ns (about 1 ms) per tick */
@@ -184,6 +185,8 @@ struct tcp {
     uint32_t nfree_chunks;
     struct tcp_rseg *free_rsegs;
     uint32_t nfree_rsegs;
+    struct tcp_pcb *free_pcbs;
+    uint32_t nfree_pcbs;
     struct waitq mem_wait; /* writers waiting for the total cap */
     uint64_t next_deadline;
     void (*deadline_fn)(void *ctx, uint64_t deadline);
