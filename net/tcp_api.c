@@ -291,7 +291,9 @@ enum tcp_err tcp_shutdown(struct tcp_flow *f, enum tcp_shutdown_how how)
         case TCP_SYN_SENT:
             tcp_pcb_closed(p, TCP_ECLOSED, true);
             break;
-        case TCP_SYN_RCVD:
+        case TCP_SYN_RCVD: /* RFC 9293 3.10.4: the FIN waits for ESTABLISHED */
+            p->shut_wr = true;
+            break;
         case TCP_ESTABLISHED:
             p->shut_wr = true;
             tcp_set_state(p, TCP_FIN_WAIT_1);

@@ -168,20 +168,20 @@ uint32_t tcp_sndq_views(struct tcp_pcb *p, uint32_t seq, uint32_t len, struct vi
     return got;
 }
 
-void tcp_sndq_copy(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t *dst)
+uint32_t tcp_sndq_copy(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t *dst)
 {
     struct tcp_chunk *c = find_chunk(p, seq);
-    while (len) {
-        uint32_t off = seq - c->seq, take = u32_min(c->len - off, len);
-        memcpy(dst, c->data + off, take);
-        dst += take;
-        seq += take;
-        len -= take;
+    uint32_t done = 0;
+    while (c && done < len) {
+        uint32_t off = seq + done - c->seq, take = u32_min(c->len - off, len - done);
+        memcpy(dst + done, c->data + off, take);
+        done += take;
         if (off + take == c->len)
             c = c->next;
     }
     if (c)
         p->sq.cur = c;
+    return done;
 }
 
 void tcp_views_unref(struct view *vs, int n)

@@ -269,6 +269,10 @@ static void established_passive(struct tcp_pcb *p, const struct tcp_seg *s, uint
     tcp_cc_init(p);
     tcp_set_state(p, TCP_ESTABLISHED);
     tcp_keep_arm(p, now);
+    if (p->shut_wr) { /* closed in SYN-RECEIVED: the FIN goes now */
+        tcp_set_state(p, TCP_FIN_WAIT_1);
+        p->kick = true;
+    }
     if (p->listener)
         tcp_listen_established(p);
 }
@@ -354,7 +358,7 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
             return false;
         }
         established_passive(p, s, now);
-        if (p->state != TCP_ESTABLISHED)
+        if (p->state != TCP_ESTABLISHED && p->state != TCP_FIN_WAIT_1)
             return false; /* the accept queue was full */
     }
     if (seq_gt(s->ack, p->snd_nxt)) {

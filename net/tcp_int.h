@@ -24,7 +24,7 @@
 #define TCP_COPYBREAK 256  /* shorter received segments are copied, not pinned */
 #define TCP_FREE_CHUNKS 16 /* spare heap chunks kept for reuse */
 #define TCP_FREE_RSEGS 128
-#define TCP_FREE_PCBS 8 /* closed connection blocks kept for reuse */
+#define TCP_FREE_PCBS 8     /* closed connection blocks kept for reuse */
 #define TCP_DEFAULT_MSS 536 /* RFC 9293 3.7.1: when the peer sends no MSS option */
 #define TCP_DUPTHRESH 3
 #define TCP_TS_SHIFT 20 /* timestamp clock: 2^20 ns (about 1 ms) per tick */
@@ -391,8 +391,9 @@ void tcp_sndq_ack(struct tcp_pcb *p);
 uint32_t tcp_sndq_views(struct tcp_pcb *p, uint32_t seq, uint32_t len, struct view *vs,
                         int max, int *n);
 void tcp_views_unref(struct view *vs, int n);
-/* Copies [seq, seq + len) of the send queue to dst. */
-void tcp_sndq_copy(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t *dst);
+/* Copies [seq, seq + len) of the send queue to dst; returns the bytes copied
+ * (fewer only if the queue does not hold them all). */
+uint32_t tcp_sndq_copy(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t *dst);
 void tcp_sndq_free(struct tcp_pcb *p);
 /* Received data: appended in order, or kept out of order. false: no memory. */
 bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s, const struct view *d);

@@ -39,7 +39,7 @@ static uint32_t put_header(void *ctx, const struct view *hv)
     if (c->optlen)
         tcp_options_emit(&c->o, c->syn, h + TCP_HDR_LEN, c->optlen);
     if (c->ilen)
-        tcp_sndq_copy(c->p, c->iseq, c->ilen, h + hl);
+        c->ilen = tcp_sndq_copy(c->p, c->iseq, c->ilen, h + hl);
     /* ipv4_pseudoheader_sum's value, inlined (addresses known here). */
     uint64_t s = ipv4_pseudo_sum(c->src, c->dst, IPV4_PROTO_TCP,
                                  (uint16_t)(hl + c->ilen + c->plen));
@@ -290,8 +290,8 @@ uint32_t tcp_retransmit(struct tcp_pcb *p, uint32_t seq, uint32_t len)
     uint8_t flags = TCP_ACK;
     uint32_t data = len;
     if (p->fin_sent && seq_geq(seq + len, p->snd_end + 1)) {
-        flags |= TCP_FIN | TCP_PSH;
         data = p->snd_end - seq;
+        flags |= data ? TCP_FIN | TCP_PSH : TCP_FIN;
     }
     p->t->st.retransmits++;
     p->rtt_timing = false; /* Karn */

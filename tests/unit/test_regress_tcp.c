@@ -27,9 +27,11 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A simultaneous open shut down in SYN-RECEIVED goes to FIN-WAIT-1 without
- * passing ESTABLISHED; the ACK of its SYN and FIN then reached CUBIC with a
- * congestion window never set (a division by zero). */
+/* A simultaneous open shut down in SYN-RECEIVED went to FIN-WAIT-1 without
+ * passing ESTABLISHED: the ACK of its SYN and FIN then reached CUBIC with a
+ * congestion window never set (a division by zero), and a timeout retransmitted
+ * "data" at the SYN's sequence number from a send queue that had none (a NULL
+ * chunk). The FIN now waits for ESTABLISHED (RFC 9293 3.10.4). */
 static void test_shutdown_in_syn_received(void **state)
 {
     (void)state;
@@ -40,14 +42,26 @@ static void test_shutdown_in_syn_received(void **state)
     h_raw(7000, syn.r.sport, TCP_SYN, 300, 0, 5000, NULL, NULL, 0);
     h_expect(&o, TCP_SYN | TCP_ACK);
     assert_int_equal(tcp_shutdown(f, TCP_SHUT_WR), TCP_OK);
+    h_expect_none();
+    /* Unanswered: the SYN-ACK again, never data. */
+    h_advance(1001 * MS);
+    h_expect(&o, TCP_SYN | TCP_ACK);
+    assert_int_equal(o.r.seq, syn.r.seq);
+    /* The peer acknowledges our SYN: ESTABLISHED, then the FIN at once. */
+    h_raw(7000, syn.r.sport, TCP_ACK, 301, syn.r.seq + 1, 5000, NULL, NULL, 0);
     h_expect(&o, TCP_FIN | TCP_ACK);
     assert_int_equal(o.r.seq, syn.r.seq + 1);
-    /* The peer acknowledges our SYN and FIN. */
-    h_raw(7000, syn.r.sport, TCP_ACK, 301, syn.r.seq + 2, 5000, NULL, NULL, 0);
     struct tcp_flow_info fi;
     tcp_flow_info(f, &fi);
-    assert_int_equal(fi.state, TCP_FIN_WAIT_2);
+    assert_int_equal(fi.state, TCP_FIN_WAIT_1);
     assert_true(fi.cwnd > 0);
+    /* A timeout sends the FIN again (nothing else). */
+    h_advance(1500 * MS);
+    h_expect(&o, TCP_FIN | TCP_ACK);
+    assert_int_equal(o.len, 0);
+    h_raw(7000, syn.r.sport, TCP_ACK, 301, syn.r.seq + 2, 5000, NULL, NULL, 0);
+    tcp_flow_info(f, &fi);
+    assert_int_equal(fi.state, TCP_FIN_WAIT_2);
     tcp_abort(f);
 }
 
