@@ -195,9 +195,11 @@ void tcp_read_done(struct tcp_flow *f)
 
 /* ------------------------------------------------------------ write */
 
+/* RFC 9293 3.10.2: in SYN-SENT and SYN-RECEIVED the data waits for ESTABLISHED. */
 static bool can_write(const struct tcp_pcb *p)
 {
-    return !p->shut_wr && (p->state == TCP_ESTABLISHED || p->state == TCP_CLOSE_WAIT);
+    return !p->shut_wr && (p->state == TCP_ESTABLISHED || p->state == TCP_CLOSE_WAIT ||
+                           p->state == TCP_SYN_SENT || p->state == TCP_SYN_RCVD);
 }
 
 static enum tcp_err write_error(const struct tcp_pcb *p)

@@ -135,6 +135,7 @@ static void syn_sent(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     tcp_cc_init(p);
     tcp_set_state(p, TCP_ESTABLISHED);
     p->ack_now = true;
+    p->kick = true; /* data queued before may go with the ACK */
     tcp_keep_arm(p, now);
     tcp_event(p, TCP_EV_WRITABLE);
 }
@@ -269,10 +270,9 @@ static void established_passive(struct tcp_pcb *p, const struct tcp_seg *s, uint
     tcp_cc_init(p);
     tcp_set_state(p, TCP_ESTABLISHED);
     tcp_keep_arm(p, now);
-    if (p->shut_wr) { /* closed in SYN-RECEIVED: the FIN goes now */
+    p->kick = true; /* data (or a FIN) queued in SYN-RECEIVED goes now */
+    if (p->shut_wr)
         tcp_set_state(p, TCP_FIN_WAIT_1);
-        p->kick = true;
-    }
     if (p->listener)
         tcp_listen_established(p);
 }

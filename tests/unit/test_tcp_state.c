@@ -352,6 +352,37 @@ static void test_simultaneous_open(void **state)
     tcp_abort(j.f);
 }
 
+static void test_connect_errors_and_early_data(void **state)
+{
+    (void)state;
+    struct tcp_flow *f;
+    struct oseg syn, o;
+    /* No gateway: off-link is no route; bad arguments. */
+    assert_int_equal(tcp_connect(tc, ipv4_addr_make(192, 168, 7, 7), 80, SEC, &f),
+                     TCP_ENOROUTE);
+    assert_int_equal(tcp_connect(tc, fx_peer_ip(), 0, SEC, &f), TCP_EINVAL);
+    assert_int_equal(tcp_connect(tc, ipv4_addr_make(255, 255, 255, 255), 80, SEC, &f),
+                     TCP_EINVAL);
+    assert_int_equal(tc->nconns, 0);
+    assert_string_equal(tcp_strerror(TCP_EREFUSED), "connection refused");
+    assert_string_equal(tcp_strerror(TCP_ENOROUTE), "no route to host");
+    assert_string_equal(tcp_strerror((enum tcp_err)99), "unknown error");
+    /* Data written before the handshake completes goes with its last ACK. */
+    assert_int_equal(tcp_connect_start(tc, fx_peer_ip(), 7, &f), TCP_OK);
+    h_expect(&syn, TCP_SYN);
+    struct view v = view_of_mem("early", 5);
+    assert_int_equal(tcp_write(f, &v, 1), TCP_OK);
+    h_expect_none();
+    h_raw(7, syn.r.sport, TCP_SYN | TCP_ACK, 500, syn.r.seq + 1, 4000, NULL, NULL, 0);
+    h_expect(&o, TCP_ACK | TCP_PSH);
+    assert_int_equal(o.r.seq, syn.r.seq + 1);
+    assert_int_equal(o.r.ack, 501);
+    assert_int_equal(o.len, 5);
+    assert_memory_equal(o.data, "early", 5);
+    h_expect_none();
+    tcp_abort(f);
+}
+
 /* ------------------------------------------------------------ closing */
 
 static void test_active_close_time_wait(void **state)
@@ -713,6 +744,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_active_open_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_active_open_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_errors_and_early_data, setup_plain,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_active_close_time_wait, setup_plain,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fin_wait_1_to_time_wait, setup_plain,
