@@ -168,7 +168,6 @@ static enum tcp_err read_wait(struct tcp_pcb *p, struct view *out, uint64_t time
 enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
 {
     struct tcp_pcb *p = pcb_of(f);
-    *out = view_of_mem(NULL, 0);
     if (p->lent) {
         tcp_lent_release(p);
         tcp_window_update(p);
@@ -178,9 +177,12 @@ enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
             lend(p, out);
             return TCP_OK;
         }
-        if (!timeout_ns && !p->fin_rcvd && p->state != TCP_CLOSED)
+        if (!timeout_ns && !p->fin_rcvd && p->state != TCP_CLOSED) {
+            out->len = 0;
             return TCP_EWOULDBLOCK;
+        }
     }
+    *out = view_of_mem(NULL, 0);
     return read_wait(p, out, timeout_ns);
 }
 
