@@ -127,6 +127,8 @@ void tcp_sndq_ack(struct tcp_pcb *p)
 void tcp_sndq_free(struct tcp_pcb *p)
 {
     struct tcp_chunk *c = p->sq.head;
+    if (!c)
+        return;
     while (c) {
         struct tcp_chunk *n = c->next;
         tcp_chunk_put(c);
@@ -427,6 +429,8 @@ static void free_list(struct tcp *t, struct tcp_rseg *r)
 
 void tcp_ooo_free(struct tcp_pcb *p)
 {
+    if (!p->ooo && !p->fin_ooo)
+        return;
     free_list(p->t, p->ooo);
     p->ooo = NULL;
     p->ooo_bytes = 0;
@@ -436,8 +440,10 @@ void tcp_ooo_free(struct tcp_pcb *p)
 
 void tcp_rcv_free(struct tcp_pcb *p)
 {
-    free_list(p->t, p->rq.head);
-    p->rq = (struct tcp_rq){0};
+    if (p->rq.head) {
+        free_list(p->t, p->rq.head);
+        p->rq = (struct tcp_rq){0};
+    }
     tcp_ooo_free(p);
 }
 
