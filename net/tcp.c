@@ -363,6 +363,29 @@ void tcp_rtx_arm(struct tcp_pcb *p, uint64_t now)
     tcp_timer_set(p, &p->t_rtx, now + (rto < max ? rto : max));
 }
 
+/* RFC 8985 7.2: PTO = 2 SRTT, plus the peer's worst delayed ACK when one segment
+ * is in flight, at most the RTO. Only with an RTT sample, outside recovery, one
+ * probe at a time, in the states where data may still be sent. */
+void tcp_flight_timer_arm(struct tcp_pcb *p, uint64_t now)
+{
+    if (p->tlp_out || p->recovery != TCP_REC_NONE || !p->srtt_us || p->nrtx ||
+        (p->state != TCP_ESTABLISHED && p->state != TCP_CLOSE_WAIT)) {
+        tcp_rtx_arm(p, now);
+        return;
+    }
+    uint64_t pto = 2 * (uint64_t)p->srtt_us * 1000;
+    if (tcp_flight(p) <= p->mss)
+        pto += 200 * TCP_MS; /* RFC 8985 WCDelAckT */
+    if (pto < 10 * TCP_MS)
+        pto = 10 * TCP_MS;
+    if (pto >= (uint64_t)p->rto_us * 1000) {
+        tcp_rtx_arm(p, now);
+        return;
+    }
+    p->rtx_mode = TCP_TM_TLP;
+    tcp_timer_set(p, &p->t_rtx, now + pto);
+}
+
 void tcp_delack_arm(struct tcp_pcb *p, uint64_t now)
 {
     if (!p->t_delack)
@@ -410,6 +433,8 @@ static void run_timers(struct tcp_pcb *p, uint64_t now)
         update_deadline(p);
         if (p->rtx_mode == TCP_TM_PERSIST)
             tcp_send_probe(p);
+        else if (p->rtx_mode == TCP_TM_TLP)
+            tcp_tlp_timeout(p);
         else
             tcp_rto_timeout(p);
     }

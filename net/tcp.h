@@ -134,6 +134,8 @@ struct tcp_config {
     X(rto_timeouts)                                                                      \
     X(fast_recoveries)                                                                   \
     X(sack_recoveries)                                                                   \
+    X(tlp_probes)       /* tail loss probes (RFC 8985 7) */                              \
+    X(lost_retransmits) /* retransmissions found lost from SACK information */           \
     X(persist_probes)                                                                    \
     X(keepalive_probes)                                                                  \
     X(write_waits) /* writers that had to wait for send space */                         \

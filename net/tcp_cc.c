@@ -153,19 +153,21 @@ void tcp_cc_recovered(struct tcp_pcb *p)
 
 /* ------------------------------------------------------------ loss recovery */
 
-static void enter_fast(struct tcp_pcb *p)
+/* lost: everything unsacked below it is taken as lost (at least the first
+ * segment; more when SACK says so). */
+static void enter_fast(struct tcp_pcb *p, uint32_t lost)
 {
     struct tcp *t = p->t;
     p->recover = p->snd_nxt;
     p->ssthresh = tcp_cc_ssthresh(p);
     p->recovery = TCP_REC_FAST;
     p->rtx_nxt = p->snd_una;
+    p->rtx_mark = p->snd_nxt;
     p->rtt_timing = false; /* Karn */
     if (p->sack_ok) {
         t->st.sack_recoveries++;
         p->cwnd = p->ssthresh;
-        p->lost_end =
-            seq_min(seq_max(tcp_sb_lost_point(p), p->snd_una + p->mss), p->snd_nxt);
+        p->lost_end = seq_min(seq_max(lost, p->snd_una + p->mss), p->snd_nxt);
         uint32_t s, e;
         /* RFC 6675 (4.3 C): the first loss goes out whatever pipe says. */
         if (tcp_sb_next_hole(p, p->snd_una, p->lost_end, p->mss, &s, &e))
@@ -200,6 +202,19 @@ static void fast_ack(struct tcp_pcb *p, uint32_t acked, bool dup, uint64_t now)
             p->lost_end = lp;
         if (acked && seq_gt(p->snd_una, p->lost_end))
             p->lost_end = p->snd_una;
+        /* Data sent after the holes were retransmitted is SACKed while a hole
+         * already retransmitted is still one: that retransmission was lost too
+         * (Linux's lost-retransmit check, with SND.NXT at the time as its
+         * clock). Go over the holes again, once per such round. */
+        uint32_t s, e;
+        if (p->sb.n && seq_gt(p->sb.b[p->sb.n - 1].end, p->rtx_mark) &&
+            seq_gt(p->rtx_nxt, p->snd_una) &&
+            tcp_sb_next_hole(p, p->snd_una, seq_min(p->rtx_nxt, p->lost_end), p->mss, &s,
+                             &e)) {
+            p->t->st.lost_retransmits++;
+            p->rtx_nxt = p->snd_una;
+            p->rtx_mark = p->snd_nxt;
+        }
         return;
     }
     if (acked) { /* partial ACK: the next hole, window deflated (RFC 6582 3.2 5) */
@@ -231,10 +246,14 @@ void tcp_recovery_ack(struct tcp_pcb *p, uint32_t acked, bool dup)
     if (p->recovery != TCP_REC_NONE || !seq_gt(p->snd_una, p->recover) ||
         tcp_flight(p) == 0)
         return;
-    bool lost = p->dupacks >= TCP_DUPTHRESH ||
-                (p->sack_ok && p->sb.n && seq_gt(tcp_sb_lost_point(p), p->snd_una));
-    if (lost)
-        enter_fast(p);
+    uint32_t lp = p->sack_ok && p->sb.n ? tcp_sb_lost_point(p) : p->snd_una;
+    /* After a tail loss probe (sent last), unsacked data below what the peer
+     * SACKs was sent before it and is lost (RACK's time order, RFC 8985 6.2,
+     * with no reordering window: one probe per episode). */
+    if (p->tlp_out && p->sack_ok && p->sb.n)
+        lp = seq_max(lp, p->sb.b[0].start);
+    if (p->dupacks >= TCP_DUPTHRESH || seq_gt(lp, p->snd_una))
+        enter_fast(p, lp);
 }
 
 void tcp_rto_timeout(struct tcp_pcb *p)

@@ -297,9 +297,10 @@ static uint32_t new_ack(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t now
     }
     p->nrtx = 0;
     p->probes = 0;
+    p->tlp_out = false;
     if (tcp_flight(p))
-        tcp_rtx_arm(p, now);
-    else if (p->rtx_mode == TCP_TM_RTO)
+        tcp_flight_timer_arm(p, now);
+    else if (p->rtx_mode != TCP_TM_PERSIST)
         p->t_rtx = 0;
     if (p->user)
         tcp_event(p, TCP_EV_WRITABLE);
@@ -394,20 +395,24 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
 
 /* ------------------------------------------------------------ data and FIN */
 
-static void delayed_ack(struct tcp_pcb *p, uint32_t len, uint64_t now)
+static void delayed_ack(struct tcp_pcb *p, uint32_t len, uint8_t flags)
 {
+    /* The peer's segment size, as Linux estimates it: the largest seen, or
+     * smaller when a segment not ending a write (no PSH) of at least 536 bytes
+     * says the peer's MSS went down (path MTU). */
     if (len > p->rcv_mss)
         p->rcv_mss = (uint16_t)u32_min(len, p->adv_mss);
+    else if (len < p->rcv_mss && len >= TCP_DEFAULT_MSS && !(flags & TCP_PSH))
+        p->rcv_mss = (uint16_t)len;
     /* RFC 1122 4.2.3.2 / RFC 5681 4.2: every second full-sized segment at once,
      * anything else within delack_ms. */
-    (void)now;
     if (len >= p->rcv_mss && ++p->rcv_full >= 2)
         p->ack_now = true;
     else
         p->ack_delayed = true; /* the timer is set at the end, if still owed */
 }
 
-static void data_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
+static void data_arrived(struct tcp_pcb *p, struct tcp_seg *s)
 {
     struct tcp *t = p->t;
     uint32_t len = s->data.len;
@@ -456,7 +461,7 @@ static void data_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         tcp_ooo_drain(p);
         p->ack_now = true; /* a hole filled: say so at once */
     } else {
-        delayed_ack(p, len, now);
+        delayed_ack(p, len, s->flags);
     }
     tcp_event(p, TCP_EV_READABLE);
 }
@@ -561,7 +566,7 @@ static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     }
     if (!ack_arrived(p, s, now))
         return;
-    data_arrived(p, s, now);
+    data_arrived(p, s);
     if (p->state != TCP_CLOSED)
         fin_arrived(p, s);
 }
@@ -606,7 +611,7 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
             t->st.drop_rcv_mem++;
             p->ack_now = true;
         }
-        delayed_ack(p, len, now);
+        delayed_ack(p, len, s->flags);
         tcp_event(p, TCP_EV_READABLE);
     }
     return true;

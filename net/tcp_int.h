@@ -83,6 +83,7 @@ enum tcp_recovery {
 enum tcp_rtx_mode {
     TCP_TM_RTO = 0, /* retransmission (SYN, data, FIN) */
     TCP_TM_PERSIST, /* zero-window probe */
+    TCP_TM_TLP,     /* tail loss probe (RFC 8985 7), then the RTO */
 };
 
 struct tcp_pcb {
@@ -111,8 +112,9 @@ struct tcp_pcb {
     bool kick;        /* input changed what may be sent (ACK, window) */
     bool rtt_timing;  /* timing one segment (no timestamps) */
     bool in_output, output_again;
-    bool cookie; /* made from a SYN cookie */
-    bool orphan; /* the application closed it: no reader any more */
+    bool cookie;  /* made from a SYN cookie */
+    bool orphan;  /* the application closed it: no reader any more */
+    bool tlp_out; /* a tail loss probe was sent; no other until an ACK */
 
     uint8_t snd_ws, rcv_ws;
     uint8_t dupacks;
@@ -133,6 +135,7 @@ struct tcp_pcb {
     uint32_t rcv_nxt, rcv_adv; /* rcv_adv: right edge last announced */
     uint32_t snd_cap, rcv_cap;
     uint32_t cwnd, ssthresh, recover, rtx_nxt, lost_end, prior_flight;
+    uint32_t rtx_mark; /* SND.NXT when the holes were last retransmitted */
     uint32_t ts_recent, ts_off, last_ack_sent, rtt_seq;
     uint32_t srtt_us, rttvar_us, rto_us;
     uint32_t fin_seq;  /* an out-of-order FIN's sequence number */
@@ -284,6 +287,8 @@ void tcp_set_state(struct tcp_pcb *p, enum tcp_state s);
 /* Timers: deadline absolute ns, 0 = off. */
 void tcp_timer_set(struct tcp_pcb *p, uint64_t *timer, uint64_t deadline);
 void tcp_rtx_arm(struct tcp_pcb *p, uint64_t now);
+/* With data in flight: a tail loss probe when one may go, else the RTO. */
+void tcp_flight_timer_arm(struct tcp_pcb *p, uint64_t now);
 void tcp_delack_arm(struct tcp_pcb *p, uint64_t now);
 void tcp_keep_arm(struct tcp_pcb *p, uint64_t now);
 void tcp_time_wait(struct tcp_pcb *p);
@@ -436,6 +441,7 @@ void tcp_cc_recovered(struct tcp_pcb *p);
  * full ACKs, and the retransmission timeout. */
 void tcp_recovery_ack(struct tcp_pcb *p, uint32_t acked, bool dup);
 void tcp_rto_timeout(struct tcp_pcb *p);
+void tcp_tlp_timeout(struct tcp_pcb *p);
 
 /* ------------------------------------------------------------ tcp_isn.c */
 

@@ -161,21 +161,29 @@ static uint32_t send_data(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t
     struct seg_out c;
     struct view vs[TCP_MAX_VIEWS];
     int n = 0;
+    seg_init(&c, p, seq, flags);
+    /* Options beyond the timestamps p->mss allows for (SACK blocks) come out of
+     * the data: the segment must fit the path (RFC 6691). */
+    if (c.o.present & TCP_OPTF_SACK) {
+        uint32_t extra = tcp_options_len(&c.o, false) - (p->ts_ok ? 12 : 0);
+        uint32_t room = p->mss > extra ? p->mss - extra : 0;
+        if (len > room) {
+            len = room;
+            c.r.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+        }
+    }
     if (len > TCP_INLINE_MAX) {
         uint32_t got = tcp_sndq_views(p, seq, len, vs, max_views(p), &n);
         if (got < len)
-            flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+            c.r.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
         len = got;
-    }
-    seg_init(&c, p, seq, flags);
-    if (len <= TCP_INLINE_MAX) {
-        c.p = p;
-        c.iseq = seq;
-        c.ilen = len;
-    } else {
         c.pl = vs;
         c.n = n;
         c.plen = len;
+    } else {
+        c.p = p;
+        c.iseq = seq;
+        c.ilen = len;
     }
     xmit(&c);
     if (n)
@@ -429,11 +437,37 @@ static void arm_timers(struct tcp_pcb *p, uint64_t now)
     if (p->t_rtx)
         return;
     if (tcp_flight(p)) {
-        tcp_rtx_arm(p, now);
+        tcp_flight_timer_arm(p, now);
     } else if (tcp_unsent(p)) { /* nothing in flight, yet nothing may go */
         p->rtx_mode = TCP_TM_PERSIST;
         tcp_timer_set(p, &p->t_rtx, now + (uint64_t)p->rto_us * 1000);
     }
+}
+
+/* RFC 8985 7.3: one new segment if the window allows, else the last one again;
+ * its ACK (with SACK) lets fast recovery repair a tail loss an RTO would have
+ * waited for. Then the RTO. */
+void tcp_tlp_timeout(struct tcp_pcb *p)
+{
+    uint64_t now = plat_now_ns();
+    uint32_t flight = tcp_flight(p);
+    if (!flight || !may_send_data(p) || p->in_output) {
+        tcp_output(p);
+        return;
+    }
+    p->t->st.tlp_probes++;
+    p->tlp_out = true;
+    uint32_t before = p->snd_nxt;
+    if (tcp_unsent(p)) {
+        p->in_output = true;
+        send_new(p, now);
+        p->in_output = false;
+    }
+    if (p->snd_nxt == before) {
+        uint32_t len = u32_min(flight, p->mss);
+        tcp_retransmit(p, p->snd_nxt - len, len);
+    }
+    tcp_rtx_arm(p, now);
 }
 
 void tcp_output(struct tcp_pcb *p)

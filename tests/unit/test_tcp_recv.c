@@ -106,6 +106,39 @@ static void test_in_order_zero_copy_and_delack(void **state)
     tcp_abort(f);
 }
 
+/* The peer's MSS went down (path MTU): segments of 900 bytes without PSH become
+ * the new "full size", every second one acknowledged at once again (else each
+ * ACK would wait for the delayed-ACK timer). */
+static void test_delack_follows_smaller_mss(void **state)
+{
+    (void)state;
+    struct peer pr;
+    struct oseg o;
+    uint8_t d[1460];
+    fill_pattern(d, sizeof d, 4);
+    struct tcp_flow *f = open_flow(&pr, false);
+    peer_send(&pr, TCP_ACK, d, 1460);
+    peer_send(&pr, TCP_ACK, d, 1460);
+    h_expect(&o, TCP_ACK);
+    peer_send(&pr, TCP_ACK, d, 900);
+    h_expect_none();
+    peer_send(&pr, TCP_ACK, d, 900);
+    h_expect(&o, TCP_ACK); /* at once, not after 40 ms */
+    assert_int_equal(o.r.ack, pr.seq);
+    /* A short PSH segment (the end of a write) changes nothing: still the
+     * second 900-byte segment is acknowledged at once. */
+    peer_send(&pr, TCP_ACK | TCP_PSH, d, 600);
+    peer_send(&pr, TCP_ACK, d, 900);
+    h_expect_none();
+    peer_send(&pr, TCP_ACK, d, 900);
+    h_expect(&o, TCP_ACK);
+    assert_int_equal(o.r.ack, pr.seq);
+    uint8_t got[8000];
+    bool eof;
+    assert_int_equal(h_read_all(f, got, sizeof got, &eof), 2 * 1460 + 4 * 900 + 600);
+    tcp_abort(f);
+}
+
 static void test_small_segments_copied_together(void **state)
 {
     (void)state;
@@ -398,6 +431,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_in_order_zero_copy_and_delack, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_delack_follows_smaller_mss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_small_segments_copied_together, setup_small,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pinned_cap_then_copies, setup_small,

@@ -315,6 +315,78 @@ static void test_sack_recovery_sends_holes_only(void **state)
     tcp_abort(f);
 }
 
+/* With out-of-order data held, every segment carries SACK blocks besides the
+ * timestamps: the data shrinks so the segment still fits the MTU (RFC 6691). */
+static void test_sack_blocks_shrink_segments(void **state)
+{
+    (void)state;
+    struct peer pr;
+    struct oseg o;
+    static uint8_t d[6000];
+    fill_pattern(d, sizeof d, 5);
+    h_teardown();
+    h_setup(NULL); /* timestamps on */
+    struct tcp_opts so = {0};
+    so.present = TCP_OPTF_MSS | TCP_OPTF_SACK_PERM;
+    so.mss = 1460;
+    h_listen();
+    peer_init(&pr, 1000);
+    pr.ts = true;
+    struct tcp_flow *f = h_open(&pr, &so);
+    uint32_t base = pr.ack;
+    /* Three separate out-of-order pieces: three SACK blocks in every ACK. */
+    for (int i = 0; i < 3; i++) {
+        uint32_t keep = pr.seq;
+        pr.seq += 1000u + 2000u * (uint32_t)i;
+        peer_send(&pr, TCP_ACK, "ooo", 3);
+        pr.seq = keep;
+    }
+    h_clear();
+    write_all(f, d, sizeof d);
+    int n = 0;
+    while (h_next(&o)) {
+        assert_int_equal(o.o.nsack, 3);
+        assert_true(20 + 20 + 12 + 28 + o.len <= 1500);
+        assert_memory_equal(o.data, d + (o.r.seq - base), o.len);
+        n++;
+    }
+    assert_true(n >= 3);
+    assert_int_equal(ctr("tcp.tx_errors"), 0);
+    tcp_abort(f);
+}
+
+/* A tail loss probe (RFC 8985 7): no ACK for 2 SRTT (at least 10 ms) with
+ * several segments in flight: the last segment again, then the RTO as usual. */
+static void test_tail_loss_probe(void **state)
+{
+    (void)state;
+    struct peer pr;
+    struct oseg o;
+    static uint8_t d[3000];
+    fill_pattern(d, sizeof d, 9);
+    struct tcp_flow *f = open_flow(&pr, true);
+    uint32_t base = pr.ack;
+    write_all(f, d, sizeof d);
+    assert_int_equal(collect(&pr, d, base, NULL), 3);
+    h_advance(9 * MS);
+    h_expect_none();
+    h_advance(2 * MS);
+    h_expect(&o, TCP_ACK);
+    assert_int_equal(o.r.seq, base + 2000);
+    assert_int_equal(o.len, 1000);
+    assert_int_equal(ctr("tcp.tlp_probes"), 1);
+    /* Its SACK shows the first two lost: fast recovery, not a timeout. */
+    struct tcp_opts so = {0};
+    so.present = TCP_OPTF_SACK;
+    so.nsack = 1;
+    so.sack[0] = (struct tcp_sack_block){base + 2000, base + 3000};
+    h_raw(pr.port, pr.dport, TCP_ACK, pr.seq, base, 65535, &so, NULL, 0);
+    h_expect(&o, TCP_ACK);
+    assert_int_equal(o.r.seq, base);
+    assert_int_equal(ctr("tcp.rto_timeouts"), 0);
+    tcp_abort(f);
+}
+
 struct writer {
     struct tcp_flow *f;
     const uint8_t *d;
@@ -531,6 +603,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sack_recovery_sends_holes_only, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_sack_blocks_shrink_segments, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tail_loss_probe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocked_writer_and_reader, setup_reno_small,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_writer_woken_by_reset, setup_reno_small,
