@@ -14,6 +14,12 @@ static const struct net_counter_desc tcp_descs[] = {
 #undef D
 };
 
+static const struct net_counter_desc gauge_descs[] = {
+#define D(n) NET_COUNTER_DESC(struct tcp_gauges, n)
+    TCP_GAUGES(D)
+#undef D
+};
+
 static void config_defaults(struct tcp_config *c)
 {
 #define DEF(f, v)                                                                        \
@@ -56,6 +62,17 @@ struct tcp *tcp_create(struct ipv4 *ip, const struct tcp_config *cfg)
     if (cfg)
         t->cfg = *cfg;
     config_defaults(&t->cfg);
+    bool zero = true;
+    for (int i = 0; i < 16; i++)
+        zero = zero && !t->cfg.secret[i];
+    if (zero) { /* weak, but not a constant: the clock at creation, our address */
+        uint64_t seed[2] = {plat_now_ns(), (uint64_t)(uintptr_t)t};
+        uint64_t a = tcp_siphash(t->cfg.secret, (const uint8_t *)seed, sizeof seed);
+        seed[0] ^= a;
+        uint64_t b = tcp_siphash(t->cfg.secret, (const uint8_t *)seed, sizeof seed);
+        memcpy(t->cfg.secret, &a, 8);
+        memcpy(t->cfg.secret + 8, &b, 8);
+    }
     t->next_deadline = UINT64_MAX;
     t->chal_credit_ns = 1000000000ull;
     t->chal_last_ns = plat_now_ns();
@@ -614,14 +631,23 @@ void tcp_gauges(const struct tcp *t, struct tcp_gauges *out)
 
 void tcp_counters_walk(const struct tcp *t, net_print_fn print, void *ctx)
 {
+    struct tcp_gauges g;
+    tcp_gauges(t, &g);
     net_counters_walk("tcp", &t->st, tcp_descs, sizeof tcp_descs / sizeof tcp_descs[0],
+                      print, ctx);
+    net_counters_walk("tcp", &g, gauge_descs, sizeof gauge_descs / sizeof gauge_descs[0],
                       print, ctx);
 }
 
 int64_t tcp_counter(const struct tcp *t, const char *name)
 {
-    return net_counters_find(&t->st, tcp_descs, sizeof tcp_descs / sizeof tcp_descs[0],
-                             name);
+    struct tcp_gauges g;
+    tcp_gauges(t, &g);
+    int64_t v = net_counters_find(&t->st, tcp_descs,
+                                  sizeof tcp_descs / sizeof tcp_descs[0], name);
+    return v >= 0 ? v
+                  : net_counters_find(&g, gauge_descs,
+                                      sizeof gauge_descs / sizeof gauge_descs[0], name);
 }
 
 /* ------------------------------------------------------------ path MTU */

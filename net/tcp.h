@@ -48,7 +48,9 @@ enum tcp_cc_algo {
 
 /* Tunables; 0 = default (in brackets). Part of net_config. */
 struct tcp_config {
-    uint8_t secret[16];         /* boot-time key for ISNs, cookies, ports [0...] */
+    uint8_t secret[16];         /* boot-time key for ISNs, cookies, ports; all zero:
+                                   one from the clock at creation (weak: pass a
+                                   random one) */
     uint32_t max_conns;         /* connections of every state [128] */
     uint32_t max_syn_queue;     /* half-open connections in all, then cookies [64] */
     uint32_t sndbuf, rcvbuf;    /* per connection, bytes [65536 each] */
@@ -147,10 +149,16 @@ struct tcp_stats {
     TCP_COUNTERS(NET_COUNTER_FIELD)
 };
 
-/* Gauges beside the counters. */
+/* Gauges beside the counters (printed after them). */
+#define TCP_GAUGES(X)                                                                    \
+    X(conns)     /* connection blocks, every state */                                    \
+    X(half_open) /* SYN-RECEIVED from a listener's SYN queue */                          \
+    X(listeners)                                                                         \
+    X(mem_used)  /* heap bytes in send and receive buffers */                            \
+    X(rx_pinned) /* RX buffers held as received data */
+
 struct tcp_gauges {
-    uint32_t conns, half_open, listeners;
-    uint32_t mem_used, rx_pinned;
+    TCP_GAUGES(NET_COUNTER_FIELD)
 };
 
 /* Creates the TCP module of one IPv4 layer (NULL cfg = defaults). NULL when out of
@@ -278,6 +286,7 @@ void tcp_foreach(const struct tcp *t, void (*fn)(void *ctx, const struct tcp_flo
                  void *ctx);
 
 void tcp_gauges(const struct tcp *t, struct tcp_gauges *out);
+/* Counters, then gauges, as "tcp.<name>=<value>"; one by name (-1: unknown). */
 void tcp_counters_walk(const struct tcp *t, net_print_fn print, void *ctx);
 int64_t tcp_counter(const struct tcp *t, const char *name);
 
