@@ -111,7 +111,6 @@ struct tcp_config {
     X(syn_cookies_bad)                                                                   \
     X(refused_conn_cap) /* SYN or cookie ACK over the connection cap */                  \
     X(refused_accept_full)                                                               \
-    X(refused_syn_mem)                                                                   \
     X(time_wait_reused) /* a new SYN took over a TIME-WAIT connection */                 \
     X(time_wait_evicted)                                                                 \
     X(conn_active)                                                                       \
