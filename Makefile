@@ -14,15 +14,28 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 
 # Portable sources: compile for the kernel and for the host (unit tests, fuzzing,
 # instruction counts). net/ knows no hardware; these kernel files know none either.
-PORTABLE_SRCS := $(wildcard net/*.c) kernel/sched.c kernel/promise.c kernel/cmdline.c \
-  kernel/pagealloc.c drivers/virtqueue.c
+PORTABLE_SRCS := $(wildcard net/*.c) kernel/sched.c kernel/promise.c kernel/log.c \
+  kernel/counters.c kernel/cmdline.c kernel/pagealloc.c drivers/virtqueue.c
 PORTABLE_ASM := kernel/switch.S
 PORTABLE_SRCS := $(wildcard $(PORTABLE_SRCS))
+
+# For scripts that build their own host binary from them (tests/bench/echo_cost.sh).
+.PHONY: portable-srcs
+portable-srcs:
+	@echo $(PORTABLE_SRCS) $(PORTABLE_ASM)
 
 HOST_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/host/%.o) $(PORTABLE_ASM:%.S=$(BUILD)/host/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
-UNIT_SUPPORT := $(BUILD)/host/tests/unit/host_plat.o
+# What the unit tests link besides the portable sources: every other file of
+# tests/unit/ (the host platform, the fake NIC, the fixtures, the stack harness,
+# the virtio-net device model) and the driver's data path, which is kernel-only
+# source that the device model runs on the host.
+VQ_CHECK_SRCS := $(wildcard tests/unit/vq_check_*.c) tests/unit/virtq_model_tu.c
+UNIT_SUPPORT_SRCS := $(filter-out $(UNIT_SRCS) $(VQ_CHECK_SRCS),$(wildcard tests/unit/*.c)) \
+  drivers/vnet_datapath.c
+UNIT_SUPPORT_OBJS := $(UNIT_SUPPORT_SRCS:%.c=$(BUILD)/host/%.o)
+UNIT_LIBS := $(BUILD)/host/libunit.a $(BUILD)/host/libportable.a
 
 $(BUILD)/host/%.o: %.c $(MAKEFILE_LIST)
 	@mkdir -p $(@D)
@@ -36,10 +49,23 @@ $(BUILD)/host/libportable.a: $(HOST_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/host/libportable.a $(UNIT_SUPPORT)
+$(BUILD)/host/libunit.a: $(UNIT_SUPPORT_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Archives: a test takes only the members it uses (a test that compiles a
+# source in to reach its private parts does not get that source twice).
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(UNIT_SUPPORT) $(BUILD)/host/libportable.a \
-	  -lcmocka $(HOST_LDFLAGS) -o $@
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(UNIT_EXTRA) -Wl,--start-group $(UNIT_LIBS) \
+	  -Wl,--end-group -lcmocka $(HOST_LDFLAGS) -o $@
+
+# The interleaving checker (tests/unit/vq_check*.c) links its own virtqueue.c
+# with the model's access hooks (tests/unit/virtq_model_tu.c: VIRTQ_MODEL
+# defined), ahead of libportable.a's plain copy; no other test gets them.
+VQ_CHECK_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(VQ_CHECK_SRCS))
+$(BUILD)/unit/test_virtq_interleave: $(VQ_CHECK_OBJS)
+$(BUILD)/unit/test_virtq_interleave: UNIT_EXTRA := $(VQ_CHECK_OBJS)
 
 .PHONY: unit
 unit: $(UNIT_BINS)
@@ -51,17 +77,19 @@ FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -
   -DHOST_BUILD -DFUZZING -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SUPPORT_SRCS := tests/unit/host_plat.c tests/unit/fake_netif.c tests/unit/net_fixtures.c \
+  $(wildcard tests/fuzz/support_*.c)
 FUZZ_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(PORTABLE_ASM:%.S=$(BUILD)/fuzzobj/%.o) \
-  $(BUILD)/fuzzobj/tests/unit/host_plat.o $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(wildcard tests/fuzz/support_*.c))
+  $(FUZZ_SUPPORT_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 FUZZ_SECONDS ?= 60
 
 $(BUILD)/fuzzobj/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
-# The harnesses' shared checkers and reference code are not what is fuzzed: no
-# coverage feedback (nor its cost) from them.
-$(BUILD)/fuzzobj/tests/fuzz/%.o: FUZZ_CFLAGS += \
+# The harnesses' shared checkers, fakes and reference code are not what is
+# fuzzed: no coverage feedback (nor its cost) from them.
+$(BUILD)/fuzzobj/tests/%.o: FUZZ_CFLAGS += \
   -fno-sanitize-coverage=inline-8bit-counters,indirect-calls,trace-cmp,pc-table
 
 $(BUILD)/fuzzobj/%.o: %.S
@@ -77,12 +105,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 # The seed corpora come from the unit tests' fixtures (a plain host program).
 $(BUILD)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/net_fixtures.c
 	@mkdir -p $(@D)
-	$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -O1 -I. -DHOST_BUILD $< -o $@
+	$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -O1 -I. -DHOST_BUILD $^ -o $@
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS) $(BUILD)/fuzz/gen_seeds
 # Each harness for FUZZ_SECONDS (default 60), corpus kept in build/fuzz/corpus-<name>,
-# seeded by gen_seeds (unit-test fixtures, gen_frames.py's frames) and the fixed crash
+# seeded by gen_seeds (unit-test fixtures, tests/bench/gen_frames.py's frames) and the fixed crash
 # inputs in tests/fuzz/regress/<name>/; crashes land in build/fuzz/artifacts/<name>/.
 # make test runs each for a fixed number of inputs (tests/qemu/fuzz_smoke.sh).
 fuzz:
@@ -97,6 +125,16 @@ soak:
 	@$(MAKE) -s deps
 	@$(MAKE) -s $(BUILD)/kernel.elf
 	FLOOD_LONG=1 SOAK_SECONDS=$(SOAK_SECONDS) ./tests/qemu/flood.sh
+
+# ---- stress: fresh guests, every load kind on every device variant, STRESS_RUNS
+# times (make test runs one short round); any wedge or watchdog recovery fails.
+STRESS_RUNS ?= 20
+STRESS_SECS ?= 4
+.PHONY: stress
+stress:
+	@$(MAKE) -s deps
+	@$(MAKE) -s $(BUILD)/kernel.elf
+	STRESS_RUNS=$(STRESS_RUNS) STRESS_SECS=$(STRESS_SECS) ./tests/qemu/stress.sh
 
 # ---------------------------------------------------------------- kernel build
 NEWLIB := $(CACHE)/newlib
@@ -144,7 +182,7 @@ $(BUILD)/kernel64.elf: $(K_OBJS) linker/kernel.ld kernel/ksyms.sh
 	@cmp -s <(nm $@.pass1 | grep -i ' t ') <(nm $@ | grep -i ' t ') || \
 	  { echo "ksyms: functions moved between links" >&2; exit 1; }
 
-# QEMU -kernel wants a 32-bit ELF container (PITFALLS.md); GRUB takes it too.
+# QEMU -kernel wants a 32-bit ELF container (docs/qemu-facts.md); GRUB takes it too.
 $(BUILD)/kernel.elf: $(BUILD)/kernel64.elf
 	objcopy -O elf32-i386 --strip-debug $< $@
 	@echo "kernel: $@ ($$(stat -c %s $@) bytes; text+data $$(size $< | awk 'NR==2{print $$1+$$2}') bytes)"
@@ -167,7 +205,9 @@ run:
 	@$(MAKE) -s $(BUILD)/kernel.elf
 	./tests/netns-run.sh $(CMDLINE)
 
-# make test: every tier; ends with "N passed, N failed, N skipped".
+# make test: every tier; ends with "N passed, N failed, N skipped". Each test has
+# a time limit; SKIP_QEMU=1 skips the QEMU tier, TESTS_ONLY="..." picks tests
+# (tests/run.sh).
 test:
 	@$(MAKE) -s deps
 	@$(MAKE) -s $(BUILD)/kernel.elf $(BUILD)/selftest.iso unit

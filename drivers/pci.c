@@ -15,7 +15,6 @@
 
 #define MSIX_CTRL 2 /* Message Control */
 #define MSIX_CTRL_ENABLE (1u << 15)
-#define MSIX_CTRL_FUNC_MASK (1u << 14)
 #define MSIX_CTRL_SIZE_MASK 0x7FFu /* table size - 1 */
 #define MSIX_TABLE 4               /* Table Offset | BIR */
 #define MSIX_ENTRY_BYTES 16
@@ -62,12 +61,6 @@ uint16_t pci_read16(const struct pci_dev *d, uint8_t off)
 uint32_t pci_read32(const struct pci_dev *d, uint8_t off)
 {
     return raw_read32(d->bus, d->dev, d->fn, off);
-}
-
-void pci_write8(const struct pci_dev *d, uint8_t off, uint8_t v)
-{
-    select_dword(d->bus, d->dev, d->fn, off);
-    outb((uint16_t)(CONFIG_DATA + (off & 3)), v);
 }
 
 void pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v)
@@ -279,18 +272,6 @@ struct pci_dev *pci_get(int i)
     return i >= 0 && i < ndevs ? &devs[i] : NULL;
 }
 
-struct pci_dev *pci_find(uint16_t vendor, uint16_t device, int *iter)
-{
-    for (; *iter < ndevs; (*iter)++) {
-        struct pci_dev *d = &devs[*iter];
-        if (d->vendor == vendor && (device == 0xFFFF || d->device == device)) {
-            (*iter)++;
-            return d;
-        }
-    }
-    return NULL;
-}
-
 void pci_bind(struct pci_dev *d, const char *driver)
 {
     d->driver = driver;
@@ -328,11 +309,6 @@ static void msix_ctrl(const struct pci_dev *d, const struct pci_msix *m, uint16_
 void pci_msix_enable(const struct pci_dev *d, const struct pci_msix *m, bool on)
 {
     msix_ctrl(d, m, MSIX_CTRL_ENABLE, on);
-}
-
-void pci_msix_mask_all(const struct pci_dev *d, const struct pci_msix *m, bool masked)
-{
-    msix_ctrl(d, m, MSIX_CTRL_FUNC_MASK, masked);
 }
 
 void pci_msix_mask(const struct pci_msix *m, int i, bool masked)

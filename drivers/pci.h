@@ -69,16 +69,12 @@ struct pci_dev {
 int pci_init(void);
 int pci_count(void);
 struct pci_dev *pci_get(int i);
-/* The next function after *iter (start with 0) matching vendor and device
- * (0xFFFF = any device); NULL when none is left. */
-struct pci_dev *pci_find(uint16_t vendor, uint16_t device, int *iter);
 /* Marks d as driven by driver and logs it at info level. */
 void pci_bind(struct pci_dev *d, const char *driver);
 
 uint8_t pci_read8(const struct pci_dev *d, uint8_t off);
 uint16_t pci_read16(const struct pci_dev *d, uint8_t off);
 uint32_t pci_read32(const struct pci_dev *d, uint8_t off);
-void pci_write8(const struct pci_dev *d, uint8_t off, uint8_t v);
 void pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v);
 void pci_write32(const struct pci_dev *d, uint8_t off, uint32_t v);
 
@@ -103,8 +99,6 @@ struct pci_msix {
 bool pci_msix_probe(const struct pci_dev *d, struct pci_msix *m);
 /* MSI-X Enable bit (and INTx is then not used by the function). */
 void pci_msix_enable(const struct pci_dev *d, const struct pci_msix *m, bool on);
-/* Function Mask: masks every vector of the function at once. */
-void pci_msix_mask_all(const struct pci_dev *d, const struct pci_msix *m, bool masked);
 /* Programs entry i with an MSI address/data pair, left masked. */
 void pci_msix_set(const struct pci_msix *m, int i, uint64_t addr, uint32_t data);
 void pci_msix_mask(const struct pci_msix *m, int i, bool masked);

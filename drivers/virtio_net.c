@@ -15,6 +15,8 @@
 static struct vnet_dev devs[VNET_MAX_DEVS]; /* slots, failed ones included */
 static struct vnet_dev *up_devs[VNET_MAX_DEVS];
 static int nslots, nup;
+static enum vnet_fault fault_kind; /* fault=... for every device */
+static uint64_t fault_at;
 
 static const struct netif_ops vnet_ops = {
     .tx_alloc = vnet_tx_alloc,
@@ -39,6 +41,10 @@ static void intx_handler(void *ctx)
     uint8_t isr = virtio_isr_ack(&dev->vp);
     if (!isr)
         return;
+    if (dev->fault == VNET_FAULT_RX_IRQ && vnet_fault_drop_irq(dev)) {
+        dev->interrupts++;
+        return; /* fault injection: this interrupt is lost */
+    }
     if (isr & VIRTIO_ISR_CONFIG)
         dev->config_changed = true;
     wake_device(dev);
@@ -55,7 +61,12 @@ static void msix_config_handler(void *ctx)
 
 static void msix_rx_handler(void *ctx)
 {
-    wake_device(ctx);
+    struct vnet_dev *dev = ctx;
+    if (dev->fault == VNET_FAULT_RX_IRQ && vnet_fault_drop_irq(dev)) {
+        dev->interrupts++;
+        return; /* fault injection: this RX interrupt is lost */
+    }
+    wake_device(dev);
 }
 
 static void msix_tx_handler(void *ctx)
@@ -274,44 +285,62 @@ static const char *setup_queues(struct vnet_dev *dev)
 
 /* ---------------------------------------------------------------- the device thread */
 
-/* Sleeps until an interrupt; the check and the sleep are one step with
- * interrupts masked, so a wakeup between them is not lost. */
-static void sleep_until_irq(struct vnet_dev *dev)
+/* Sleeps until an interrupt or until `until`; the check and the sleep are one
+ * step with interrupts masked, so a wakeup between them is not lost. */
+static void sleep_until_irq(struct vnet_dev *dev, uint64_t until)
 {
     unsigned long f = plat_irq_save();
     if (!dev->irq_pending)
-        waitq_wait(&dev->wq, SCHED_FOREVER);
+        waitq_wait(&dev->wq, until);
     plat_irq_restore(f);
 }
 
-/* NAPI-like: notifications off, drain (with a budget), reclaim TX, then
- * notifications on and re-check before sleeping, so a flood neither starves the
- * other threads nor leaves frames behind. */
+/* The device thread: turns of vnet_service (drain, reclaim, kicks, re-arm,
+ * watchdog), link changes in between; a flood neither starves the other
+ * threads (a yield after each full budget) nor leaves frames behind. */
 static void device_thread(void *arg)
 {
     struct vnet_dev *dev = arg;
     for (;;) {
-        dev->irq_pending = false;
-        virtq_disable_cb(&dev->rxq);
-        if (!dev->tx_waiters)
-            virtq_disable_cb(&dev->txq);
-        int n = vnet_rx_drain(dev, VNET_RX_BUDGET);
-        vnet_tx_reclaim(dev);
         if (dev->config_changed)
             link_update(dev);
-        if (n == VNET_RX_BUDGET) {
+        uint64_t until = vnet_service(dev);
+        if (until == VNET_AGAIN)
             thread_yield();
-            continue;
-        }
-        if (!virtq_enable_cb(&dev->rxq))
-            continue;
-        /* Chains still in flight (reflected RX buffers, say) must come back
-         * even if nothing else happens: ask for the TX interrupt too. */
-        if (virtq_in_flight(&dev->txq) && !virtq_enable_cb(&dev->txq))
-            continue;
-        sleep_until_irq(dev);
+        else
+            sleep_until_irq(dev, until);
     }
 }
+
+/* ---------------------------------------------------------------- reset (watchdog) */
+
+/* Status 0: the device forgets its queues and stops using our buffers (2.1.2,
+ * 4.1.4.3.2: a read of 0 back means the reset is complete). */
+static void hw_stop(struct vnet_dev *dev)
+{
+    virtio_reset(&dev->vp);
+}
+
+/* 3.1.1 again with the features, vectors and ring memory we had. */
+static bool hw_start(struct vnet_dev *dev)
+{
+    struct virtio_pci *vp = &dev->vp;
+    virtio_add_status(vp, VIRTIO_STATUS_ACKNOWLEDGE);
+    virtio_add_status(vp, VIRTIO_STATUS_DRIVER);
+    virtio_read_features(vp);
+    if (virtio_write_features(vp, vp->driver_features) != VIRTIO_OK)
+        return false;
+    if (dev->vec.msix && !virtio_config_vector(vp, dev->vec.config))
+        return false;
+    if (virtio_queue_restart(vp, &dev->rxq, dev->vec.rx) != VIRTIO_OK ||
+        virtio_queue_restart(vp, &dev->txq, dev->vec.tx) != VIRTIO_OK)
+        return false;
+    virtio_add_status(vp, VIRTIO_STATUS_DRIVER_OK);
+    link_update(dev);
+    return true;
+}
+
+static const struct vnet_hw_ops hw_ops = {.stop = hw_stop, .start = hw_start};
 
 /* ---------------------------------------------------------------- bring-up */
 
@@ -333,6 +362,7 @@ static void log_up(struct vnet_dev *dev)
 static void netif_init(struct vnet_dev *dev)
 {
     struct netif *nif = &dev->nif;
+    dev->hw = &hw_ops;
     nif->ops = &vnet_ops;
     nif->drv = dev;
     nif->tx_headroom = dev->hdr_len;
@@ -422,10 +452,30 @@ int vnet_init_all(void)
         memset(dev, 0, sizeof *dev);
         snprintf(dev->name, sizeof dev->name, "net%d", nup);
         dev->index = nup;
+        dev->fault = fault_kind;
+        dev->fault_at = fault_at;
         if (bring_up(dev, d))
             up_devs[nup++] = dev;
     }
     return nup;
+}
+
+int vnet_set_fault(const char *kind, uint64_t at)
+{
+    static const struct {
+        const char *name;
+        enum vnet_fault f;
+    } kinds[] = {{"tx-kick", VNET_FAULT_TX_KICK},
+                 {"rx-irq", VNET_FAULT_RX_IRQ},
+                 {"tx-wedge", VNET_FAULT_TX_WEDGE}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (strcmp(kind, kinds[i].name) == 0) {
+            fault_kind = kinds[i].f;
+            fault_at = at;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 int vnet_count(void)
@@ -449,6 +499,10 @@ int vnet_reflect_start(void)
 
 /* ---------------------------------------------------------------- counters */
 
+#define VNET_DESC(n) COUNTER_DESC(struct vnet_stats, n)
+const struct counter_table vnet_counter_table =
+    COUNTER_REGISTRY(VNET_COUNTERS, VNET_DESC);
+
 void vnet_get_stats(int i, struct vnet_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -457,37 +511,20 @@ void vnet_get_stats(int i, struct vnet_stats *out)
     struct vnet_dev *dev = up_devs[i];
     *out = dev->stats;
     out->interrupts = dev->interrupts;
-    out->rx_kicks = dev->rxq.stats.notifies;
-    out->tx_kicks = dev->txq.stats.notifies;
+    out->rx_kicks = dev->rxq.stats.notifies + dev->rxq.stats.forced;
+    out->tx_kicks = dev->txq.stats.notifies + dev->txq.stats.forced;
+    out->fences = dev->rxq.stats.fences + dev->txq.stats.fences;
 }
 
-#define STAT(f)                                                                          \
-    {                                                                                    \
-#f, offsetof(struct vnet_stats, f)                                               \
-    }
-static const struct {
-    const char *name;
-    size_t off;
-} stat_fields[] = {
-    STAT(rx_packets), STAT(rx_bytes),    STAT(rx_nobuf),   STAT(rx_errors),
-    STAT(rx_dropped), STAT(tx_packets),  STAT(tx_bytes),   STAT(tx_ring_full_waits),
-    STAT(tx_errors),  STAT(tx_timeouts), STAT(interrupts), STAT(reflected),
-    STAT(rx_kicks),   STAT(tx_kicks),
-};
+#define VNET_GAUGE_DESC(n) COUNTER_DESC(struct vnet_gauges, n)
+const struct counter_table vnet_gauge_table =
+    COUNTER_REGISTRY(VNET_GAUGES, VNET_GAUGE_DESC);
 
-void vnet_stats_walk(vnet_stat_fn fn, void *arg)
+void vnet_get_gauges(int i, struct vnet_gauges *out)
 {
-    for (int i = 0; i < nup; i++) {
-        struct vnet_stats s;
-        vnet_get_stats(i, &s);
-        for (size_t k = 0; k < sizeof stat_fields / sizeof stat_fields[0]; k++) {
-            uint64_t v;
-            memcpy(&v, (const uint8_t *)&s + stat_fields[k].off, sizeof v);
-            fn(arg, up_devs[i]->name, stat_fields[k].name, v);
-        }
-        /* Gauges: the RX pool, and how much of it is posted to the device (the
-         * rest is held up the stack); at rest the two are equal. */
-        fn(arg, up_devs[i]->name, "rx_pool_bufs", up_devs[i]->rx_nbufs);
-        fn(arg, up_devs[i]->name, "rx_pool_posted", up_devs[i]->rx_posted);
-    }
+    memset(out, 0, sizeof *out);
+    if (i < 0 || i >= nup)
+        return;
+    out->rx_pool_bufs = up_devs[i]->rx_nbufs;
+    out->rx_pool_posted = up_devs[i]->rx_posted;
 }

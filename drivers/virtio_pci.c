@@ -293,6 +293,33 @@ uint16_t virtio_queue_max(struct virtio_pci *vp, uint16_t q)
     return inw(legacy_port(vp, LEGACY_QUEUE_NUM));
 }
 
+/* ---------------------------------------------------------------- ordering point
+ * (docs/virtio-notifications.md) QEMU 7.2's TCG with one vCPU drops the guest's
+ * fences, so a store to a ring followed by a load of what the device wrote can
+ * pass each other on the host, and a notification is lost. A port write is an
+ * ordering point QEMU honours: its dispatch takes QEMU's big lock, a locked host
+ * instruction that drains the store buffer. Port 0x80 is the PC's POST-code
+ * port, which QEMU's PC machines map to a device that does nothing. Under KVM
+ * the CPU fence is honoured and a port write would cost a VM exit: no I/O. */
+#define FENCE_PORT 0x80
+
+static void io_fence(void)
+{
+    outb(FENCE_PORT, 0);
+}
+
+static bool use_io_fence = true;
+
+void virtio_set_io_fence(bool on)
+{
+    use_io_fence = on;
+}
+
+bool virtio_io_fence(void)
+{
+    return use_io_fence;
+}
+
 /* Ring memory and the cookie array, both from DMA memory (zeroed). */
 static enum virtio_err alloc_rings(struct virtio_pci *vp, struct virtq *vq, uint16_t q,
                                    uint16_t size)
@@ -313,6 +340,7 @@ static enum virtio_err alloc_rings(struct virtio_pci *vp, struct virtq *vq, uint
         .event_idx = virtio_has(vp, VIRTIO_F_RING_EVENT_IDX),
         .notify = virtio_notify,
         .notify_ctx = vp,
+        .fence = use_io_fence ? io_fence : NULL,
     };
     virtq_init(vq, &cfg);
     return VIRTIO_OK;
@@ -368,6 +396,16 @@ enum virtio_err virtio_queue_setup(struct virtio_pci *vp, struct virtq *vq, uint
     enum virtio_err e = alloc_rings(vp, vq, q, size);
     if (e != VIRTIO_OK)
         return e;
+    return vp->modern ? setup_modern(vp, vq, q, msix_vec)
+                      : setup_legacy(vp, vq, q, msix_vec);
+}
+
+enum virtio_err virtio_queue_restart(struct virtio_pci *vp, struct virtq *vq,
+                                     uint16_t msix_vec)
+{
+    uint16_t q = vq->index;
+    if (virtio_queue_max(vp, q) < vq->size)
+        return VIRTIO_EQUEUE;
     return vp->modern ? setup_modern(vp, vq, q, msix_vec)
                       : setup_legacy(vp, vq, q, msix_vec);
 }

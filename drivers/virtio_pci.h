@@ -112,6 +112,14 @@ uint16_t virtio_queue_max(struct virtio_pci *vp, uint16_t q);
  * with MSI-X vector msix_vec (VIRTIO_MSI_NO_VECTOR for none). */
 enum virtio_err virtio_queue_setup(struct virtio_pci *vp, struct virtq *vq, uint16_t q,
                                    uint16_t size, uint16_t msix_vec);
+/* After a reset: hands the same queue (ring memory zeroed by virtq_reinit) to the
+ * device again, with its MSI-X vector. */
+enum virtio_err virtio_queue_restart(struct virtio_pci *vp, struct virtq *vq,
+                                     uint16_t msix_vec);
+/* The ordering point queues set up from now on use after their CPU fence: a port
+ * write (on: the default, needed under TCG) or none (KVM). */
+void virtio_set_io_fence(bool on);
+bool virtio_io_fence(void);
 /* Routes configuration-change interrupts to MSI-X vector vec; false if refused. */
 bool virtio_config_vector(struct virtio_pci *vp, uint16_t vec);
 /* The virtq notify callback (ctx = the struct virtio_pci). */

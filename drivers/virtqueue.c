@@ -5,6 +5,25 @@
 
 #include "kernel/platform.h"
 
+/* Every load and store of ring memory (the fields the device shares) goes
+ * through RING_LOAD/RING_STORE, and the CPU's store->load fence through
+ * CPU_FENCE. They are the plain volatile accesses and the plain fence, except in
+ * the host model checker's build (-DVIRTQ_MODEL: tests/unit/test_virtq_interleave.c),
+ * where stores go through a model of the CPU's store buffer and device steps run
+ * in between. */
+#ifdef VIRTQ_MODEL
+uint64_t virtq_model_load(const volatile void *p, size_t n);
+void virtq_model_store(volatile void *p, size_t n, uint64_t v);
+void virtq_model_cpu_fence(void);
+#define RING_LOAD(x) ((__typeof__(x))virtq_model_load(&(x), sizeof(x)))
+#define RING_STORE(x, v) virtq_model_store(&(x), sizeof(x), (v))
+#define CPU_FENCE() virtq_model_cpu_fence()
+#else
+#define RING_LOAD(x) (x)
+#define RING_STORE(x, v) ((x) = (v))
+#define CPU_FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
 /* ---------------------------------------------------------------- barriers
  * The device is another agent reading and writing the rings concurrently. On
  * x86 (TSO) ordinary loads are not reordered with loads, nor stores with stores,
@@ -30,10 +49,33 @@ static inline void consume_barrier(void)
 /* Between a store the device must see (avail->idx, used_event, flags) and a load
  * of what the device wrote (avail_event, used->flags, used->idx): without it the
  * load may see a value from before the device saw our store, and both sides go
- * to sleep waiting for each other (2.6.13.4, 2.6.7). */
-static inline void store_load_barrier(void)
+ * to sleep waiting for each other (2.6.13.4, 2.6.7).
+ *
+ * The CPU fence is not always enough: QEMU 7.2's TCG with one vCPU translates
+ * it to nothing, so the queue's fence hook adds an ordering point the device
+ * honours. That costs about a microsecond under TCG, so it runs only when a
+ * shared store happened since the last one: the driver makes all of a turn's
+ * stores (ring entries, used_event) first and pays once for the loads that
+ * follow. The count is global because the fence is: one ordering point covers
+ * every queue of every device. Threads only, so no atomics. */
+static unsigned long shared_stores, fenced_stores;
+
+static inline void note_shared_store(void)
 {
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    shared_stores++;
+}
+
+static void store_load_barrier(struct virtq *vq)
+{
+    if (fenced_stores == shared_stores) {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler must still load */
+        return;
+    }
+    CPU_FENCE();
+    if (vq->fence)
+        vq->fence();
+    fenced_stores = shared_stores;
+    vq->stats.fences++;
 }
 
 /* ---------------------------------------------------------------- layout */
@@ -80,7 +122,7 @@ static uint64_t bus_addr(const struct virtq *vq, const volatile void *p)
 static void free_list_init(struct virtq *vq)
 {
     for (uint16_t i = 0; i < vq->size; i++)
-        vq->desc[i].next = (uint16_t)(i + 1);
+        RING_STORE(vq->desc[i].next, (uint16_t)(i + 1));
     vq->free_head = 0;
     vq->num_free = vq->size;
 }
@@ -106,7 +148,22 @@ void virtq_init(struct virtq *vq, const struct virtq_config *cfg)
     vq->notify_ctx = cfg->notify_ctx;
     vq->xlate = cfg->xlate;
     vq->xlate_ctx = cfg->xlate_ctx;
+    vq->fence = cfg->fence;
+    vq->mem = cfg->mem;
+    vq->used_align = cfg->used_align;
     free_list_init(vq);
+}
+
+void virtq_reinit(struct virtq *vq)
+{
+    struct virtq_layout l;
+    virtq_layout(vq->size, vq->used_align, &l);
+    memset(vq->mem, 0, l.total);
+    memset(vq->cookies, 0, sizeof(void *) * vq->size);
+    vq->cb_disabled = false;
+    vq->avail_idx = vq->last_used = vq->kicked_idx = vq->notified_idx = 0;
+    free_list_init(vq);
+    note_shared_store();
 }
 
 uint64_t virtq_desc_addr(const struct virtq *vq)
@@ -125,8 +182,8 @@ uint64_t virtq_used_addr(const struct virtq *vq)
 void virtq_set_start_index(struct virtq *vq, uint16_t start)
 {
     KCHECK(vq->num_free == vq->size);
-    vq->avail_idx = vq->last_used = vq->kicked_idx = start;
-    vq->avail->idx = start;
+    vq->avail_idx = vq->last_used = vq->kicked_idx = vq->notified_idx = start;
+    RING_STORE(vq->avail->idx, start);
 }
 
 /* ---------------------------------------------------------------- supplying buffers */
@@ -139,14 +196,14 @@ static uint16_t fill_chain(struct virtq *vq, const struct virtq_buf *bufs, int n
     uint16_t head = vq->free_head, cur = head, last = head;
     for (int i = 0; i < n; i++) {
         volatile struct virtq_desc *d = &vq->desc[cur];
-        d->addr = bus_addr(vq, bufs[i].p);
-        d->len = bufs[i].len;
-        d->flags = (uint16_t)((i >= n_out ? VIRTQ_DESC_F_WRITE : 0) |
-                              (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+        RING_STORE(d->addr, bus_addr(vq, bufs[i].p));
+        RING_STORE(d->len, bufs[i].len);
+        RING_STORE(d->flags, (uint16_t)((i >= n_out ? VIRTQ_DESC_F_WRITE : 0) |
+                                        (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)));
         last = cur;
-        cur = d->next;
+        cur = RING_LOAD(d->next);
     }
-    vq->free_head = vq->desc[last].next;
+    vq->free_head = RING_LOAD(vq->desc[last].next);
     vq->num_free = (uint16_t)(vq->num_free - n);
     return head;
 }
@@ -154,10 +211,11 @@ static uint16_t fill_chain(struct virtq *vq, const struct virtq_buf *bufs, int n
 /* 2.6.13.2 and 2.6.13.3: ring entry first, then the index that publishes it. */
 static void publish(struct virtq *vq, uint16_t head)
 {
-    vq->avail->ring[virtq_slot(vq->size, vq->avail_idx)] = head;
+    RING_STORE(vq->avail->ring[virtq_slot(vq->size, vq->avail_idx)], head);
     vq->avail_idx++;
     publish_barrier();
-    vq->avail->idx = vq->avail_idx;
+    RING_STORE(vq->avail->idx, vq->avail_idx);
+    note_shared_store();
 }
 
 enum virtq_err virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n_out,
@@ -181,10 +239,14 @@ enum virtq_err virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n_o
 /* 2.6.13.4: does the device want to hear about avail entries [old, new)? */
 static bool kick_needed(struct virtq *vq, uint16_t old, uint16_t new_idx)
 {
-    store_load_barrier();
+    store_load_barrier(vq);
     if (vq->event_idx)
-        return virtq_need_event(*virtq_avail_event(vq->used, vq->size), new_idx, old);
-    return !(vq->used->flags & VIRTQ_USED_F_NO_NOTIFY);
+        return virtq_need_event(RING_LOAD(*virtq_avail_event(vq->used, vq->size)),
+                                new_idx, old);
+    /* Flags: the device clears NO_NOTIFY when it has taken everything it saw,
+     * so entries it has not used yet are ones it never saw. */
+    return !(RING_LOAD(vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY) &&
+           RING_LOAD(vq->used->idx) != vq->avail_idx;
 }
 
 bool virtq_kick(struct virtq *vq)
@@ -198,8 +260,21 @@ bool virtq_kick(struct virtq *vq)
         return false;
     }
     vq->stats.notifies++;
+    vq->notified_idx = new_idx;
     vq->notify(vq->notify_ctx, vq->index);
     return true;
+}
+
+void virtq_kick_force(struct virtq *vq)
+{
+    vq->kicked_idx = vq->notified_idx = vq->avail_idx;
+    vq->stats.forced++;
+    vq->notify(vq->notify_ctx, vq->index);
+}
+
+void virtq_kick_drop(struct virtq *vq)
+{
+    vq->kicked_idx = vq->avail_idx;
 }
 
 /* ---------------------------------------------------------------- receiving used buffers
@@ -212,7 +287,7 @@ uint16_t virtq_in_flight(const struct virtq *vq)
 
 bool virtq_has_used(const struct virtq *vq)
 {
-    return vq->used->idx != vq->last_used;
+    return RING_LOAD(vq->used->idx) != vq->last_used;
 }
 
 /* Returns the chain at head to the free list; the device never rewrites
@@ -220,18 +295,18 @@ bool virtq_has_used(const struct virtq *vq)
 static void free_chain(struct virtq *vq, uint16_t head)
 {
     uint16_t cur = head, n = 1;
-    while (vq->desc[cur].flags & VIRTQ_DESC_F_NEXT) {
-        cur = vq->desc[cur].next;
+    while (RING_LOAD(vq->desc[cur].flags) & VIRTQ_DESC_F_NEXT) {
+        cur = RING_LOAD(vq->desc[cur].next);
         KCHECK(cur < vq->size && ++n <= vq->size);
     }
-    vq->desc[cur].next = vq->free_head;
+    RING_STORE(vq->desc[cur].next, vq->free_head);
     vq->free_head = head;
     vq->num_free = (uint16_t)(vq->num_free + n);
 }
 
 void *virtq_get_used(struct virtq *vq, uint32_t *len)
 {
-    uint16_t used_idx = vq->used->idx;
+    uint16_t used_idx = RING_LOAD(vq->used->idx);
     if (used_idx == vq->last_used)
         return NULL;
     /* A device can never have used more than we made available. */
@@ -239,10 +314,10 @@ void *virtq_get_used(struct virtq *vq, uint32_t *len)
     consume_barrier();
     volatile struct virtq_used_elem *e =
         &vq->used->ring[virtq_slot(vq->size, vq->last_used)];
-    uint32_t id = e->id;
+    uint32_t id = RING_LOAD(e->id);
     KCHECK(id < vq->size && vq->cookies[id] != NULL);
     if (len)
-        *len = e->len;
+        *len = RING_LOAD(e->len);
     void *cookie = vq->cookies[id];
     vq->cookies[id] = NULL;
     free_chain(vq, (uint16_t)id);
@@ -262,29 +337,50 @@ void virtq_disable_cb(struct virtq *vq)
 {
     vq->cb_disabled = true;
     if (vq->event_idx)
-        *virtq_used_event(vq->avail, vq->size) = (uint16_t)(vq->last_used - 1);
+        RING_STORE(*virtq_used_event(vq->avail, vq->size), (uint16_t)(vq->last_used - 1));
     else
-        vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+        RING_STORE(vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
+    note_shared_store();
 }
 
-/* Asks for an interrupt once the used index passes event, then re-checks: used
- * entries that arrived before the device saw the request raise no interrupt. */
-static bool enable_at(struct virtq *vq, uint16_t event)
+/* Asks for an interrupt once the used index passes event (the store half). */
+static void arm_at(struct virtq *vq, uint16_t event)
 {
     vq->cb_disabled = false;
     if (vq->event_idx)
-        *virtq_used_event(vq->avail, vq->size) = event;
+        RING_STORE(*virtq_used_event(vq->avail, vq->size), event);
     else
-        vq->avail->flags = 0;
-    store_load_barrier();
-    return virtq_idx_diff(vq->used->idx, vq->last_used) <=
+        RING_STORE(vq->avail->flags, 0);
+    note_shared_store();
+}
+
+/* The load half: used entries that arrived before the device saw the request
+ * raise no interrupt, so look for them after the ordering point. */
+static bool check_armed(struct virtq *vq)
+{
+    store_load_barrier(vq);
+    uint16_t event = RING_LOAD(*virtq_used_event(vq->avail, vq->size));
+    if (!vq->event_idx)
+        event = vq->last_used;
+    return virtq_idx_diff(RING_LOAD(vq->used->idx), vq->last_used) <=
            virtq_idx_diff(event, vq->last_used);
+}
+
+void virtq_arm_cb(struct virtq *vq)
+{
+    arm_at(vq, vq->last_used);
+}
+
+bool virtq_armed_check(struct virtq *vq)
+{
+    return check_armed(vq);
 }
 
 /* event = last_used: interrupt on the very next used entry. */
 bool virtq_enable_cb(struct virtq *vq)
 {
-    return enable_at(vq, vq->last_used);
+    arm_at(vq, vq->last_used);
+    return check_armed(vq);
 }
 
 bool virtq_enable_cb_delayed(struct virtq *vq)
@@ -292,5 +388,41 @@ bool virtq_enable_cb_delayed(struct virtq *vq)
     if (!vq->event_idx)
         return virtq_enable_cb(vq);
     uint16_t wait_for = (uint16_t)(virtq_in_flight(vq) * 3 / 4);
-    return enable_at(vq, (uint16_t)(vq->last_used + wait_for));
+    arm_at(vq, (uint16_t)(vq->last_used + wait_for));
+    return check_armed(vq);
+}
+
+/* ---------------------------------------------------------------- liveness checks */
+
+uint16_t virtq_device_used_idx(const struct virtq *vq)
+{
+    return RING_LOAD(vq->used->idx);
+}
+
+bool virtq_kick_owed(struct virtq *vq)
+{
+    if (vq->avail_idx == vq->notified_idx)
+        return false;
+    store_load_barrier(vq);
+    if (vq->event_idx)
+        return virtq_need_event(RING_LOAD(*virtq_avail_event(vq->used, vq->size)),
+                                vq->avail_idx, vq->notified_idx);
+    /* Flags: the device clears NO_NOTIFY when it has taken everything it saw,
+     * so entries it has not used yet are ones it never saw. */
+    return !(RING_LOAD(vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY) &&
+           RING_LOAD(vq->used->idx) != vq->avail_idx;
+}
+
+bool virtq_interrupt_due(const struct virtq *vq)
+{
+    if (vq->cb_disabled)
+        return false;
+    uint16_t used = RING_LOAD(vq->used->idx);
+    if (used == vq->last_used)
+        return false;
+    if (!vq->event_idx)
+        return true;
+    uint16_t event = RING_LOAD(*virtq_used_event(vq->avail, vq->size));
+    /* The device crossed event: it went from at most event to beyond it. */
+    return virtq_idx_diff(used, vq->last_used) > virtq_idx_diff(event, vq->last_used);
 }

@@ -64,6 +64,12 @@ void virtq_layout(uint16_t size, size_t used_align, struct virtq_layout *out);
 
 typedef uint64_t (*virtq_xlate_fn)(const void *p, void *ctx);
 typedef void (*virtq_notify_fn)(void *ctx, uint16_t queue_index);
+/* A store->load ordering point that the device honours, run after the CPU's own
+ * fence. Needed where the CPU fence is not enough: QEMU's TCG with one vCPU
+ * drops guest fences (see docs/virtio-notifications.md), so the kernel passes a
+ * function that makes an I/O access, which QEMU serialises with its device
+ * threads. NULL: the CPU fence alone. */
+typedef void (*virtq_fence_fn)(void);
 
 struct virtq_config {
     uint16_t index;         /* queue number on the device */
@@ -76,6 +82,7 @@ struct virtq_config {
     void *notify_ctx;
     virtq_xlate_fn xlate; /* NULL: a pointer is its bus address */
     void *xlate_ctx;
+    virtq_fence_fn fence; /* NULL: the CPU fence is enough */
 };
 
 struct virtq_stats {
@@ -83,6 +90,8 @@ struct virtq_stats {
     uint64_t used;       /* chains taken back */
     uint64_t notifies;   /* kicks sent */
     uint64_t suppressed; /* kicks the device said it did not need */
+    uint64_t forced;     /* kicks sent whatever the device said (watchdog) */
+    uint64_t fences;     /* store->load ordering points executed */
 };
 
 struct virtq {
@@ -95,13 +104,17 @@ struct virtq {
     void **cookies;     /* by chain head; NULL = head not in flight */
     uint16_t free_head; /* free descriptors, linked through desc[].next */
     uint16_t num_free;
-    uint16_t avail_idx;  /* our copy of avail->idx */
-    uint16_t last_used;  /* next used entry we will take */
-    uint16_t kicked_idx; /* avail_idx at the last kick decision */
+    uint16_t avail_idx;    /* our copy of avail->idx */
+    uint16_t last_used;    /* next used entry we will take */
+    uint16_t kicked_idx;   /* avail_idx at the last kick decision */
+    uint16_t notified_idx; /* avail_idx at the last notification actually sent */
     virtq_notify_fn notify;
     void *notify_ctx;
     virtq_xlate_fn xlate;
     void *xlate_ctx;
+    virtq_fence_fn fence;
+    void *mem; /* the ring block, for virtq_reinit */
+    size_t used_align;
     struct virtq_stats stats;
 };
 
@@ -148,6 +161,9 @@ static inline volatile uint16_t *virtq_avail_event(volatile struct virtq_used *u
 
 /* Sets up vq over cfg->mem, every descriptor free. */
 void virtq_init(struct virtq *vq, const struct virtq_config *cfg);
+/* After a device reset: the rings zeroed, every descriptor free, indices at 0,
+ * cookies cleared (the caller takes back what the chains held first). */
+void virtq_reinit(struct virtq *vq);
 /* Bus addresses of the three parts, for the transport's queue registers. */
 uint64_t virtq_desc_addr(const struct virtq *vq);
 uint64_t virtq_avail_addr(const struct virtq *vq);
@@ -166,6 +182,8 @@ enum virtq_err virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n_o
 /* Notifies the device of chains added since the last kick, unless it said it does
  * not need it (flags or avail_event). Returns true if it notified. */
 bool virtq_kick(struct virtq *vq);
+/* Notifies the device whatever it said (the watchdog's re-kick). */
+void virtq_kick_force(struct virtq *vq);
 
 /* The next chain the device is done with: its cookie, and in *len the bytes the
  * device wrote. NULL when there is none. The chain's descriptors are free again. */
@@ -183,8 +201,29 @@ static inline uint16_t virtq_num_free(const struct virtq *vq)
  * true when it is safe to sleep until the interrupt. */
 void virtq_disable_cb(struct virtq *vq);
 bool virtq_enable_cb(struct virtq *vq);
+/* enable_cb in two halves, so that several queues' stores share one ordering
+ * point: arm (the store: interrupt on the next used entry), then, after every
+ * other store of the turn, armed_check (ordering point, then the re-check;
+ * false: used chains arrived meanwhile). */
+void virtq_arm_cb(struct virtq *vq);
+bool virtq_armed_check(struct virtq *vq);
 /* Like enable, but asks for the interrupt only once about 3/4 of the chains in
  * flight are used (EVENT_IDX; plain enable otherwise): for a TX ring that is full. */
 bool virtq_enable_cb_delayed(struct virtq *vq);
+
+/* What the device last published (no ordering point: may be a little stale). */
+uint16_t virtq_device_used_idx(const struct virtq *vq);
+/* The device asked to be notified about entries we published, and we have not
+ * notified it since (2.6.10 / 2.6.7 read from the driver's side: avail_event in
+ * [last notification, avail->idx), or NO_NOTIFY clear with entries published
+ * since the last notification). With an ordering point first. Never true for
+ * long when every kick the device asked for was sent. */
+bool virtq_kick_owed(struct virtq *vq);
+/* Fault injection only: the kick decision is made and the kick not sent. */
+void virtq_kick_drop(struct virtq *vq);
+/* The device moved its used index past the event we armed (it owes us an
+ * interrupt), or, without EVENT_IDX, published entries while interrupts were
+ * enabled. */
+bool virtq_interrupt_due(const struct virtq *vq);
 
 #endif

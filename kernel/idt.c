@@ -18,17 +18,11 @@ extern const uint64_t isr_stub_table[256];
  * interrupt); read in interrupt context. */
 static vector_fn handlers[256];
 static void *handler_ctx[256];
-static volatile uint64_t counts[256]; /* interrupt context writes */
 
 void idt_set_handler(int v, vector_fn fn, void *ctx)
 {
     handler_ctx[v] = ctx;
     handlers[v] = fn;
-}
-
-uint64_t idt_count(int v)
-{
-    return (unsigned)v < 256 ? counts[v] : 0;
 }
 
 void idt_init(void)
@@ -56,7 +50,6 @@ void isr_dispatch(struct trap_frame *f);
 void isr_dispatch(struct trap_frame *f)
 {
     int v = (int)f->vector;
-    counts[v]++;
     if (v < 32)
         panic_exception(f);
     if (handlers[v])

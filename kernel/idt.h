@@ -23,6 +23,5 @@ typedef void (*vector_fn)(struct trap_frame *f, void *ctx);
 void idt_init(void);
 /* Installs fn for vector v (device vectors only). */
 void idt_set_handler(int v, vector_fn fn, void *ctx);
-uint64_t idt_count(int v);
 
 #endif

@@ -131,7 +131,7 @@ int irq_register_legacy(int line, irq_handler_fn fn, void *ctx)
         return -1;
     for (int i = 0; i < MAX_SHARED; i++) {
         if (!legacy[line][i].fn) {
-            legacy[line][i] = (struct legacy_handler){fn, ctx};
+            legacy[line][i] = (struct legacy_handler){.fn = fn, .ctx = ctx};
             pic_set_mask(line, 0);
             return 0;
         }
@@ -146,7 +146,7 @@ int irq_alloc_vector(irq_handler_fn fn, void *ctx)
     if (next_vector > IDT_DYN_LAST)
         return -1;
     int v = next_vector++;
-    vec_handlers[v] = (struct legacy_handler){fn, ctx};
+    vec_handlers[v] = (struct legacy_handler){.fn = fn, .ctx = ctx};
     idt_set_handler(v, vector_dispatch, &vec_handlers[v]);
     return v;
 }
@@ -160,9 +160,4 @@ uint64_t msi_address(void)
 uint32_t msi_data(int vector)
 {
     return (uint32_t)vector; /* fixed delivery, edge triggered */
-}
-
-uint64_t irq_count(int vector)
-{
-    return idt_count(vector);
 }

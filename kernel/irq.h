@@ -19,7 +19,4 @@ int irq_alloc_vector(irq_handler_fn fn, void *ctx);
 uint64_t msi_address(void);
 uint32_t msi_data(int vector);
 
-/* Interrupts taken per vector, for counters. */
-uint64_t irq_count(int vector);
-
 #endif

@@ -1,15 +1,19 @@
 /* The kernel's table of contents: the init sequence, in order, then the mode the
  * command line asked for. Each step logs, and panics if it cannot go on. */
+#include <stdbool.h>
 #include <stdio.h>
-#include "drivers/pci.h"
-#include "drivers/virtio_net.h"
+#include <string.h>
 #include "cmdline.h"
 #include "console.h"
+#include "drivers/pci.h"
+#include "drivers/virtio_net.h"
+#include "drivers/virtio_pci.h"
 #include "log.h"
 #include "mem.h"
 #include "multiboot.h"
 #include "netglue.h"
 #include "panic.h"
+#include "platform.h"
 #include "sched.h"
 #include "selftest.h"
 #include "serial.h"
@@ -52,6 +56,23 @@ static void run_mode(void)
     }
 }
 
+/* fence= and fault= for the virtio-net driver. */
+static void net_driver_options(const struct kconfig *k)
+{
+    char hv[13];
+    plat_hypervisor(hv);
+    bool io = k->fence == KFENCE_IO ||
+              (k->fence == KFENCE_AUTO && strcmp(hv, "KVMKVMKVM") != 0);
+    virtio_set_io_fence(io);
+    log_info("kernel", "hypervisor \"%s\"; virtqueue ordering point: %s", hv,
+             io ? "CPU fence + port write" : "CPU fence");
+    if (k->fault != KFAULT_NONE) {
+        vnet_set_fault(kfault_name(k->fault), k->fault_at);
+        log_warn("kernel", "fault injection: %s from frame %u", kfault_name(k->fault),
+                 (unsigned)k->fault_at);
+    }
+}
+
 void kmain(uint32_t magic, uint32_t mbi)
 {
     /* 1. Console first, so everything after can report. */
@@ -70,7 +91,7 @@ void kmain(uint32_t magic, uint32_t mbi)
     /* 6. Configuration from the command line; errors reported, defaults kept. */
     cmdline_defaults(&config);
     cmdline_parse(boot.cmdline, &config, cmdline_error, NULL);
-    log_set_level((enum log_level)config.log_level);
+    log_set_level(config.log_level);
     /* 7. Page protections: W^X, null page, guard page below the boot stack. */
     int nx = vm_protect_kernel();
     vm_unmap_page(boot_stack_guard);
@@ -87,7 +108,9 @@ void kmain(uint32_t magic, uint32_t mbi)
     __asm__ volatile("sti");
     /* 9. The mode the command line asked for (self-tests end here). */
     run_mode();
-    /* 10. Devices: every PCI function, every virtio-net NIC brought up. */
+    /* 10. Devices: every PCI function, every virtio-net NIC brought up, with the
+     * virtqueue ordering point this hypervisor needs (docs/virtio-notifications.md). */
+    net_driver_options(&config);
     pci_init();
     int nics = vnet_init_all();
     if (nics == 0)

@@ -3,8 +3,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "mem.h"
 #include "panic.h"
+#include "serial.h"
 #include "timer.h"
 
 uint64_t plat_now_ns(void)
@@ -54,6 +56,12 @@ void plat_irq_restore(unsigned long flags)
         __asm__ volatile("sti" ::: "memory");
 }
 
+void plat_log_write(enum log_level lvl, const char *line, size_t len)
+{
+    (void)lvl;
+    serial_write(line, len);
+}
+
 void plat_panic(const char *fmt, ...)
 {
     char buf[256];
@@ -62,4 +70,26 @@ void plat_panic(const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     panic("%s", buf);
+}
+
+static void cpuid_leaf(uint32_t leaf, uint32_t r[4])
+{
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(0));
+}
+
+/* CPUID.1:ECX bit 31 says a hypervisor is there; leaf 0x40000000 names it. */
+void plat_hypervisor(char out[13])
+{
+    uint32_t r[4];
+    out[0] = 0;
+    cpuid_leaf(1, r);
+    if (!(r[2] & (1u << 31)))
+        return;
+    cpuid_leaf(0x40000000u, r);
+    memcpy(out, &r[1], 4);
+    memcpy(out + 4, &r[2], 4);
+    memcpy(out + 8, &r[3], 4);
+    out[12] = 0;
 }

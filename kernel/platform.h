@@ -1,13 +1,34 @@
-/* Platform hooks: the few things portable kernel code (scheduler, promises, net/)
- * needs from the machine it runs on. The kernel implements them in kernel/plat.c;
- * host test builds implement them in tests/unit/host_plat.c (fake clock, malloc'd
- * stacks, no interrupts). Nothing here may be called from an interrupt handler
- * except plat_irq_save/plat_irq_restore. */
+/* What portable code may use of the machine: net/ includes this header and
+ * kernel/netdev.h of kernel/, nothing else; the scheduler, promises, the log, the
+ * command line and the virtqueues use it too. The same sources build into the
+ * kernel and into host tests, fuzzers and instruction counts.
+ *
+ *   clock, idle, thread stacks,    the plat_* hooks declared here: the kernel
+ *   interrupt masking, panic,      implements them in kernel/plat.c, host
+ *   log output                     builds in tests/unit/host_plat.c (fake
+ *                                  clock, malloc'd stacks, no interrupts)
+ *   threads, wait queues,          kernel/sched.h, kernel/promise.h
+ *   no-sleep sections, promises
+ *   logging                        kernel/log.h
+ *   named counters                 kernel/counters.h
+ *   invariant checks               KCHECK, below
+ *   allocation                     the C library's malloc/calloc/free (newlib
+ *                                  in the kernel)
+ *
+ * The headers in the right-hand column are portable C over the hooks; this
+ * header only forwards to them, so that the list above is all there is.
+ * Nothing here may be called from an interrupt handler except plat_irq_save,
+ * plat_irq_restore and waitq_wake_one/waitq_wake_all. */
 #ifndef PLATFORM_H
 #define PLATFORM_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kernel/counters.h"
+#include "kernel/log.h"
+#include "kernel/promise.h"
+#include "kernel/sched.h"
 
 /* Monotonic time since boot in nanoseconds. */
 uint64_t plat_now_ns(void);
@@ -37,6 +58,15 @@ void plat_stack_free(void *stack, size_t size);
  * Host: a flag (host_irq_masked()), nothing else. */
 unsigned long plat_irq_save(void);
 void plat_irq_restore(unsigned long flags);
+
+/* The hypervisor's CPUID signature (leaf 0x40000000, 12 characters and a NUL:
+ * "KVMKVMKVM", "TCGTCGTCGTCG", ...), or "" when the CPU reports none. Kernel only. */
+void plat_hypervisor(char out[13]);
+
+/* One finished log line (kernel/log.c formatted it, newline included). Kernel:
+ * the serial port. Host: counted by level, and printed to stderr when the
+ * environment variable UKNET_TEST_LOG is set. */
+void plat_log_write(enum log_level lvl, const char *line, size_t len);
 
 /* Fatal error: prints the message (and in the kernel registers and a backtrace)
  * and ends the machine with a failure status. Host build: abort(). */

@@ -64,6 +64,7 @@ struct thread {
     enum wait_result wait_result;
     int exit_code;
     bool detached, joining;
+    unsigned nosleep;   /* > 0 inside a no-sleep section (the RX path) */
     struct waitq joinq; /* the joiner, waiting for this thread to exit */
 #if SCHED_ASAN
     void *asan_fake;         /* ASan fake stack while switched out */
@@ -437,6 +438,23 @@ struct thread *thread_spawn(const char *name, thread_fn fn, void *arg, size_t st
     return t;
 }
 
+void sched_nosleep_begin(void)
+{
+    KCHECK(current != NULL);
+    current->nosleep++;
+}
+
+void sched_nosleep_end(void)
+{
+    KCHECK(current != NULL && current->nosleep > 0);
+    current->nosleep--;
+}
+
+bool sched_may_sleep(void)
+{
+    return current != NULL && current->nosleep == 0;
+}
+
 void thread_yield(void)
 {
     KCHECK(current != NULL);
@@ -452,6 +470,9 @@ static enum wait_result block(struct waitq *q, uint64_t deadline_ns)
 {
     struct thread *t = current;
     KCHECK(t != NULL && t->state == T_RUNNING);
+    /* The receive path must never wait (sched.h): a bug, caught where it is. */
+    if (t->nosleep)
+        plat_panic("thread %s blocked inside a no-sleep section", t->name);
     unsigned long flags = plat_irq_save();
     t->state = T_BLOCKED;
     if (q)

@@ -6,6 +6,7 @@
 #ifndef SCHED_H
 #define SCHED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,14 @@ enum wait_result waitq_wait(struct waitq *q, uint64_t deadline_ns);
 /* Wake the first / every waiter; return how many were woken. IRQ-safe. */
 int waitq_wake_one(struct waitq *q);
 int waitq_wake_all(struct waitq *q);
+
+/* No-sleep sections (nestable): the receive path runs inside one, so anything it
+ * calls must not wait (waitq_wait and thread_sleep_* panic there; thread_yield is
+ * allowed). Code that could wait (a TX ring full) asks sched_may_sleep() and, when
+ * it may not, does what it can at once and otherwise fails. */
+void sched_nosleep_begin(void);
+void sched_nosleep_end(void);
+bool sched_may_sleep(void); /* false inside a section, or outside any thread */
 
 /* Runs threads until none is left but the caller of sched_init, whose return is
  * then the end of sched_run (host tests); the kernel's main never returns from it

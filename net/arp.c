@@ -5,20 +5,10 @@
 #include <stdlib.h>
 
 #include "net/arp.h"
-#include "net/log.h"
 #include "net/wire/arp.h"
 
-static const struct net_counter_desc arp_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct arp_stats, n)
-    ARP_COUNTERS(D)
-#undef D
-};
-
-static const struct net_counter_desc gauge_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct arp_gauges, n)
-    ARP_GAUGES(D)
-#undef D
-};
+#define ARP_DESC(n) COUNTER_DESC(struct arp_stats, n)
+const struct counter_table arp_counter_table = COUNTER_REGISTRY(ARP_COUNTERS, ARP_DESC);
 
 static const struct eth_addr eth_bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 static const struct eth_addr eth_zero;
@@ -51,8 +41,10 @@ static bool send_arp(struct arp *a, uint16_t op, const struct eth_addr *eth_dst,
         return false;
     }
     uint8_t *f = eth_frame(a->eth, b);
-    struct arp_repr r = {op, a->eth->mac, *tha, a->ours, tpa};
-    eth_put_header(f, eth_dst, &a->eth->mac, ETH_TYPE_ARP);
+    struct eth_repr eh = {.dst = *eth_dst, .src = a->eth->mac, .type = ETH_TYPE_ARP};
+    struct arp_repr r = {
+        .op = op, .sha = a->eth->mac, .tha = *tha, .spa = a->ours, .tpa = tpa};
+    eth_header_emit(&eh, f);
     arp_packet_emit(&r, f + ETH_HDR_LEN);
     if (eth_send(a->eth, b, ETH_HDR_LEN + ARP_PKT_LEN, NULL, 0) != NETIF_OK) {
         a->st.tx_errors++;
@@ -164,7 +156,7 @@ static struct arp_entry *alloc_entry(struct arp *a)
 static void send_queued(struct arp *a, struct arp_entry *e)
 {
     for (int i = 0; i < e->nq; i++) {
-        memcpy(eth_frame(a->eth, e->q[i].b) + ETH_OFF_DST, e->mac.b, 6);
+        eth_set_dst(eth_frame(a->eth, e->q[i].b), &e->mac);
         if (eth_send(a->eth, e->q[i].b, e->q[i].len, NULL, 0) == NETIF_OK)
             a->st.queue_sent++;
     }
@@ -208,26 +200,9 @@ static void handle(struct arp *a, const struct arp_repr *r, uint64_t now)
         a->st.tx_reply++;
 }
 
-/* Parses, counting the malformed. */
-static bool parsed(struct arp *a, const struct view *v, struct arp_repr *r)
-{
-    switch (arp_packet_parse(v, r)) {
-    case ARP_WIRE_OK:
-        return true;
-    case ARP_WIRE_SHORT:
-        a->st.drop_short++;
-        return false;
-    case ARP_WIRE_BAD_HTYPE:
-        a->st.drop_bad_htype++;
-        return false;
-    case ARP_WIRE_BAD_PTYPE:
-        a->st.drop_bad_ptype++;
-        return false;
-    default:
-        a->st.drop_bad_len++;
-        return false;
-    }
-}
+/* The counter each refusal of arp_packet_parse bumps. */
+#define ARP_DROP(err, name) [ARP_WIRE_##err] = COUNTER_OFF(struct arp_stats, drop_##name),
+static const uint16_t parse_drop[] = {ARP_WIRE_ERRORS(ARP_DROP)};
 
 void arp_input(struct arp *a, struct view *v)
 {
@@ -237,8 +212,11 @@ void arp_input(struct arp *a, struct view *v)
         a->st.drop_disconnected++;
         goto drop;
     }
-    if (!parsed(a, v, &r))
+    enum arp_wire_err e = arp_packet_parse(v, &r);
+    if (e != ARP_WIRE_OK) {
+        counter_inc(&a->st, parse_drop[e]);
         goto drop;
+    }
     if (r.op == ARP_OP_REQUEST)
         a->st.rx_request++;
     else if (r.op == ARP_OP_REPLY)
@@ -259,14 +237,14 @@ void arp_input(struct arp *a, struct view *v)
     if (!ipv4_addr_is_any(a->ours) && ipv4_addr_eq(r.spa, a->ours)) {
         char m[ETH_ADDR_STRLEN];
         a->st.addr_conflict++;
-        NET_WARN("arp", "address conflict: %s claims our address",
+        log_warn("arp", "address conflict: %s claims our address",
                  eth_addr_fmt(&r.sha, m));
         goto drop;
     }
     handle(a, &r, plat_now_ns());
     return;
 drop:
-    NET_DEBUG("arp", "dropped a packet");
+    log_debug("arp", "dropped a packet");
 }
 
 bool arp_lookup(struct arp *a, struct ipv4_addr ip, uint64_t now, struct eth_addr *mac)
@@ -350,7 +328,7 @@ enum ipv4_err arp_queue(struct arp *a, struct ipv4_addr ip, struct netbuf *b,
     if (!e)
         goto drop;
     if (usable(e, now)) {
-        memcpy(eth_frame(a->eth, b) + ETH_OFF_DST, e->mac.b, 6);
+        eth_set_dst(eth_frame(a->eth, b), &e->mac);
         eth_send(a->eth, b, len, NULL, 0);
         return IPV4_OK;
     }
@@ -398,7 +376,7 @@ static void fail(struct arp *a, struct arp_entry *e, uint64_t now)
     e->state = ARP_FAILED;
     e->expires = now + ARP_FAILED_HOLD_NS;
     a->st.resolve_failed++;
-    NET_INFO("arp", "no answer from %s", ipv4_addr_fmt(e->ip, s));
+    log_info("arp", "no answer from %s", ipv4_addr_fmt(e->ip, s));
     drop_queue(a, e);
     waitq_wake_all(&e->waiters);
 }
@@ -485,7 +463,7 @@ const char *arp_state_name(enum arp_state s)
     return (unsigned)s < 5 ? names[s] : "?";
 }
 
-void arp_print(const struct arp *a, net_print_fn print, void *ctx)
+void arp_print(const struct arp *a, print_line_fn print, void *ctx)
 {
     char line[96], ip[IPV4_ADDR_STRLEN], mac[ETH_ADDR_STRLEN];
     uint64_t now = plat_now_ns();
@@ -509,6 +487,9 @@ void arp_print(const struct arp *a, net_print_fn print, void *ctx)
     }
 }
 
+#define ARP_GAUGE_DESC(n) COUNTER_DESC(struct arp_gauges, n)
+const struct counter_table arp_gauge_table = COUNTER_REGISTRY(ARP_GAUGES, ARP_GAUGE_DESC);
+
 struct arp_gauges arp_gauges(const struct arp *a)
 {
     struct arp_gauges g = {0, 0, a->cap, 0};
@@ -518,23 +499,4 @@ struct arp_gauges arp_gauges(const struct arp *a)
         g.queue_frames += a->tab[i].nq;
     }
     return g;
-}
-
-void arp_counters_walk(const struct arp *a, net_print_fn print, void *ctx)
-{
-    struct arp_gauges g = arp_gauges(a);
-    net_counters_walk("arp", &a->st, arp_descs, sizeof arp_descs / sizeof arp_descs[0],
-                      print, ctx);
-    net_counters_walk("arp", &g, gauge_descs, sizeof gauge_descs / sizeof gauge_descs[0],
-                      print, ctx);
-}
-
-int64_t arp_counter(const struct arp *a, const char *name)
-{
-    struct arp_gauges g = arp_gauges(a);
-    int64_t v = net_counters_find(&a->st, arp_descs,
-                                  sizeof arp_descs / sizeof arp_descs[0], name);
-    return v >= 0 ? v
-                  : net_counters_find(&g, gauge_descs,
-                                      sizeof gauge_descs / sizeof gauge_descs[0], name);
 }

@@ -14,9 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/sched.h"
+#include "kernel/platform.h"
 #include "net/addr.h"
-#include "net/counters.h"
 #include "net/eth.h"
 #include "net/ipv4_err.h"
 #include "net/view.h"
@@ -60,7 +59,7 @@
     X(queue_dropped)
 
 struct arp_stats {
-    ARP_COUNTERS(NET_COUNTER_FIELD)
+    ARP_COUNTERS(COUNTER_FIELD)
 };
 
 /* Gauges: the table now (printed and looked up like the counters). */
@@ -71,7 +70,7 @@ struct arp_stats {
     X(queue_frames) /* frames waiting in queues (TX buffers held) */
 
 struct arp_gauges {
-    ARP_GAUGES(NET_COUNTER_FIELD)
+    ARP_GAUGES(COUNTER_FIELD)
 };
 
 enum arp_state {
@@ -152,11 +151,10 @@ uint64_t arp_next_deadline(const struct arp *a);
 void arp_disconnect(struct arp *a);
 
 /* The console's `arp`: one line per entry. */
-void arp_print(const struct arp *a, net_print_fn print, void *ctx);
+void arp_print(const struct arp *a, print_line_fn print, void *ctx);
 struct arp_gauges arp_gauges(const struct arp *a);
-/* Counters, then gauges, as "arp.<name>=<value>"; one by name (-1: unknown). */
-void arp_counters_walk(const struct arp *a, net_print_fn print, void *ctx);
-int64_t arp_counter(const struct arp *a, const char *name);
+/* The registries of struct arp_stats and struct arp_gauges. */
+extern const struct counter_table arp_counter_table, arp_gauge_table;
 const char *arp_state_name(enum arp_state s);
 
 #endif

@@ -1,12 +1,8 @@
 /* Ethernet receive filter and transmit (see net/eth.h). */
 #include "net/eth.h"
-#include "net/log.h"
 
-static const struct net_counter_desc eth_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct eth_stats, n)
-    ETH_COUNTERS(D)
-#undef D
-};
+#define ETH_DESC(n) COUNTER_DESC(struct eth_stats, n)
+const struct counter_table eth_counter_table = COUNTER_REGISTRY(ETH_COUNTERS, ETH_DESC);
 
 void eth_init(struct eth *e, struct netif *nif)
 {
@@ -15,27 +11,27 @@ void eth_init(struct eth *e, struct netif *nif)
     memcpy(e->mac.b, nif->mac, 6);
 }
 
-static bool mcast_subscribed(const struct eth *e, const uint8_t *dst)
+static bool mcast_subscribed(const struct eth *e, const struct eth_addr *dst)
 {
     for (int i = 0; i < ETH_MCAST_MAX; i++)
-        if (e->mcast_refs[i] && memcmp(e->mcast[i].b, dst, 6) == 0)
+        if (e->mcast_refs[i] && eth_addr_eq(&e->mcast[i], dst))
             return true;
     return false;
 }
 
 /* Our MAC, broadcast, or a subscribed multicast group. */
-static bool dst_ok(struct eth *e, const uint8_t *dst, unsigned *flags)
+static bool dst_ok(struct eth *e, const struct eth_addr *dst, unsigned *flags)
 {
-    if (memcmp(dst, e->mac.b, 6) == 0) {
+    if (eth_addr_eq(dst, &e->mac)) {
         *flags = 0;
         return true;
     }
     *flags = ETH_RX_BCAST;
-    if (eth_addr_is_bcast((const struct eth_addr *)dst)) {
+    if (eth_addr_is_bcast(dst)) {
         e->st.rx_bcast++;
         return true;
     }
-    if ((dst[0] & 1) && mcast_subscribed(e, dst)) {
+    if (eth_addr_is_mcast(dst) && mcast_subscribed(e, dst)) {
         e->st.rx_mcast++;
         return true;
     }
@@ -45,23 +41,23 @@ static bool dst_ok(struct eth *e, const uint8_t *dst, unsigned *flags)
 struct eth_rx eth_rx_slow(struct eth *e, struct view *v)
 {
     struct eth_rx r = {0, 0};
+    struct eth_repr h;
     unsigned flags;
     e->st.rx_frames++;
-    if (!eth_check(v)) {
+    if (!eth_header_parse(v, &h)) {
         e->st.drop_short++;
         goto drop;
     }
-    const uint8_t *f = view_data(v);
-    if (!dst_ok(e, f + ETH_OFF_DST, &flags)) {
+    if (!dst_ok(e, &h.dst, &flags)) {
         e->st.drop_not_ours++;
         goto drop;
     }
-    uint16_t t = eth_get_type(f); /* IPv4 is counted by ipv4.rx */
+    uint16_t t = h.type; /* IPv4 is counted by ipv4.rx */
     if (t == ETH_TYPE_ARP)
         e->st.rx_arp++;
     else if (t != ETH_TYPE_IPV4) {
         e->st.drop_ethertype++;
-        NET_DEBUG("eth", "dropped ethertype 0x%04x (%s)", t, eth_type_name(t));
+        log_debug("eth", "dropped ethertype 0x%04x (%s)", t, eth_type_name(t));
         goto drop;
     }
     r.type = t;
@@ -98,16 +94,4 @@ void eth_mcast_leave(struct eth *e, const struct eth_addr *m)
             e->mcast_refs[i]--;
             return;
         }
-}
-
-void eth_counters_walk(const struct eth *e, net_print_fn print, void *ctx)
-{
-    net_counters_walk("eth", &e->st, eth_descs, sizeof eth_descs / sizeof eth_descs[0],
-                      print, ctx);
-}
-
-int64_t eth_counter(const struct eth *e, const char *name)
-{
-    return net_counters_find(&e->st, eth_descs, sizeof eth_descs / sizeof eth_descs[0],
-                             name);
 }

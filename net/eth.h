@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "net/counters.h"
-#include "net/netif.h"
+#include "kernel/netdev.h"
+#include "kernel/platform.h"
 #include "net/view.h"
 #include "net/wire/eth.h"
 
@@ -37,7 +37,7 @@
     X(tx_no_buffer)
 
 struct eth_stats {
-    ETH_COUNTERS(NET_COUNTER_FIELD)
+    ETH_COUNTERS(COUNTER_FIELD)
 };
 
 struct eth {
@@ -50,10 +50,10 @@ struct eth {
 
 void eth_init(struct eth *e, struct netif *nif);
 
-/* RX: checks the destination and the type. On accept, narrows v to the payload and
- * returns the type and flags (ETH_RX_BCAST); type 0 = counted drop. v is borrowed.
- * Received bytes are counted by the caller (net_input), once per frame.
- * Inline for the common case (IPv4 to our MAC); eth_rx_slow does the rest. */
+/* RX: counts the frame and its bytes, checks the destination and the type. On
+ * accept, narrows v to the payload and returns the type and flags (ETH_RX_BCAST);
+ * type 0 = counted drop. v is borrowed. Inline for the common case (IPv4 to our
+ * MAC); eth_rx_slow does the rest. */
 struct eth_rx {
     uint16_t type;  /* 0: dropped */
     uint16_t flags; /* ETH_RX_BCAST */
@@ -62,8 +62,8 @@ struct eth_rx eth_rx_slow(struct eth *e, struct view *v);
 static inline struct eth_rx eth_rx(struct eth *e, struct view *v)
 {
     const uint8_t *f = view_data(v);
-    if (v->len >= ETH_HDR_LEN && memcmp(f + ETH_OFF_DST, e->mac.b, 6) == 0 &&
-        eth_get_type(f) == ETH_TYPE_IPV4) {
+    e->st.rx_bytes += v->len;
+    if (eth_check(v) && eth_dst_is(f, &e->mac) && eth_get_type(f) == ETH_TYPE_IPV4) {
         struct eth_rx r = {ETH_TYPE_IPV4, 0};
         e->st.rx_frames++;
         v->off += ETH_HDR_LEN;
@@ -91,13 +91,6 @@ static inline uint8_t *eth_frame(const struct eth *e, struct netbuf *b)
 {
     return b->data + e->nif->tx_headroom;
 }
-static inline void eth_put_header(uint8_t *f, const struct eth_addr *dst,
-                                  const struct eth_addr *src, uint16_t type)
-{
-    memcpy(f + ETH_OFF_DST, dst->b, 6);
-    memcpy(f + ETH_OFF_SRC, src->b, 6);
-    net_wr16(f + ETH_OFF_TYPE, type);
-}
 
 /* Sends the frame of len bytes at eth_frame(e, b) plus extra segments; consumes
  * the reference on b. A frame shorter than 60 bytes without extra segments is
@@ -123,7 +116,7 @@ static inline enum netif_err eth_send(struct eth *e, struct netbuf *b, uint32_t 
     return NETIF_OK;
 }
 
-void eth_counters_walk(const struct eth *e, net_print_fn print, void *ctx);
-int64_t eth_counter(const struct eth *e, const char *name);
+/* The registry of struct eth_stats. */
+extern const struct counter_table eth_counter_table;
 
 #endif

@@ -2,13 +2,10 @@
  * reuse the request's checksum, updated for the type change (RFC 1624), so the
  * data is summed only once, when the request is verified. */
 #include "net/icmp.h"
-#include "net/log.h"
 
-static const struct net_counter_desc icmp_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct icmp_stats, n)
-    ICMP_COUNTERS(D)
-#undef D
-};
+#define ICMP_DESC(n) COUNTER_DESC(struct icmp_stats, n)
+const struct counter_table icmp_counter_table =
+    COUNTER_REGISTRY(ICMP_COUNTERS, ICMP_DESC);
 
 static void reass_timeout(void *ctx, const struct ipv4_rxinfo *info,
                           const struct view *data8)
@@ -25,8 +22,7 @@ void icmp_init(struct icmp *ic, struct ipv4 *ip, uint32_t rate_per_sec, uint32_t
     ic->credit_ns = ic->cap_ns;
     ic->last_ns = plat_now_ns();
     ic->ping_id = (uint16_t)(plat_now_ns() >> 12) | 1;
-    ip->on_reass_timeout = reass_timeout;
-    ip->on_reass_timeout_ctx = ic;
+    ipv4_set_reass_timeout_handler(ip, reass_timeout, ic);
 }
 
 /* ------------------------------------------------------------ echo */
@@ -42,22 +38,21 @@ __attribute__((noinline)) static void echo_reply_recompute(uint8_t *p,
 {
     uint64_t sum = csum_add(csum_add(0, p, ICMP_HDR_LEN), view_data(msg) + ICMP_HDR_LEN,
                             msg->len - ICMP_HDR_LEN);
-    net_wr16(p + ICMP_OFF_CSUM, csum_finish(sum));
+    icmp_set_csum(p, csum_finish(sum));
 }
 
 static uint32_t echo_reply_header(void *ctx, const struct view *hv)
 {
     const struct view *msg = ctx;
-    const uint8_t *req = view_data(msg);
-    uint8_t *p = view_data(hv);
-    uint32_t s = (uint16_t)~net_rd16(req + ICMP_OFF_CSUM) + 0xf7ffu;
+    struct icmp_repr h;
+    icmp_header_read(view_data(msg), &h);
+    uint32_t s = (uint16_t)~h.csum + 0xf7ffu;
     s = (s & 0xffff) + (s >> 16);
-    p[ICMP_OFF_TYPE] = ICMP_ECHO_REPLY;
-    p[ICMP_OFF_CODE] = req[ICMP_OFF_CODE];
-    net_wr16(p + ICMP_OFF_CSUM, (uint16_t)~s);
-    memcpy(p + ICMP_OFF_REST, req + ICMP_OFF_REST, 4);
+    h.type = ICMP_ECHO_REPLY;
+    h.csum = (uint16_t)~s;
+    icmp_header_emit(&h, view_data(hv));
     if (s == 0xffff)
-        echo_reply_recompute(p, msg);
+        echo_reply_recompute(view_data(hv), msg);
     return ICMP_HDR_LEN;
 }
 
@@ -81,21 +76,20 @@ void icmp_set_unreach_hook(struct icmp *ic, icmp_unreach_fn fn, void *ctx)
     ic->on_unreach_ctx = ctx;
 }
 
+/* The counter each refusal of icmp_check bumps. */
+#define ICMP_DROP(err, name)                                                             \
+    [ICMP_WIRE_##err] = COUNTER_OFF(struct icmp_stats, drop_##name),
+static const uint16_t check_drop[] = {ICMP_WIRE_ERRORS(ICMP_DROP)};
+
 void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *msg)
 {
+    enum icmp_wire_err e;
     ic->st.rx++;
-    switch (icmp_check(msg)) {
-    case ICMP_WIRE_OK:
-        break;
-    case ICMP_WIRE_SHORT:
-        ic->st.drop_short++;
-        goto drop;
-    default:
-        ic->st.drop_bad_csum++;
+    if ((e = icmp_check(msg)) != ICMP_WIRE_OK) {
+        counter_inc(&ic->st, check_drop[e]);
         goto drop;
     }
-    uint8_t type = view_data(msg)[ICMP_OFF_TYPE];
-    switch (type) {
+    switch (icmp_get_type(view_data(msg))) {
     case ICMP_ECHO_REQUEST:
         ic->st.rx_echo_request++;
         if (info->flags & IPV4_RX_BCAST) {
@@ -108,17 +102,20 @@ void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *ms
         ic->st.rx_echo_reply++;
         icmp_ping_reply(ic, info, msg);
         return;
-    case ICMP_DEST_UNREACH:
+    case ICMP_DEST_UNREACH: {
+        struct icmp_repr h;
+        icmp_header_read(view_data(msg), &h);
         ic->st.rx_dest_unreach++;
-        NET_DEBUG("icmp", "destination unreachable, code %u",
-                  view_data(msg)[ICMP_OFF_CODE]);
+        log_debug("icmp", "destination unreachable, code %u", h.code);
         if (ic->on_unreach && !(info->flags & IPV4_RX_BCAST)) {
+            /* The quoted datagram, and the next-hop MTU of fragmentation needed
+             * (the low half of the header's last word, RFC 1191). */
             struct view quote;
             view_sub(msg, ICMP_HDR_LEN, msg->len - ICMP_HDR_LEN, &quote);
-            ic->on_unreach(ic->on_unreach_ctx, view_data(msg)[ICMP_OFF_CODE],
-                           net_rd16(view_data(msg) + ICMP_OFF_REST + 2), &quote);
+            ic->on_unreach(ic->on_unreach_ctx, h.code, (uint16_t)h.rest, &quote);
         }
         return;
+    }
     case ICMP_TIME_EXCEEDED:
         ic->st.rx_time_exceeded++;
         return;
@@ -127,7 +124,7 @@ void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *ms
         return;
     }
 drop:
-    NET_DEBUG("icmp", "dropped a message");
+    log_debug("icmp", "dropped a message");
 }
 
 /* ------------------------------------------------------------ errors */
@@ -156,7 +153,7 @@ static bool error_allowed(struct icmp *ic, const struct ipv4_rxinfo *info,
         ic->st.err_suppressed_bcast++;
         return false;
     }
-    if (net_rd16(h + IPV4_OFF_FRAG) & IPV4_FRAG_OFF_MASK) {
+    if (ipv4_get_frag(h) & IPV4_FRAG_OFF_MASK) {
         ic->st.err_suppressed_frag++;
         return false;
     }
@@ -194,7 +191,7 @@ static uint32_t error_header(void *ctx, const struct view *hv)
     icmp_header_emit(&r, p);
     memcpy(p + ICMP_HDR_LEN, view_data(m->hdr), m->hdr->len);
     memcpy(p + ICMP_HDR_LEN + m->hdr->len, view_data(m->data), m->quote);
-    net_wr16(p + ICMP_OFF_CSUM, csum_finish(csum_add(0, p, len)));
+    icmp_set_csum(p, csum_finish(csum_add(0, p, len)));
     return len;
 }
 
@@ -229,16 +226,4 @@ bool icmp_send_error(struct icmp *ic, uint8_t type, uint8_t code, uint32_t rest,
     }
     count_error(ic, type, code);
     return true;
-}
-
-void icmp_counters_walk(const struct icmp *ic, net_print_fn print, void *ctx)
-{
-    net_counters_walk("icmp", &ic->st, icmp_descs,
-                      sizeof icmp_descs / sizeof icmp_descs[0], print, ctx);
-}
-
-int64_t icmp_counter(const struct icmp *ic, const char *name)
-{
-    return net_counters_find(&ic->st, icmp_descs,
-                             sizeof icmp_descs / sizeof icmp_descs[0], name);
 }

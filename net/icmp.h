@@ -10,8 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/promise.h"
-#include "net/counters.h"
+#include "kernel/platform.h"
 #include "net/ipv4.h"
 #include "net/wire/icmp.h"
 
@@ -46,7 +45,7 @@
     X(err_ratelimited)
 
 struct icmp_stats {
-    ICMP_COUNTERS(NET_COUNTER_FIELD)
+    ICMP_COUNTERS(COUNTER_FIELD)
 };
 
 struct icmp_ping_waiter;
@@ -106,7 +105,7 @@ const char *icmp_ping_status_name(enum icmp_ping_status s);
 void icmp_ping_reply(struct icmp *ic, const struct ipv4_rxinfo *info,
                      const struct view *msg);
 
-void icmp_counters_walk(const struct icmp *ic, net_print_fn print, void *ctx);
-int64_t icmp_counter(const struct icmp *ic, const char *name);
+/* The registry of struct icmp_stats. */
+extern const struct counter_table icmp_counter_table;
 
 #endif

@@ -2,7 +2,6 @@
  * registers a waiter (on its own stack), sends, and awaits a promise that the RX
  * path resolves when the matching reply comes in. */
 #include "net/icmp.h"
-#include "net/log.h"
 
 /* Data bytes: i & 0xff, from a 1 KiB pattern repeated through views. */
 #define PATTERN_LEN 1024
@@ -30,7 +29,7 @@ static uint32_t echo_request_header(void *ctx, const struct view *hv)
     struct icmp_repr r = {ICMP_ECHO_REQUEST, 0, 0, (uint32_t)q->id << 16 | q->seq};
     icmp_header_emit(&r, p);
     uint64_t s = csum_views(csum_add(0, p, ICMP_HDR_LEN), q->data, q->n);
-    net_wr16(p + ICMP_OFF_CSUM, csum_finish(s));
+    icmp_set_csum(p, csum_finish(s));
     return ICMP_HDR_LEN;
 }
 
@@ -101,9 +100,10 @@ out:
 void icmp_ping_reply(struct icmp *ic, const struct ipv4_rxinfo *info,
                      const struct view *msg)
 {
-    const uint8_t *p = view_data(msg);
-    uint16_t id = net_rd16(p + ICMP_OFF_REST), seq = net_rd16(p + ICMP_OFF_REST + 2);
-    if (id == ic->ping_id)
+    struct icmp_repr h;
+    icmp_header_read(view_data(msg), &h);
+    uint16_t seq = icmp_echo_seq(&h);
+    if (icmp_echo_id(&h) == ic->ping_id)
         for (int i = 0; i < ICMP_PING_SLOTS; i++) {
             struct icmp_ping_waiter *w = ic->pings[i];
             if (!w || w->seq != seq || !ipv4_addr_eq(w->dst, info->src) ||

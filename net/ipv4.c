@@ -1,14 +1,11 @@
-/* IPv4: configuration, the small seed operations, and input (validation in the
- * contract's order, destination filter, reassembly, demux). Writing is in
+/* IPv4: configuration, IPV4's small operations, and input (validation in the
+ * order docs/ipv4.md gives, destination filter, reassembly, demux). Writing is in
  * net/ipv4_write.c. */
 #include "net/ipv4.h"
-#include "net/log.h"
 
-static const struct net_counter_desc ipv4_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct ipv4_stats, n)
-    IPV4_COUNTERS(D)
-#undef D
-};
+#define IPV4_DESC(n) COUNTER_DESC(struct ipv4_stats, n)
+const struct counter_table ipv4_counter_table =
+    COUNTER_REGISTRY(IPV4_COUNTERS, IPV4_DESC);
 
 int ipv4_init(struct ipv4 *ip, struct eth *eth, struct arp *arp,
               const struct ipv4_limits *limits)
@@ -106,17 +103,6 @@ int ipv4_join(struct ipv4 *ip, struct ipv4_addr group)
     return -1;
 }
 
-void ipv4_leave(struct ipv4 *ip, struct ipv4_addr group)
-{
-    for (int i = 0; i < IPV4_MCAST_MAX; i++)
-        if (ipv4_addr_eq(ip->groups[i], group)) {
-            struct eth_addr m = eth_addr_of_ipv4_mcast(group);
-            eth_mcast_leave(ip->eth, &m);
-            ip->groups[i].be = 0;
-            return;
-        }
-}
-
 static bool subnet_bcast(const struct ipv4 *ip, struct ipv4_addr a)
 {
     return !ipv4_addr_is_any(ip->addr) && ip->prefix_len <= 30 && a.be == ip->bcast.be;
@@ -151,17 +137,28 @@ enum ipv4_err ipv4_next_hop(const struct ipv4 *ip, struct ipv4_addr dst,
 
 /* ------------------------------------------------------------ timers */
 
+void ipv4_set_reass_timeout_handler(struct ipv4 *ip, ipv4_reass_timeout_fn fn, void *ctx)
+{
+    ip->on_reass_timeout = fn;
+    ip->on_reass_timeout_ctx = ctx;
+}
+
+/* What a callback learns of a datagram, from its (checked) header at p. */
+static inline void rxinfo_read(struct ipv4_rxinfo *info, const uint8_t *p)
+{
+    info->proto = ipv4_get_proto(p);
+    info->ttl = ipv4_get_ttl(p);
+    info->tos = ipv4_get_tos(p);
+    info->src = ipv4_get_src(p);
+    info->dst = ipv4_get_dst(p);
+}
+
 static void reass_expired(void *ctx, const struct view *hdr, const struct view *data8,
                           unsigned flags)
 {
     struct ipv4 *ip = ctx;
     struct ipv4_rxinfo info;
-    const uint8_t *h = view_data(hdr);
-    info.src = ipv4_addr_load(h + IPV4_OFF_SRC);
-    info.dst = ipv4_addr_load(h + IPV4_OFF_DST);
-    info.proto = h[IPV4_OFF_PROTO];
-    info.ttl = h[IPV4_OFF_TTL];
-    info.tos = h[IPV4_OFF_TOS];
+    rxinfo_read(&info, view_data(hdr));
     info.flags = flags;
     info.hdr = *hdr;
     if (ip->on_reass_timeout)
@@ -208,29 +205,10 @@ static bool src_ok(const struct ipv4 *ip, struct ipv4_addr src)
     return (src.be != ip->addr.be || ipv4_addr_is_any(src)) && !subnet_bcast(ip, src);
 }
 
-static void count_bad_header(struct ipv4 *ip, enum ipv4_wire_err e)
-{
-    switch (e) {
-    case IPV4_WIRE_SHORT:
-        ip->st.drop_short++;
-        break;
-    case IPV4_WIRE_BAD_VERSION:
-        ip->st.drop_bad_version++;
-        break;
-    case IPV4_WIRE_BAD_HDR_LEN:
-        ip->st.drop_bad_hdr_len++;
-        break;
-    case IPV4_WIRE_TRUNCATED:
-        ip->st.drop_truncated++;
-        break;
-    case IPV4_WIRE_BAD_CSUM:
-        ip->st.drop_bad_csum++;
-        break;
-    default:
-        ip->st.drop_bad_options++;
-        break;
-    }
-}
+/* The counter each refusal of ipv4_header_check bumps. */
+#define IPV4_DROP(err, name)                                                             \
+    [IPV4_WIRE_##err] = COUNTER_OFF(struct ipv4_stats, drop_##name),
+static const uint16_t bad_header_drop[] = {IPV4_WIRE_ERRORS(IPV4_DROP)};
 
 static inline void deliver(struct ipv4 *ip, const struct ipv4_demux *d,
                            const struct ipv4_rxinfo *info, struct view *payload)
@@ -274,25 +252,21 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
 {
     struct ipv4_rxinfo info;
     struct view payload;
-    enum ipv4_wire_err e;
     ip->st.rx++;
     if (ip->disconnected) {
         ip->st.drop_disconnected++;
         goto drop;
     }
-    if ((e = ipv4_header_check(pkt)) != IPV4_WIRE_OK) {
-        count_bad_header(ip, e);
+    enum ipv4_wire_err e = ipv4_header_check(pkt);
+    if (e != IPV4_WIRE_OK) {
+        counter_inc(&ip->st, bad_header_drop[e]);
         goto drop;
     }
     const uint8_t *p = view_data(pkt);
     /* Everything read from the header once, before the stores into info. */
     uint32_t hl = ipv4_get_hdr_len(p), total = ipv4_get_total_len(p);
     bool fragment = ipv4_is_fragment(p);
-    info.proto = ipv4_get_proto(p);
-    info.ttl = p[IPV4_OFF_TTL];
-    info.tos = p[IPV4_OFF_TOS];
-    info.src = ipv4_get_src(p);
-    info.dst = ipv4_get_dst(p);
+    rxinfo_read(&info, p);
     info.flags = (link_flags & ETH_RX_BCAST) ? IPV4_RX_BCAST : 0;
     if (!dst_accepted(ip, info.dst, &info.flags)) {
         ip->st.drop_not_ours++;
@@ -308,47 +282,22 @@ void ipv4_input(struct ipv4 *ip, const struct ipv4_demux *d, struct view *pkt,
     payload = *pkt;
     payload.off += hl;
     payload.len = total - hl; /* trims Ethernet padding */
+    ip->in_input = true;      /* writes from the callbacks must not block */
     if (fragment)
         reassemble(ip, d, &info, &payload);
     else
         deliver(ip, d, &info, &payload);
+    ip->in_input = false;
     return;
 drop:
-    NET_DEBUG("ipv4", "dropped a datagram");
+    log_debug("ipv4", "dropped a datagram");
 }
 
 /* ------------------------------------------------------------ counters */
 
-void ipv4_counters_walk(const struct ipv4 *ip, net_print_fn print, void *ctx)
-{
-    net_counters_walk("ipv4", &ip->st, ipv4_descs,
-                      sizeof ipv4_descs / sizeof ipv4_descs[0], print, ctx);
-    ipv4_reass_counters_walk(&ip->reass, print, ctx);
-}
-
-int64_t ipv4_counter(const struct ipv4 *ip, const char *name)
-{
-    return net_counters_find(&ip->st, ipv4_descs,
-                             sizeof ipv4_descs / sizeof ipv4_descs[0], name);
-}
-
 const char *ipv4_strerror(enum ipv4_err e)
 {
-    switch (e) {
-    case IPV4_OK:
-        return "ok";
-    case IPV4_ENOROUTE:
-        return "no route";
-    case IPV4_EWOULDFRAG:
-        return "would fragment";
-    case IPV4_ETOOBIG:
-        return "too big";
-    case IPV4_ENOBUFS:
-        return "no buffers";
-    case IPV4_EDISCONNECTED:
-        return "disconnected";
-    case IPV4_EINVAL:
-        return "invalid argument";
-    }
-    return "unknown error";
+#define IPV4_ERR_TEXT(err, name, text) [IPV4_##err] = text,
+    static const char *const text[] = {[IPV4_OK] = "ok", IPV4_ERRORS(IPV4_ERR_TEXT)};
+    return (unsigned)e < sizeof text / sizeof text[0] ? text[e] : "unknown error";
 }

@@ -1,4 +1,4 @@
-/* The IPv4 layer, the C shape of mirage-protocols' IPV4 (see IPV4.md): input
+/* The IPv4 layer, the C shape of mirage-protocols' IPV4 (see docs/ipv4.md): input
  * (validate, filter, reassemble, demux to exactly one callback), write (next hop,
  * ARP, headers in place in a TX buffer, headerf, payload views, fragmentation),
  * pseudoheader, src, get_ip, mtu, disconnect. Never forwards. Thread context only:
@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/platform.h"
 #include "net/addr.h"
 #include "net/arp.h"
-#include "net/counters.h"
 #include "net/eth.h"
 #include "net/ipv4_err.h"
 #include "net/ipv4_reass.h"
@@ -46,16 +46,15 @@ typedef void (*ipv4_recv_fn)(void *ctx, const struct ipv4_rxinfo *info,
 typedef void (*ipv4_default_fn)(void *ctx, uint8_t proto, const struct ipv4_rxinfo *info,
                                 struct view *payload);
 
-/* The seed's ~tcp ~udp ~default, plus ICMP (which the seed leaves to default) so
- * that echo requests skip one dispatch. A NULL tcp/udp/icmp goes to dflt. */
+/* IPV4's ~tcp ~udp ~default, plus ICMP (which IPV4 leaves to default) so that
+ * echo requests skip one dispatch. A NULL tcp/udp/icmp goes to dflt. */
 struct ipv4_demux {
-    ipv4_recv_fn tcp, udp;
+    ipv4_recv_fn tcp, udp, icmp;
     ipv4_default_fn dflt;
     void *ctx;
-    ipv4_recv_fn icmp;
 };
 
-/* Write options; a zeroed struct (or NULL) gives the seed's defaults: fragment
+/* Write options; a zeroed struct (or NULL) gives IPV4's defaults: fragment
  * allowed, TTL 64, our source address, may block for ARP. */
 struct ipv4_wopts {
     bool dont_fragment;
@@ -95,7 +94,7 @@ typedef uint32_t (*ipv4_headerf)(void *ctx, const struct view *hdr);
     X(tx_err_inval)
 
 struct ipv4_stats {
-    IPV4_COUNTERS(NET_COUNTER_FIELD)
+    IPV4_COUNTERS(COUNTER_FIELD)
 };
 
 struct ipv4_config {
@@ -126,7 +125,7 @@ struct ipv4 {
     uint16_t mtu; /* link IP MTU */
     uint16_t next_id;
     bool disconnected;
-    unsigned in_input; /* > 0 while the RX path runs: writes never block then */
+    bool in_input; /* while input delivers (never re-entered): writes never block */
     struct ipv4_addr groups[IPV4_MCAST_MAX];
     struct ipv4_route_cache rc;
     struct ipv4_reass reass;
@@ -141,6 +140,7 @@ struct ipv4_limits {
     uint64_t reass_timeout_ns;
 };
 
+/* -1 when memory runs out (nothing is left allocated then). */
 int ipv4_init(struct ipv4 *ip, struct eth *eth, struct arp *arp,
               const struct ipv4_limits *limits);
 /* Sets the address (gratuitous ARP when non-zero), prefix and gateway. */
@@ -179,7 +179,10 @@ void ipv4_disconnect(struct ipv4 *ip);
 
 /* Multicast groups accepted by input (and their MACs by Ethernet). -1 when full. */
 int ipv4_join(struct ipv4 *ip, struct ipv4_addr group);
-void ipv4_leave(struct ipv4 *ip, struct ipv4_addr group);
+
+/* Who hears of a datagram that timed out in reassembly with its first fragment
+ * held (ICMP, to send time exceeded); NULL for nobody. */
+void ipv4_set_reass_timeout_handler(struct ipv4 *ip, ipv4_reass_timeout_fn fn, void *ctx);
 
 /* Timers (reassembly expiry); the earliest time ipv4_tick has work. */
 void ipv4_tick(struct ipv4 *ip, uint64_t now);
@@ -192,7 +195,7 @@ uint64_t ipv4_next_deadline(const struct ipv4 *ip);
 enum ipv4_err ipv4_next_hop(const struct ipv4 *ip, struct ipv4_addr dst,
                             struct ipv4_addr *hop, struct eth_addr *mac, bool *derived);
 
-void ipv4_counters_walk(const struct ipv4 *ip, net_print_fn print, void *ctx);
-int64_t ipv4_counter(const struct ipv4 *ip, const char *name);
+/* The registry of struct ipv4_stats. */
+extern const struct counter_table ipv4_counter_table;
 
 #endif

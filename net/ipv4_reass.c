@@ -7,23 +7,14 @@
 #include <stdlib.h>
 
 #include "net/ipv4_reass.h"
-#include "net/log.h"
 
 enum { SLOT_FREE = 0, SLOT_ASSEMBLING, SLOT_HELD };
 
 #define SLOT_BUF_BYTES (REASS_HDR_ROOM + 65536u)
 
-static const struct net_counter_desc reass_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct ipv4_reass_stats, n)
-    REASS_COUNTERS(D)
-#undef D
-};
-
-static const struct net_counter_desc gauge_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct ipv4_reass_gauges, n)
-    REASS_GAUGES(D)
-#undef D
-};
+#define REASS_DESC(n) COUNTER_DESC(struct ipv4_reass_stats, n)
+const struct counter_table ipv4_reass_counter_table =
+    COUNTER_REGISTRY(REASS_COUNTERS, REASS_DESC);
 
 /* ------------------------------------------------------------ bitmaps */
 
@@ -251,10 +242,7 @@ static void finish(struct ipv4_reass_slot *s, struct view *out_hdr, struct view 
 {
     uint8_t *p = s->nb.data + REASS_HDR_ROOM - s->hdr_len;
     memcpy(p, s->hdr, s->hdr_len);
-    net_wr16(p + IPV4_OFF_TOTAL_LEN, (uint16_t)(s->hdr_len + s->total));
-    net_wr16(p + IPV4_OFF_FRAG, net_rd16(p + IPV4_OFF_FRAG) & IPV4_FLAG_DF);
-    net_wr16(p + IPV4_OFF_CSUM, 0);
-    net_wr16(p + IPV4_OFF_CSUM, csum_finish(csum_add(0, p, s->hdr_len)));
+    ipv4_header_unfragment(p, (uint16_t)s->total);
     s->state = SLOT_HELD;
     s->nb.refs = 1;
     view_of_buf(out_hdr, &s->nb, REASS_HDR_ROOM - s->hdr_len, s->hdr_len);
@@ -356,27 +344,12 @@ uint32_t ipv4_reass_in_progress(const struct ipv4_reass *r)
     return n;
 }
 
+#define REASS_GAUGE_DESC(n) COUNTER_DESC(struct ipv4_reass_gauges, n)
+const struct counter_table ipv4_reass_gauge_table =
+    COUNTER_REGISTRY(REASS_GAUGES, REASS_GAUGE_DESC);
+
 struct ipv4_reass_gauges ipv4_reass_gauges(const struct ipv4_reass *r)
 {
     struct ipv4_reass_gauges g = {r->bytes_held, ipv4_reass_in_progress(r), r->max_bytes};
     return g;
-}
-
-void ipv4_reass_counters_walk(const struct ipv4_reass *r, net_print_fn print, void *ctx)
-{
-    struct ipv4_reass_gauges g = ipv4_reass_gauges(r);
-    net_counters_walk("reass", &r->st, reass_descs,
-                      sizeof reass_descs / sizeof reass_descs[0], print, ctx);
-    net_counters_walk("reass", &g, gauge_descs,
-                      sizeof gauge_descs / sizeof gauge_descs[0], print, ctx);
-}
-
-int64_t ipv4_reass_counter(const struct ipv4_reass *r, const char *name)
-{
-    struct ipv4_reass_gauges g = ipv4_reass_gauges(r);
-    int64_t v = net_counters_find(&r->st, reass_descs,
-                                  sizeof reass_descs / sizeof reass_descs[0], name);
-    return v >= 0 ? v
-                  : net_counters_find(&g, gauge_descs,
-                                      sizeof gauge_descs / sizeof gauge_descs[0], name);
 }

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "net/counters.h"
+#include "kernel/platform.h"
 #include "net/view.h"
 #include "net/wire/ipv4.h"
 
@@ -37,7 +37,7 @@
     X(evicted)
 
 struct ipv4_reass_stats {
-    REASS_COUNTERS(NET_COUNTER_FIELD)
+    REASS_COUNTERS(COUNTER_FIELD)
 };
 
 /* Gauges: what is held now (printed and looked up like the counters). */
@@ -47,7 +47,7 @@ struct ipv4_reass_stats {
     X(max_bytes)   /* the cap on bytes_held */
 
 struct ipv4_reass_gauges {
-    REASS_GAUGES(NET_COUNTER_FIELD)
+    REASS_GAUGES(COUNTER_FIELD)
 };
 
 struct ipv4_reass;
@@ -112,8 +112,7 @@ uint32_t ipv4_reass_in_progress(const struct ipv4_reass *r);
 
 struct ipv4_reass_gauges ipv4_reass_gauges(const struct ipv4_reass *r);
 
-/* Counters, then gauges, as "reass.<name>=<value>"; one by name (-1: unknown). */
-void ipv4_reass_counters_walk(const struct ipv4_reass *r, net_print_fn print, void *ctx);
-int64_t ipv4_reass_counter(const struct ipv4_reass *r, const char *name);
+/* The registries of struct ipv4_reass_stats and struct ipv4_reass_gauges. */
+extern const struct counter_table ipv4_reass_counter_table, ipv4_reass_gauge_table;
 
 #endif

@@ -7,7 +7,6 @@
  * The common case (the route cache knows the destination, one frame suffices)
  * takes write_fast; everything else (ARP, fragments, queueing) write_general. */
 #include "net/ipv4.h"
-#include "net/log.h"
 
 /* Copied frames (and headerf's bytes) must fit one TX buffer. */
 #define LINEAR_ROOM (NETIF_TX_BUF_BYTES - ETH_HDR_LEN - IPV4_HDR_LEN)
@@ -26,32 +25,10 @@ struct txd {
     uint32_t voff; /* ... and offset in it */
 };
 
-static enum ipv4_err count_err(struct ipv4 *ip, enum ipv4_err err)
-{
-    switch (err) {
-    case IPV4_OK:
-        break;
-    case IPV4_ENOROUTE:
-        ip->st.tx_err_no_route++;
-        break;
-    case IPV4_EWOULDFRAG:
-        ip->st.tx_err_would_frag++;
-        break;
-    case IPV4_ETOOBIG:
-        ip->st.tx_err_too_big++;
-        break;
-    case IPV4_ENOBUFS:
-        ip->st.tx_err_no_bufs++;
-        break;
-    case IPV4_EDISCONNECTED:
-        ip->st.tx_err_disconnected++;
-        break;
-    case IPV4_EINVAL:
-        ip->st.tx_err_inval++;
-        break;
-    }
-    return err;
-}
+/* The counter each write error bumps. */
+#define IPV4_TX_ERR(err, name, text)                                                     \
+    [IPV4_##err] = COUNTER_OFF(struct ipv4_stats, tx_err_##name),
+static const uint16_t err_counter[] = {IPV4_ERRORS(IPV4_TX_ERR)};
 
 /* What can be refused before anything is sent or allocated (arguments already
  * checked, plen summed). */
@@ -60,7 +37,7 @@ static enum ipv4_err check_args(const struct ipv4 *ip, const struct ipv4_wopts *
 {
     if (ip->disconnected)
         return IPV4_EDISCONNECTED;
-    /* The seed: size + header over the MTU is an error whatever `fragment` says;
+    /* IPV4's write: size + header over the MTU is an error whatever `fragment` says;
      * headerf's bytes must also sit in the first TX buffer. */
     if (size + IPV4_HDR_LEN > ip->mtu || size > LINEAR_ROOM ||
         plen > IPV4_MAX_DGRAM - IPV4_HDR_LEN)
@@ -96,7 +73,8 @@ static enum ipv4_err resolve(struct txd *t, const struct ipv4_wopts *o,
             return err;
         }
     }
-    eth_put_header(t->eth_hdr, &mac, &ip->eth->mac, ETH_TYPE_IPV4);
+    struct eth_repr eh = {.dst = mac, .src = ip->eth->mac, .type = ETH_TYPE_IPV4};
+    eth_header_emit(&eh, t->eth_hdr);
     if (cache) {
         rc->valid = true;
         rc->dst = dst;
@@ -369,6 +347,6 @@ enum ipv4_err ipv4_write(struct ipv4 *ip, const struct ipv4_wopts *opts,
     }
 out:
     if (err != IPV4_OK)
-        count_err(ip, err);
+        counter_inc(&ip->st, err_counter[err]);
     return err;
 }

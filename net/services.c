@@ -4,6 +4,10 @@
  * counts and drops. Neither answers broadcast or multicast datagrams. */
 #include "net/stack.h"
 
+#define NET_SERVICE_DESC(n) COUNTER_DESC(struct net_service_stats, n)
+const struct counter_table net_service_counter_table =
+    COUNTER_REGISTRY(NET_SERVICE_COUNTERS, NET_SERVICE_DESC);
+
 #define UDP_PORT_ECHO 7
 #define UDP_PORT_DISCARD 9
 

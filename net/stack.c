@@ -2,7 +2,6 @@
  * to the layers, and the timers. */
 #include <stdlib.h>
 
-#include "net/log.h"
 #include "net/stack.h"
 
 static void on_icmp(void *ctx, const struct ipv4_rxinfo *info, struct view *payload)
@@ -39,7 +38,7 @@ static void on_unreach(void *ctx, uint8_t code, uint16_t mtu, const struct view 
     struct net_stack *s = ctx;
     const uint8_t *q = view_data(quote);
     if (code != ICMP_CODE_FRAG_NEEDED || quote->len < IPV4_HDR_LEN ||
-        q[IPV4_OFF_PROTO] != IPV4_PROTO_TCP)
+        ipv4_get_proto(q) != IPV4_PROTO_TCP)
         return;
     tcp_icmp_frag_needed(s->tcp, quote, mtu);
 }
@@ -48,9 +47,7 @@ static void on_other(void *ctx, uint8_t proto, const struct ipv4_rxinfo *info,
                      struct view *payload)
 {
     struct net_stack *s = ctx;
-    if (proto == IPV4_PROTO_ICMP)
-        icmp_input(&s->icmp, info, payload);
-    else if (s->dflt)
+    if (s->dflt)
         s->dflt(s->dflt_ctx, proto, info, payload);
     else
         proto_unreachable(s, info, payload);
@@ -74,7 +71,8 @@ struct net_stack *net_stack_create(struct netif *nif, const struct net_config *c
     s->tcp_fn = tcp_input;
     s->tcp_ctx = s->tcp;
     icmp_set_unreach_hook(&s->icmp, on_unreach, s);
-    s->demux = (struct ipv4_demux){on_tcp, on_udp, on_other, s, on_icmp};
+    s->demux = (struct ipv4_demux){
+        .tcp = on_tcp, .udp = on_udp, .icmp = on_icmp, .dflt = on_other, .ctx = s};
     nif->stack = s;
     nif->input = net_input;
     net_configure(s, cfg);
@@ -84,8 +82,7 @@ fail_tcp:
     arp_free(&s->arp);
     free(s);
     return NULL;
-fail_ip:
-    ipv4_reass_free(&s->ip.reass);
+fail_ip: /* ipv4_init frees what it allocated */
     arp_free(&s->arp);
 fail_arp:
     free(s);
@@ -107,7 +104,7 @@ void net_configure(struct net_stack *s, const struct net_config *cfg)
     struct ipv4_config c = {cfg->addr, cfg->prefix_len, cfg->gateway};
     char a[IPV4_ADDR_STRLEN], g[IPV4_ADDR_STRLEN];
     ipv4_configure(&s->ip, &c);
-    NET_INFO("net", "%s: %s/%u gateway %s", s->nif->name ? s->nif->name : "net",
+    log_info("net", "%s: %s/%u gateway %s", s->nif->name ? s->nif->name : "net",
              ipv4_addr_fmt(c.addr, a), c.prefix_len, ipv4_addr_fmt(c.gateway, g));
 }
 
@@ -132,14 +129,11 @@ void net_input(struct netif *nif, struct netbuf *b, uint32_t off, uint32_t len)
     struct eth_rx r;
     if (!view_of_buf(&v, b, off, len) || (r = eth_rx(&s->eth, &v)).type == 0)
         goto out;
-    s->ip.in_input++; /* writes from here on must not block */
     if (r.type == ETH_TYPE_IPV4)
         ipv4_input(&s->ip, &s->demux, &v, r.flags);
     else
         arp_input(&s->arp, &v);
-    s->ip.in_input--;
 out:
-    s->eth.st.rx_bytes += len;
     netbuf_unref(b);
 }
 

@@ -2,19 +2,19 @@
  * IPv4 -> ICMP / UDP / TCP or default callbacks, owns every layer's state, and is
  * what the kernel calls: create (configuration parsed from the command line),
  * input (set as the netif's input), a timer tick with a deadline query for the
- * net thread, built-in services, ping, and console printers. Thread context only;
+ * net thread, built-in services, ping, and reports. Thread context only;
  * input runs on the driver's RX thread. */
 #ifndef NET_STACK_H
 #define NET_STACK_H
 
 #include <stdint.h>
 
+#include "kernel/netdev.h"
+#include "kernel/platform.h"
 #include "net/arp.h"
-#include "net/counters.h"
 #include "net/eth.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
-#include "net/netif.h"
 #include "net/tcp.h"
 #include "net/udp.h"
 
@@ -38,8 +38,9 @@ struct net_config {
     X(discard_bytes)
 
 struct net_service_stats {
-    NET_SERVICE_COUNTERS(NET_COUNTER_FIELD)
+    NET_SERVICE_COUNTERS(COUNTER_FIELD)
 };
+extern const struct counter_table net_service_counter_table;
 
 struct net_stack {
     struct netif *nif;
@@ -98,10 +99,13 @@ enum icmp_ping_status net_ping(struct net_stack *s, struct ipv4_addr dst, uint16
                                uint32_t size, uint64_t timeout_ns,
                                struct icmp_ping_result *res, enum ipv4_err *err);
 
-/* Console printers, one line per call of print. */
-void net_stats_print(const struct net_stack *s, net_print_fn print, void *ctx);
-void net_arp_print(const struct net_stack *s, net_print_fn print, void *ctx);
-void net_ifconfig_print(const struct net_stack *s, net_print_fn print, void *ctx);
+/* Reports, one line per call of print. net_stats_print: every counter and gauge
+ * of every layer as "<layer>.<name>=<value>", or "<prefix>.<layer>.<name>=<value>"
+ * when prefix is not NULL (the console names the stacks of net1, net2, ... so). */
+void net_stats_print(const struct net_stack *s, const char *prefix, print_line_fn print,
+                     void *ctx);
+void net_arp_print(const struct net_stack *s, print_line_fn print, void *ctx);
+void net_ifconfig_print(const struct net_stack *s, print_line_fn print, void *ctx);
 /* One counter by "layer.name" (e.g. "ipv4.drop_bad_csum"); -1 when unknown. */
 int64_t net_counter(const struct net_stack *s, const char *name);
 

@@ -4,21 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/log.h"
 #include "net/tcp_int.h"
 #include "net/wire/ipv4.h"
 
-static const struct net_counter_desc tcp_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct tcp_stats, n)
-    TCP_COUNTERS(D)
-#undef D
-};
-
-static const struct net_counter_desc gauge_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct tcp_gauges, n)
-    TCP_GAUGES(D)
-#undef D
-};
+#define TCP_DESC(n) COUNTER_DESC(struct tcp_stats, n)
+const struct counter_table tcp_counter_table = COUNTER_REGISTRY(TCP_COUNTERS, TCP_DESC);
+#define TCP_GAUGE_DESC(n) COUNTER_DESC(struct tcp_gauges, n)
+const struct counter_table tcp_gauge_table = COUNTER_REGISTRY(TCP_GAUGES, TCP_GAUGE_DESC);
 
 static void config_defaults(struct tcp_config *c)
 {
@@ -207,7 +199,7 @@ void tcp_set_state(struct tcp_pcb *p, enum tcp_state s)
         if (p->cwait.head) /* tcp_connect */
             waitq_wake_all(&p->cwait);
     }
-    NET_DEBUG("tcp", "%u->%u: %s -> %s", p->lport, p->rport, tcp_state_name(p->state),
+    log_debug("tcp", "%u->%u: %s -> %s", p->lport, p->rport, tcp_state_name(p->state),
               tcp_state_name(s));
     p->state = (uint8_t)s;
 }
@@ -629,25 +621,9 @@ void tcp_gauges(const struct tcp *t, struct tcp_gauges *out)
     out->rx_pinned = t->rx_pinned;
 }
 
-void tcp_counters_walk(const struct tcp *t, net_print_fn print, void *ctx)
+const struct tcp_stats *tcp_stats(const struct tcp *t)
 {
-    struct tcp_gauges g;
-    tcp_gauges(t, &g);
-    net_counters_walk("tcp", &t->st, tcp_descs, sizeof tcp_descs / sizeof tcp_descs[0],
-                      print, ctx);
-    net_counters_walk("tcp", &g, gauge_descs, sizeof gauge_descs / sizeof gauge_descs[0],
-                      print, ctx);
-}
-
-int64_t tcp_counter(const struct tcp *t, const char *name)
-{
-    struct tcp_gauges g;
-    tcp_gauges(t, &g);
-    int64_t v = net_counters_find(&t->st, tcp_descs,
-                                  sizeof tcp_descs / sizeof tcp_descs[0], name);
-    return v >= 0 ? v
-                  : net_counters_find(&g, gauge_descs,
-                                      sizeof gauge_descs / sizeof gauge_descs[0], name);
+    return &t->st;
 }
 
 /* ------------------------------------------------------------ path MTU */
@@ -657,11 +633,10 @@ void tcp_icmp_frag_needed(struct tcp *t, const struct view *quote, uint16_t mtu)
     const uint8_t *q = view_data(quote);
     if (quote->len < IPV4_HDR_LEN)
         return;
-    uint32_t ihl = (uint32_t)(q[0] & 15) * 4;
+    uint32_t ihl = ipv4_get_hdr_len(q);
     if (ihl < IPV4_HDR_LEN || quote->len < ihl + 8)
         return;
-    struct ipv4_addr src = ipv4_addr_load(q + IPV4_OFF_SRC);
-    struct ipv4_addr dst = ipv4_addr_load(q + IPV4_OFF_DST);
+    struct ipv4_addr src = ipv4_get_src(q), dst = ipv4_get_dst(q);
     const uint8_t *th = q + ihl;
     struct tcp_pcb *p =
         tcp_lookup(t, dst, net_rd16(th + TCP_OFF_DPORT), net_rd16(th + TCP_OFF_SPORT));

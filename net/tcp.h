@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/platform.h"
 #include "net/addr.h"
-#include "net/counters.h"
 #include "net/ipv4.h"
 #include "net/view.h"
 
@@ -145,7 +145,7 @@ struct tcp_config {
     X(pmtu_updates)
 
 struct tcp_stats {
-    TCP_COUNTERS(NET_COUNTER_FIELD)
+    TCP_COUNTERS(COUNTER_FIELD)
 };
 
 /* Gauges beside the counters (printed after them). */
@@ -157,7 +157,7 @@ struct tcp_stats {
     X(rx_pinned) /* RX buffers held as received data */
 
 struct tcp_gauges {
-    TCP_GAUGES(NET_COUNTER_FIELD)
+    TCP_GAUGES(COUNTER_FIELD)
 };
 
 /* Creates the TCP module of one IPv4 layer (NULL cfg = defaults). NULL when out of
@@ -285,9 +285,9 @@ void tcp_foreach(const struct tcp *t, void (*fn)(void *ctx, const struct tcp_flo
                  void *ctx);
 
 void tcp_gauges(const struct tcp *t, struct tcp_gauges *out);
-/* Counters, then gauges, as "tcp.<name>=<value>"; one by name (-1: unknown). */
-void tcp_counters_walk(const struct tcp *t, net_print_fn print, void *ctx);
-int64_t tcp_counter(const struct tcp *t, const char *name);
+const struct tcp_stats *tcp_stats(const struct tcp *t);
+/* The registries of struct tcp_stats and struct tcp_gauges. */
+extern const struct counter_table tcp_counter_table, tcp_gauge_table;
 
 /* ICMP destination unreachable "fragmentation needed" (RFC 1191) about a segment we
  * sent: quote is the IP header and the first bytes of the TCP header it quotes;

@@ -3,7 +3,6 @@
  * it under the caller; blocking waits are on the connection's wait queues (one for
  * readers, one for writers, one for connect), woken by input, timers and close.
  * Listening is in tcp_listen.c. */
-#include "net/log.h"
 #include "net/tcp_int.h"
 
 static inline struct tcp_pcb *pcb_of(struct tcp_flow *f)

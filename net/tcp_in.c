@@ -7,7 +7,6 @@
  * delayed ACK), FIN. Nothing here blocks; what is sent goes out non-blocking at
  * the end (output for what the ACK allows, events, then an ACK if one is owed).
  * LISTEN is in tcp_listen.c. */
-#include "net/log.h"
 #include "net/tcp_int.h"
 
 /* ------------------------------------------------------------ demux */

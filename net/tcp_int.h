@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/sched.h"
+#include "kernel/platform.h"
 #include "net/tcp.h"
 #include "net/wire/tcp.h"
 

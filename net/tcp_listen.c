@@ -8,7 +8,6 @@
  * accept callback or the accept queue (at most backlog of them). */
 #include <stdlib.h>
 
-#include "net/log.h"
 #include "net/tcp_int.h"
 
 #define COOKIE_WINDOW_NS (128ull * 1000000000ull) /* cookies accepted after one sent */

@@ -7,7 +7,6 @@
  * new data within the peer's window and cwnd, with Nagle and sender SWS
  * avoidance, the FIN after the last byte; then it arms the retransmission or the
  * persist timer. */
-#include "net/log.h"
 #include "net/tcp_int.h"
 
 /* Payloads up to this size go inside the header's buffer (one checksum pass, no

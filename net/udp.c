@@ -1,14 +1,10 @@
-/* UDP input, ports and sending (see net/udp.h). Input verifies the checksum as
- * the sum of (pseudoheader + header) and of the data kept apart, so a callback
- * that sends the same bytes back can reuse the data's sum. */
-#include "net/log.h"
+/* UDP input, ports and sending (see net/udp.h). Input keeps the data's partial
+ * sum from udp_header_parse, so a callback that sends the same bytes back can
+ * reuse it. */
 #include "net/udp.h"
 
-static const struct net_counter_desc udp_descs[] = {
-#define D(n) NET_COUNTER_DESC(struct udp_stats, n)
-    UDP_COUNTERS(D)
-#undef D
-};
+#define UDP_DESC(n) COUNTER_DESC(struct udp_stats, n)
+const struct counter_table udp_counter_table = COUNTER_REGISTRY(UDP_COUNTERS, UDP_DESC);
 
 void udp_init(struct udp *u, struct ipv4 *ip, struct icmp *icmp)
 {
@@ -29,7 +25,7 @@ int udp_bind(struct udp *u, uint16_t port, udp_recv_fn fn, void *ctx)
 {
     if (port == 0 || !fn || find(u, port) || u->nbinds == UDP_MAX_BINDS)
         return -1;
-    u->binds[u->nbinds++] = (struct udp_bind){port, fn, ctx};
+    u->binds[u->nbinds++] = (struct udp_bind){.port = port, .fn = fn, .ctx = ctx};
     return 0;
 }
 
@@ -40,58 +36,44 @@ void udp_unbind(struct udp *u, uint16_t port)
         *b = u->binds[--u->nbinds];
 }
 
-/* Length field and checksum; on success *data is the datagram's data. */
-static bool check(struct udp *u, struct udp_rxinfo *ri, struct view *pkt,
-                  struct view *data)
-{
-    if (pkt->len < UDP_HDR_LEN) {
-        u->st.drop_short++;
-        return false;
-    }
-    const uint8_t *p = view_data(pkt);
-    uint16_t len = net_rd16(p + UDP_OFF_LEN);
-    if (len < UDP_HDR_LEN || len > pkt->len) {
-        u->st.drop_bad_len++;
-        return false;
-    }
-    view_sub(pkt, UDP_HDR_LEN, len - UDP_HDR_LEN, data);
-    ri->data_sum_valid = net_rd16(p + UDP_OFF_CSUM) != 0;
-    if (!ri->data_sum_valid) {
-        u->st.rx_no_csum++;
-        return true;
-    }
-    ri->data_sum = csum_view(0, data);
-    uint64_t s = csum_add8(ipv4_pseudo_sum(ri->src, ri->dst, IPV4_PROTO_UDP, len), p);
-    if (csum_fold(csum_combine(s, ri->data_sum)) != 0xffff) {
-        u->st.drop_bad_csum++;
-        return false;
-    }
-    return true;
-}
+/* The counter each refusal of udp_header_parse bumps. */
+#define UDP_DROP(err, name) [UDP_WIRE_##err] = COUNTER_OFF(struct udp_stats, drop_##name),
+static const uint16_t parse_drop[] = {UDP_WIRE_ERRORS(UDP_DROP)};
 
 void udp_input(struct udp *u, const struct ipv4_rxinfo *info, struct view *pkt)
 {
     struct udp_rxinfo ri;
+    struct udp_repr r;
     struct view data;
+    enum udp_wire_err e;
     u->st.rx++;
+    if ((e = udp_header_parse(pkt, info->src, info->dst, &r, &ri.data_sum)) !=
+        UDP_WIRE_OK) {
+        counter_inc(&u->st, parse_drop[e]);
+        goto drop;
+    }
+    ri.data_sum_valid = r.csum != 0;
+    if (!ri.data_sum_valid)
+        u->st.rx_no_csum++;
     ri.src = info->src;
     ri.dst = info->dst;
+    ri.sport = r.sport;
+    ri.dport = r.dport;
     ri.ip = info;
-    if (!check(u, &ri, pkt, &data))
-        goto drop;
-    ri.sport = net_rd16(view_data(pkt) + UDP_OFF_SPORT);
-    ri.dport = net_rd16(view_data(pkt) + UDP_OFF_DPORT);
-    struct udp_bind *b = find(u, ri.dport);
+    struct udp_bind *b = find(u, r.dport);
     if (!b) {
         u->st.drop_no_port++;
         icmp_send_error(u->icmp, ICMP_DEST_UNREACH, ICMP_CODE_PORT_UNREACH, 0, info, pkt);
         goto drop;
     }
+    data = *pkt; /* the parse bounded r.len by pkt->len */
+    data.off += UDP_HDR_LEN;
+    data.len = r.len - UDP_HDR_LEN;
     u->st.delivered++;
     b->fn(b->ctx, &ri, &data);
     return;
 drop:
-    NET_DEBUG("udp", "dropped a datagram");
+    log_debug("udp", "dropped a datagram");
 }
 
 struct udp_hdr_ctx {
@@ -108,11 +90,8 @@ static uint32_t udp_header(void *ctx, const struct view *hv)
     uint8_t *p = view_data(hv);
     c->r.csum = 0;
     udp_header_emit(&c->r, p);
-    uint64_t s = ipv4_pseudo_sum(c->src, c->dst, IPV4_PROTO_UDP, c->r.len);
-    s = csum_add8(s, p);
-    s = c->data_sum ? csum_combine(s, *c->data_sum) : csum_views(s, c->data, c->n);
-    uint16_t csum = csum_finish(s);
-    net_wr16(p + UDP_OFF_CSUM, csum == 0 ? 0xffff : csum);
+    uint64_t d = c->data_sum ? *c->data_sum : csum_views(0, c->data, c->n);
+    udp_set_csum(p, udp_checksum(c->src, c->dst, p, d));
     return UDP_HDR_LEN;
 }
 
@@ -142,16 +121,4 @@ enum ipv4_err udp_sendto(struct udp *u, uint16_t sport, struct ipv4_addr dst,
 fail:
     u->st.tx_errors++;
     return err;
-}
-
-void udp_counters_walk(const struct udp *u, net_print_fn print, void *ctx)
-{
-    net_counters_walk("udp", &u->st, udp_descs, sizeof udp_descs / sizeof udp_descs[0],
-                      print, ctx);
-}
-
-int64_t udp_counter(const struct udp *u, const char *name)
-{
-    return net_counters_find(&u->st, udp_descs, sizeof udp_descs / sizeof udp_descs[0],
-                             name);
 }

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "net/counters.h"
+#include "kernel/platform.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/wire/udp.h"
@@ -39,7 +39,7 @@ typedef void (*udp_recv_fn)(void *ctx, const struct udp_rxinfo *info, struct vie
     X(tx_errors)
 
 struct udp_stats {
-    UDP_COUNTERS(NET_COUNTER_FIELD)
+    UDP_COUNTERS(COUNTER_FIELD)
 };
 
 struct udp_bind {
@@ -75,7 +75,7 @@ enum ipv4_err udp_sendto(struct udp *u, uint16_t sport, struct ipv4_addr dst,
                          uint16_t dport, const struct view *data, int n,
                          const struct udp_send_opts *opts);
 
-void udp_counters_walk(const struct udp *u, net_print_fn print, void *ctx);
-int64_t udp_counter(const struct udp *u, const char *name);
+/* The registry of struct udp_stats. */
+extern const struct counter_table udp_counter_table;
 
 #endif

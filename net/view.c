@@ -17,11 +17,6 @@ bool view_copy_in(const struct view *v, uint32_t off, const void *src, uint32_t 
     return true;
 }
 
-bool view_eq_mem(const struct view *v, const void *p, uint32_t n)
-{
-    return v->len == n && memcmp(view_data(v), p, n) == 0;
-}
-
 uint32_t view_list_len(const struct view *vs, int n)
 {
     uint32_t total = 0;

@@ -2,8 +2,8 @@
  * onto packet bytes. Sub-views and shifts never copy and never widen. A view lent
  * to a callee is borrowed for the call; whoever keeps one longer takes view_ref
  * (which pins the underlying netbuf: an RX buffer stays away from its ring) and
- * later view_release. Getters/setters check bounds with KCHECK (a violation is a
- * programming error, not a malformed packet: wire modules check lengths first). */
+ * later view_release. Fields are read and written by the wire modules
+ * (net/wire/), after their checks bounded the bytes. */
 #ifndef NET_VIEW_H
 #define NET_VIEW_H
 
@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernel/netdev.h"
 #include "kernel/platform.h"
-#include "net/netbuf.h"
 #include "net/wire/bytes.h"
 
 struct view {
@@ -79,37 +79,6 @@ static inline bool view_truncate(struct view *v, uint32_t len)
     return true;
 }
 
-static inline uint8_t view_get_u8(const struct view *v, uint32_t off)
-{
-    KCHECK(off < v->len);
-    return view_data(v)[off];
-}
-static inline uint16_t view_get_be16(const struct view *v, uint32_t off)
-{
-    KCHECK(off <= v->len && v->len - off >= 2);
-    return net_rd16(view_data(v) + off);
-}
-static inline uint32_t view_get_be32(const struct view *v, uint32_t off)
-{
-    KCHECK(off <= v->len && v->len - off >= 4);
-    return net_rd32(view_data(v) + off);
-}
-static inline void view_set_u8(const struct view *v, uint32_t off, uint8_t x)
-{
-    KCHECK(off < v->len);
-    view_data(v)[off] = x;
-}
-static inline void view_set_be16(const struct view *v, uint32_t off, uint16_t x)
-{
-    KCHECK(off <= v->len && v->len - off >= 2);
-    net_wr16(view_data(v) + off, x);
-}
-static inline void view_set_be32(const struct view *v, uint32_t off, uint32_t x)
-{
-    KCHECK(off <= v->len && v->len - off >= 4);
-    net_wr32(view_data(v) + off, x);
-}
-
 /* Reference counting: a no-op for plain memory. */
 static inline void view_ref(const struct view *v)
 {
@@ -127,7 +96,6 @@ static inline void view_release(struct view *v)
 /* Copies n bytes at off out of / into v; false (nothing copied) when out of range. */
 bool view_copy_out(const struct view *v, uint32_t off, void *dst, uint32_t n);
 bool view_copy_in(const struct view *v, uint32_t off, const void *src, uint32_t n);
-bool view_eq_mem(const struct view *v, const void *p, uint32_t n);
 
 /* Lists of views (scatter-gather payloads). */
 uint32_t view_list_len(const struct view *vs, int n);

@@ -33,15 +33,3 @@ void arp_packet_emit(const struct arp_repr *r, uint8_t *p)
     memcpy(p + ARP_OFF_THA, r->tha.b, 6);
     ipv4_addr_store(p + ARP_OFF_TPA, r->tpa);
 }
-
-const char *arp_op_name(uint16_t op)
-{
-    switch (op) {
-    case ARP_OP_REQUEST:
-        return "request";
-    case ARP_OP_REPLY:
-        return "reply";
-    default:
-        return "unknown";
-    }
-}

@@ -30,13 +30,16 @@ struct arp_repr {
     struct ipv4_addr spa, tpa;
 };
 
-enum arp_wire_err {
-    ARP_WIRE_OK = 0,
-    ARP_WIRE_SHORT,     /* fewer than 28 bytes */
-    ARP_WIRE_BAD_HTYPE, /* not Ethernet */
-    ARP_WIRE_BAD_PTYPE, /* not IPv4 */
-    ARP_WIRE_BAD_LEN,   /* hardware/protocol address length not 6/4 */
-};
+/* Why a packet was refused, in the order the checks run: X(ERR, name) makes
+ * ARP_WIRE_<ERR>; name is the drop counter's (arp.drop_<name>). */
+#define ARP_WIRE_ERRORS(X)                                                               \
+    X(SHORT, short)         /* fewer than 28 bytes */                                    \
+    X(BAD_HTYPE, bad_htype) /* not Ethernet */                                           \
+    X(BAD_PTYPE, bad_ptype) /* not IPv4 */                                               \
+    X(BAD_LEN, bad_len)     /* hardware/protocol address length not 6/4 */
+
+#define ARP_WIRE_ENUM(err, name) ARP_WIRE_##err,
+enum arp_wire_err { ARP_WIRE_OK = 0, ARP_WIRE_ERRORS(ARP_WIRE_ENUM) };
 
 enum arp_wire_err arp_packet_parse(const struct view *v, struct arp_repr *r);
 /* Writes exactly ARP_PKT_LEN bytes at p. */

@@ -37,14 +37,4 @@ static inline void net_wr32(uint8_t *p, uint32_t v)
     memcpy(p, &v, 4);
 }
 
-/* Host value <-> its representation in memory in network order. */
-static inline uint16_t net_htons(uint16_t v)
-{
-    return __builtin_bswap16(v);
-}
-static inline uint32_t net_htonl(uint32_t v)
-{
-    return __builtin_bswap32(v);
-}
-
 #endif

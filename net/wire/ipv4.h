@@ -1,5 +1,5 @@
 /* The IPv4 header on the wire (RFC 791): offsets, flags, parse with the receive
- * checks in the contract's order (length, version, IHL, total length, checksum,
+ * checks in the order docs/ipv4.md gives (length, version, IHL, total length, checksum,
  * then a bounds-checked walk of the options), emit of an option-less header with
  * its checksum, and the pseudoheader sum TCP/UDP checksums start from.
  * Pure functions, any context. */
@@ -48,16 +48,19 @@ struct ipv4_repr {
     uint16_t payload_len; /* total length - hdr_len */
 };
 
-/* Why a header was refused, in the order the checks run. */
-enum ipv4_wire_err {
-    IPV4_WIRE_OK = 0,
-    IPV4_WIRE_SHORT,       /* fewer than 20 bytes */
-    IPV4_WIRE_BAD_VERSION, /* version != 4 */
-    IPV4_WIRE_BAD_HDR_LEN, /* IHL < 5, or IHL * 4 > total length */
-    IPV4_WIRE_TRUNCATED,   /* total length > bytes received */
-    IPV4_WIRE_BAD_CSUM,    /* header checksum */
-    IPV4_WIRE_BAD_OPTIONS, /* option length 0/1 or running past the header */
-};
+/* Why a header was refused, in the order the checks run: X(ERR, name) makes
+ * IPV4_WIRE_<ERR>; name is ipv4_wire_err_name's and the drop counter's
+ * (ipv4.drop_<name>). */
+#define IPV4_WIRE_ERRORS(X)                                                              \
+    X(SHORT, short)             /* fewer than 20 bytes */                                \
+    X(BAD_VERSION, bad_version) /* version != 4 */                                       \
+    X(BAD_HDR_LEN, bad_hdr_len) /* IHL < 5, or IHL * 4 > total length */                 \
+    X(TRUNCATED, truncated)     /* total length > bytes received */                      \
+    X(BAD_CSUM, bad_csum)       /* header checksum */                                    \
+    X(BAD_OPTIONS, bad_options) /* option length 0/1 or running past the header */
+
+#define IPV4_WIRE_ENUM(err, name) IPV4_WIRE_##err,
+enum ipv4_wire_err { IPV4_WIRE_OK = 0, IPV4_WIRE_ERRORS(IPV4_WIRE_ENUM) };
 
 /* Validation only (all the checks above); after IPV4_WIRE_OK the getters below may
  * read the header at view_data(v). Inline: it runs for every datagram. */
@@ -82,6 +85,14 @@ static inline uint16_t ipv4_get_frag(const uint8_t *p)
 static inline uint8_t ipv4_get_proto(const uint8_t *p)
 {
     return p[IPV4_OFF_PROTO];
+}
+static inline uint8_t ipv4_get_ttl(const uint8_t *p)
+{
+    return p[IPV4_OFF_TTL];
+}
+static inline uint8_t ipv4_get_tos(const uint8_t *p)
+{
+    return p[IPV4_OFF_TOS];
 }
 static inline struct ipv4_addr ipv4_get_src(const uint8_t *p)
 {
@@ -151,6 +162,10 @@ static inline void ipv4_header_emit(const struct ipv4_repr *r, uint8_t *p)
     ipv4_addr_store(p + IPV4_OFF_DST, r->dst);
     net_wr16(p + IPV4_OFF_CSUM, csum_finish(csum_hdr20(p)));
 }
+
+/* Rewrites a fragment's header at p (options kept) for the whole datagram of
+ * payload_len bytes: total length, MF and offset cleared (DF kept), checksum. */
+void ipv4_header_unfragment(uint8_t *p, uint16_t payload_len);
 
 /* Partial sum of the 12-byte pseudoheader (src, dst, zero, proto, len). */
 static inline uint64_t ipv4_pseudo_sum(struct ipv4_addr src, struct ipv4_addr dst,

@@ -433,10 +433,11 @@ def image_sizes():
 # ------------------------------------------------------------------ host-side cost
 
 # HOOK(host-cost): instructions per echo on the host build of the stack, from
-# tests/bench/echo_cost.sh (gen_frames.py's reference frames fed through the host
-# build, callgrind around the feeding loop only, divided by the frame count). It
-# prints `echo_cost_<frames> N instructions/echo` lines; anything that prints the
-# same lines can replace it here. Until it exists the report says "pending".
+# tests/bench/echo_cost.sh (the reference frames of tests/bench/gen_frames.py fed
+# through the host build, callgrind around the feeding loop only, divided by the
+# frame count). It prints `echo_cost_<frames> N instructions/echo` lines;
+# anything that prints the same lines can replace it here. Until it exists the
+# report says "pending".
 HOST_COST_CMD = ["bash", os.path.join(ROOT, "tests/bench/echo_cost.sh")]
 HOST_COST_FRAMES = {"icmp56": (1212, 600), "udp64": (1704, 850), "udp1400": (8535, 4250)}
 
@@ -597,8 +598,8 @@ def write_report(res, out, plots):
     hc = res.get("host_cost")
     lines += ["## Host-side cost (instructions per echo, callgrind)", ""]
     if isinstance(hc, dict):
-        lines += ["tests/bench/echo_cost.sh: gen_frames.py's frames through the host build, "
-                  "counted around the feeding loop only.", "",
+        lines += ["tests/bench/echo_cost.sh: tests/bench/gen_frames.py's frames through "
+                  "the host build, counted around the feeding loop only.", "",
                   "| frames | uknet | lwIP 2.1.3 | uknet / lwIP | target |", "|---|---|---|---|---|"]
         for name, (lwip, target) in HOST_COST_FRAMES.items():
             v = hc.get(name)

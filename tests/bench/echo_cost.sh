@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Instructions the stack executes per echo on the host build: the reference
-# frames of ../shared/bench/gen_frames.py (10,000 each) fed through the whole
+# frames of tests/bench/gen_frames.py (10,000 each) fed through the whole
 # stack (fake NIC, peer's ARP entry known, UDP echo on port 7), counted by
 # valgrind's callgrind around the feeding loop only (bench_feed), divided by the
 # frame count. Instruction counts do not depend on machine load.
-# Prints `metric value unit` lines, and the lwIP 2.1.3 anchor beside them.
+# Prints `metric value unit` lines, and the lwIP 2.1.3 anchor beside them
+# (tests/bench/README.md). The frames are checked against tests/bench/frames.sha256
+# first: the anchor was measured on exactly those bytes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=build/bench/echo_cost
 mkdir -p "$out"
-gen=${GEN_FRAMES:-../shared/bench/gen_frames.py}
-[ -f "$gen" ] || gen=/work/shared/bench/gen_frames.py
 n=${FRAMES:-10000}
-/usr/bin/python3 "$gen" -n "$n" -o "$out/frames" >/dev/null
-gcc -O2 -g -std=gnu11 -I. -DHOST_BUILD -o "$out/echo_cost" net/*.c kernel/sched.c \
-    kernel/promise.c kernel/switch.S tests/unit/host_plat.c tests/unit/test_net_bench.c -lcmocka
+/usr/bin/python3 tests/bench/gen_frames.py -n "$n" -o "$out/frames" >/dev/null
+sums=$PWD/tests/bench/frames.sha256
+if [ "$n" = 10000 ] && ! (cd "$out/frames" && sha256sum --quiet -c "$sums"); then
+    echo "echo_cost.sh: gen_frames.py's frames differ from tests/bench/frames.sha256" >&2
+    exit 1
+fi
+# shellcheck disable=SC2046 # the Makefile's list of portable sources, split on purpose
+gcc -O2 -g -std=gnu11 -I. -DHOST_BUILD -o "$out/echo_cost" $(make -s --no-print-directory portable-srcs) \
+    tests/unit/host_plat.c tests/unit/net_fixtures.c tests/unit/test_net_bench.c -lcmocka
 declare -A anchor=([icmp56]=1212 [udp64]=1704 [udp1400]=8535)
 k=0
 for kind in icmp56 udp64 udp1400; do

@@ -12,9 +12,8 @@ cd "$(dirname "$0")/../.."
 out=build/bench/tcp_cost
 mkdir -p "$out"
 units=20000
-gcc -O2 -g -std=gnu11 -I. -DHOST_BUILD -o "$out/tcp_cost" net/*.c kernel/sched.c \
-    kernel/promise.c kernel/switch.S tests/unit/host_plat.c tests/unit/test_tcp_bench.c \
-    -lcmocka
+gcc -O2 -g -std=gnu11 -I. -DHOST_BUILD -o "$out/tcp_cost" $(make -s --no-print-directory portable-srcs) \
+    tests/unit/host_plat.c tests/unit/net_fixtures.c tests/unit/test_tcp_bench.c -lcmocka
 names=(bulk_recv bulk_send req_resp conn)
 anchor=(5362 5721 2857 9719)
 target=(2680 2860 1430 4860)

@@ -107,10 +107,6 @@ void fz_advance(uint64_t ns);
 
 /* ------------------------------------------------------------ builders */
 
-/* IPv4 header of 20 + optlen bytes at p (options copied), checksum fixed. */
-size_t fz_ipv4_hdr(uint8_t *p, struct ipv4_addr src, struct ipv4_addr dst, uint8_t proto,
-                   uint16_t id, uint16_t frag, uint8_t ttl, const uint8_t *opts,
-                   size_t optlen, uint16_t payload_len);
 /* p[i] = i * 7 + seed (bulk data; out here, away from coverage tracing). */
 void fz_pattern(uint8_t *p, size_t n, uint8_t seed);
 /* Fixes the checksum of an ICMP message / a UDP datagram (length field as is). */

@@ -42,9 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nerr = 0;
     int n = cmdline_parse(s, &cfg, on_err, NULL);
     FZ_CHECK(n == nerr, "%d errors returned, %d reported", n, nerr);
-    FZ_CHECK(cfg.prefix <= 32, "prefix %u", cfg.prefix);
+    for (int i = 0; i < KCONFIG_NICS; i++)
+        FZ_CHECK(cfg.nic[i].prefix <= 32, "prefix %u", cfg.nic[i].prefix);
     FZ_CHECK(cfg.mode < KMODE_COUNT, "mode %d", cfg.mode);
-    FZ_CHECK(cfg.log_level >= 0 && cfg.log_level <= 3, "log level %d", cfg.log_level);
+    FZ_CHECK((unsigned)cfg.log_level < LOG_LEVELS, "log level %d", (int)cfg.log_level);
     (void)kmode_name(cfg.mode);
     uint32_t ip;
     (void)cmdline_parse_ipv4(s, &ip);

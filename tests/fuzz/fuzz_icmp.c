@@ -63,8 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const struct eth_addr bc = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
     size_t n =
         fx_eth(frame, (flags & 2) ? &bc : &fx_dut_mac, &fx_peer_mac, ETH_TYPE_IPV4);
-    n += fz_ipv4_hdr(frame + n, src, fx_dut_ip(), IPV4_PROTO_ICMP, 1, 0, 64, NULL, 0,
-                     (uint16_t)len);
+    n += fx_ipv4_opts(frame + n, src, fx_dut_ip(), IPV4_PROTO_ICMP, 1, 0, 64, NULL, 0,
+                      (uint16_t)len);
     frame[15] = tos;
     net_wr16(frame + 24, 0);
     net_wr16(frame + 24, fz_ref_csum(frame + 14, 20));

@@ -1,5 +1,5 @@
 /* IPv4 header: ipv4_header_check/parse against a reference written from the
- * contract's receive rules (frame >= 20, version 4, IHL >= 5, IHL*4 <= total <=
+ * receive rules of docs/ipv4.md (frame >= 20, version 4, IHL >= 5, IHL*4 <= total <=
  * frame, checksum, then options: EOL ends, NOP is one byte, any other needs a
  * length >= 2 inside the header); the fields it reads; emit of an option-less
  * header (round trip); then the datagram through the stack, where exactly the

@@ -142,9 +142,9 @@ static void fragment(struct fz *c)
     uint8_t opts[40];
     memset(opts, IPV4_OPT_NOP, sizeof opts);
     uint8_t hdr[60];
-    fz_ipv4_hdr(hdr, s, d, proto, id,
-                (uint16_t)((mf ? IPV4_FLAG_MF : 0) | ((off / 8) & IPV4_FRAG_OFF_MASK)),
-                64, opts, hl - 20, (uint16_t)(len + hl > 65535 ? 65535 - hl : len));
+    fx_ipv4_opts(hdr, s, d, proto, id,
+                 (uint16_t)((mf ? IPV4_FLAG_MF : 0) | ((off / 8) & IPV4_FRAG_OFF_MASK)),
+                 64, opts, hl - 20, (uint16_t)(len + hl > 65535 ? 65535 - hl : len));
     fill(k, off, len);
     struct ipv4_repr h;
     ipv4_header_read(hdr, &h);

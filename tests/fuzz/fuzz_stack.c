@@ -53,7 +53,7 @@ static void ip_record(struct fz *c)
         net_wr16(ip + hl + 4, (uint16_t)plen);
         fz_fix_udp(ip + hl, plen, src, dst);
     }
-    fz_ipv4_hdr(ip, src, dst, proto, id, frag, ttl, opts, optlen, (uint16_t)plen);
+    fx_ipv4_opts(ip, src, dst, proto, id, frag, ttl, opts, optlen, (uint16_t)plen);
     if (flags & 8)
         ip[0] = fz_u8(c);
     if (flags & 4)
@@ -159,9 +159,9 @@ static void frag_record(struct fz *c)
         }
         uint8_t *f = frame;
         size_t n = fx_eth(f, &fx_dut_mac, &fx_peer_mac, ETH_TYPE_IPV4);
-        n += fz_ipv4_hdr(f + n, src, dst, proto, id,
-                         (uint16_t)((mf ? IPV4_FLAG_MF : 0) | (off / 8)), 64, NULL, 0,
-                         (uint16_t)len);
+        n += fx_ipv4_opts(f + n, src, dst, proto, id,
+                          (uint16_t)((mf ? IPV4_FLAG_MF : 0) | (off / 8)), 64, NULL, 0,
+                          (uint16_t)len);
         memcpy(f + n, dgram + off, len);
         fz_rx(f, (uint32_t)(n + len));
     }
@@ -175,7 +175,7 @@ static void print_sink(void *ctx, const char *line)
 static void printers(void)
 {
     size_t n = 0;
-    net_stats_print(fz_env.st, print_sink, &n);
+    net_stats_print(fz_env.st, NULL, print_sink, &n);
     net_arp_print(fz_env.st, print_sink, &n);
     net_ifconfig_print(fz_env.st, print_sink, &n);
     FZ_CHECK(net_counter(fz_env.st, "ipv4.rx") >= 0, "ipv4.rx unknown");

@@ -210,8 +210,8 @@ static void segment_record(struct fz *c)
     if (how & 4)
         t[16] ^= (uint8_t)(1 + fz_u8(c) % 255);
     size_t n = fx_eth(frame, &fx_dut_mac, &fx_peer_mac, ETH_TYPE_IPV4);
-    n += fz_ipv4_hdr(frame + n, src, dst, IPV4_PROTO_TCP, 1, 0x4000, 64, NULL, 0,
-                     (uint16_t)tl);
+    n += fx_ipv4_opts(frame + n, src, dst, IPV4_PROTO_TCP, 1, 0x4000, 64, NULL, 0,
+                      (uint16_t)tl);
     fz_rx(frame, (uint32_t)(n + tl));
 }
 
@@ -276,8 +276,8 @@ static void icmp_record(struct fz *c)
 {
     struct peer *pr = &peers[fz_u8(c) % NPEERS];
     uint8_t quote[28], icmp[36];
-    fz_ipv4_hdr(quote, fx_dut_ip(), fx_peer_ip(), IPV4_PROTO_TCP, 0, 0x4000, 64, NULL, 0,
-                1000);
+    fx_ipv4_opts(quote, fx_dut_ip(), fx_peer_ip(), IPV4_PROTO_TCP, 0, 0x4000, 64, NULL, 0,
+                 1000);
     net_wr16(quote + 20, pr->lport);
     net_wr16(quote + 22, (uint16_t)(PEER_BASE + (pr - peers)));
     net_wr32(quote + 24, pick_seq(c, pr->next - 1));
@@ -288,8 +288,8 @@ static void icmp_record(struct fz *c)
     memcpy(icmp + 8, quote, 28);
     fz_fix_icmp(icmp, 36);
     size_t n = fx_eth(frame, &fx_dut_mac, &fx_peer_mac, ETH_TYPE_IPV4);
-    n += fz_ipv4_hdr(frame + n, ipv4_addr_make(10, 0, 0, 254), fx_dut_ip(), 1, 2, 0, 64,
-                     NULL, 0, 36);
+    n += fx_ipv4_opts(frame + n, ipv4_addr_make(10, 0, 0, 254), fx_dut_ip(), 1, 2, 0, 64,
+                      NULL, 0, 36);
     memcpy(frame + n, icmp, 36);
     fz_rx(frame, (uint32_t)(n + 36));
 }

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         want = UDP_WIRE_BAD_CSUM;
     struct view v = view_of_mem(dg, len);
     struct udp_repr r;
-    enum udp_wire_err got = udp_header_parse(&v, src, dst, &r);
+    enum udp_wire_err got = udp_header_parse(&v, src, dst, &r, NULL);
     FZ_CHECK(got == want, "udp_header_parse %d, reference %d", got, want);
     if (got == UDP_WIRE_OK) {
         uint8_t out[8];
@@ -74,8 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const struct eth_addr bc = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
     size_t n =
         fx_eth(frame, (flags & 8) ? &bc : &fx_dut_mac, &fx_peer_mac, ETH_TYPE_IPV4);
-    n += fz_ipv4_hdr(frame + n, src, dst, IPV4_PROTO_UDP, 1, 0, 64, NULL, 0,
-                     (uint16_t)len);
+    n += fx_ipv4_opts(frame + n, src, dst, IPV4_PROTO_UDP, 1, 0, 64, NULL, 0,
+                      (uint16_t)len);
     memcpy(frame + n, dg, len);
     memset(&seen, 0, sizeof seen);
     if (got == UDP_WIRE_OK) {

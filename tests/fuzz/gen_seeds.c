@@ -1,8 +1,8 @@
 /* Seed corpora for the fuzz harnesses, in each harness's input format, from the
- * unit tests' fixtures (tests/unit/net_fixtures.c: gen_frames.py's reference
- * frames and the frame builders) and, when given, gen_frames.py's frame files
- * (records of a 16-bit big-endian length and one frame; the first few frames of
- * each file are used).
+ * unit tests' fixtures (tests/unit/net_fixtures.c: the first reference frames and
+ * the frame builders) and, when given, the files of the reference frame generator
+ * tests/bench/gen_frames.py (records of a 16-bit big-endian length and one frame;
+ * the first few frames of each file are used).
  *   gen_seeds OUTDIR [frames-*.bin...]  ->  OUTDIR/<harness>/<seed name>
  * A plain host program (no sanitizers, no libFuzzer). */
 #include <errno.h>
@@ -11,7 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tests/unit/net_fixtures.c"
+#include "net/wire/bytes.h"
+#include "tests/unit/net_fixtures.h"
 
 #define FRAMES_PER_FILE 3
 
@@ -79,23 +80,6 @@ static struct frame *add_frame(const char *name)
     return f;
 }
 
-static size_t arp_frame(uint8_t *f, const struct eth_addr *edst, uint16_t op,
-                        const struct eth_addr *sha, struct ipv4_addr spa,
-                        struct ipv4_addr tpa)
-{
-    memset(f, 0, 60);
-    fx_eth(f, edst, sha, 0x0806);
-    uint8_t *p = f + 14;
-    net_wr16(p, 1);
-    net_wr16(p + 2, 0x0800);
-    p[4] = 6, p[5] = 4;
-    net_wr16(p + 6, op);
-    memcpy(p + 8, sha->b, 6);
-    memcpy(p + 14, &spa.be, 4);
-    memcpy(p + 24, &tpa.be, 4);
-    return 60;
-}
-
 static void fixture_frames(void)
 {
     static const struct eth_addr bc = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
@@ -109,7 +93,7 @@ static void fixture_frames(void)
     memcpy(f->b, fx_udp64_frame, sizeof fx_udp64_frame);
     f->n = sizeof fx_udp64_frame;
 
-    /* gen_frames.py's 1400-byte UDP echo, seq 0. */
+    /* The reference 1400-byte UDP echo (tests/bench/gen_frames.py), frame 0. */
     memcpy(data, "ECHO", 4);
     net_wr32(data + 4, 0);
     for (size_t k = 0; k + 8 < 1400; k++)
@@ -120,12 +104,14 @@ static void fixture_frames(void)
     f->n += fx_udp(f->b + f->n, fx_peer_ip(), fx_dut_ip(), 40000, 7, data, 1400);
 
     f = add_frame("arp_request");
-    f->n = arp_frame(f->b, &bc, 1, &fx_peer_mac, fx_peer_ip(), fx_dut_ip());
+    f->n =
+        fx_arp(f->b, &bc, &fx_peer_mac, 1, &fx_peer_mac, fx_peer_ip(), NULL, fx_dut_ip());
     f = add_frame("arp_reply");
-    f->n = arp_frame(f->b, &fx_dut_mac, 2, &fx_peer_mac, ipv4_addr_make(10, 0, 0, 7),
-                     fx_dut_ip());
+    f->n = fx_arp(f->b, &fx_dut_mac, &fx_peer_mac, 2, &fx_peer_mac,
+                  ipv4_addr_make(10, 0, 0, 7), NULL, fx_dut_ip());
     f = add_frame("arp_gratuitous");
-    f->n = arp_frame(f->b, &bc, 1, &fx_peer_mac, fx_peer_ip(), fx_peer_ip());
+    f->n = fx_arp(f->b, &bc, &fx_peer_mac, 1, &fx_peer_mac, fx_peer_ip(), NULL,
+                  fx_peer_ip());
 
     /* UDP to a closed port (port unreachable) and to discard. */
     f = add_frame("udp_closed_port");

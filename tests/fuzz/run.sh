@@ -3,7 +3,7 @@
 #   tests/fuzz/run.sh time SECONDS build/fuzz/fuzz_x...   (make fuzz: grow a corpus)
 #   tests/fuzz/run.sh runs N build/fuzz/fuzz_x...         (make test: a smoke run)
 # Inputs: the seeds (build/fuzz/seeds/<harness>, made by gen_seeds from the unit
-# tests' fixtures and gen_frames.py's frames when /work/shared/bench has it) and
+# tests' fixtures and the first frames of tests/bench/gen_frames.py's files) and
 # every crash input ever fixed (tests/fuzz/regress/<harness>/, replayed first).
 # `time` keeps its corpus in build/fuzz/corpus-<harness> across runs; `runs`
 # starts from the seeds alone with a fixed random seed (the same run every time).
@@ -18,12 +18,12 @@ case "$mode" in time|runs) ;; *) echo "usage: $0 time|runs AMOUNT HARNESS..." >&
 out=build/fuzz
 mkdir -p "$out/logs"
 
-# Seeds, rebuilt every time (cheap): fixtures, plus gen_frames.py's frames.
-frames=()
-if [ -f /work/shared/bench/gen_frames.py ] && [ -x /usr/bin/python3 ]; then
-    /usr/bin/python3 /work/shared/bench/gen_frames.py -n 3 -o "$out/frames" >/dev/null &&
-        frames=("$out"/frames/frames-*.bin)
+# Seeds, rebuilt every time (cheap): fixtures, plus the reference frames.
+if ! /usr/bin/python3 tests/bench/gen_frames.py -n 3 -o "$out/frames" >/dev/null; then
+    echo "FAIL fuzz-seeds: tests/bench/gen_frames.py failed"
+    exit 1
 fi
+frames=("$out"/frames/frames-*.bin)
 rm -rf "$out/seeds"
 "$out/gen_seeds" "$out/seeds" "${frames[@]}" || { echo "FAIL fuzz-seeds: gen_seeds failed"; exit 1; }
 

@@ -7,7 +7,8 @@ and run console commands.
         g.expect(r"kernel: ready")
         out = g.cmd("stats")
 
-Only the QEMU process this object started is ever killed (by its pid).
+Only the QEMU process this object started is ever killed (by its pid). Every
+wait is bounded: reads by their timeout, writes to the console by SEND_SECS.
 """
 import os
 import re
@@ -15,10 +16,13 @@ import select
 import subprocess
 import time
 
+from boundedio import PipeClosed, PipeTimeout, write_all
+
 EXIT_OK = 33
 EXIT_FAIL = 35
 PROMPT = "> "
 LOG_LINE = r"\[ *\d+\.\d+\] [^\n]*\n"  # "[    1.234567] tag: text"
+SEND_SECS = 10  # QEMU reads its stdin whatever the guest does: 10 s is plenty
 
 
 class GuestError(Exception):
@@ -59,16 +63,20 @@ class Guest:
         return a
 
     def start(self):
+        if self.log_path:
+            self._log = open(self.log_path, "w")
         # ip netns exec execs QEMU in place: the pid we get is QEMU's.
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      bufsize=0)
-        if self.log_path:
-            self._log = open(self.log_path, "w")
         return self
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc):
         self.stop()
@@ -91,23 +99,31 @@ class Guest:
         """Waits for pattern after the last match; returns the match object."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        while True:
-            m = rx.search(self.buf, self.pos)
-            if m:
-                self.pos = m.end()
-                return m
+        m = rx.search(self.buf, self.pos)
+        while not m:  # each round reads something or ends at the deadline
             left = deadline - time.monotonic()
             if left <= 0:
                 raise GuestError("timeout waiting for %r; console tail: %r"
                                  % (pattern, self.buf[-600:]))
-            got = self._read(left)
-            if got is None:
+            if self._read(left) is None:
                 raise GuestError("QEMU exited (status %s) waiting for %r; console tail: %r"
-                                 % (self.proc.wait(), pattern, self.buf[-600:]))
+                                 % (self._status(), pattern, self.buf[-600:]))
+            m = rx.search(self.buf, self.pos)
+        self.pos = m.end()
+        return m
+
+    def _status(self):
+        """QEMU's exit status once its output has ended (it is exiting)."""
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return "still running 10 s after closing its output"
 
     def send(self, text):
-        self.proc.stdin.write(text.encode())
-        self.proc.stdin.flush()
+        try:
+            write_all(self.proc.stdin.fileno(), text.encode(), SEND_SECS)
+        except (PipeTimeout, PipeClosed) as e:
+            raise GuestError("writing to the console: %s" % e)
 
     def _wait_prompt(self, timeout):
         """Until the console sits at its prompt, which log lines the guest prints
@@ -124,7 +140,7 @@ class Guest:
                                  % self.buf[-600:])
             if self._read(left) is None:
                 raise GuestError("QEMU exited (status %s) waiting for the prompt; console "
-                                 "tail: %r" % (self.proc.wait(), self.buf[-600:]))
+                                 "tail: %r" % (self._status(), self.buf[-600:]))
 
     def cmd(self, line, timeout=10.0):
         """Runs a console command; returns its output (without echo and prompt).
@@ -158,10 +174,19 @@ class Guest:
         return self.proc.poll()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
+        """Kills our QEMU (by its pid) and waits for it, 10 s at most."""
         if self.proc:
-            self.proc.wait()
+            if self.proc.poll() is None:
+                self.proc.kill()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass  # unkillable (D state): nothing more to do from here
+            for f in (self.proc.stdin, self.proc.stdout):
+                try:
+                    f.close()
+                except OSError:
+                    pass
         if self._log:
             self._log.close()
             self._log = None

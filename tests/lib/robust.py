@@ -13,29 +13,64 @@ nothing, the ARP table is within its capacity, and the counters add up.
 """
 import re
 import subprocess
+import tempfile
 import time
+
+from boundedio import LineReader, PipeClosed, PipeTimeout, write_all
 
 GUEST_IP = "10.0.0.2"
 GUEST_MAC = "52:54:00:12:34:56"
 
 
+# Seconds the sender may take beyond a command's own duration before it is
+# declared stuck (it is then killed, and this and every later command fail).
+SLACK_SECS = 30
+
+
+def _duration(count, pps):
+    """The time count frames take at pps (0: flat out, taken as 2000/s at worst)."""
+    return count / (pps if pps else 2000.0)
+
+
 class PktSend:
     """The sender helper, started inside the namespace; only its own process is
-    ever stopped."""
+    ever stopped (by its pid). Every exchange with it is bounded in time."""
 
     def __init__(self, ns, ifname="tap0"):
+        self.err = tempfile.TemporaryFile()
         self.p = subprocess.Popen(ns.cmd(["/usr/bin/python3", "tests/lib/pktsend.py", ifname]),
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, bufsize=1)
-        line = self.p.stdout.readline().strip()
-        if line != "ready":
-            err = self.p.stderr.read() if self.p.poll() is not None else ""
-            raise RuntimeError("pktsend did not start: %r %s" % (line, err))
+                                  stderr=self.err, bufsize=0)
+        self.lines = LineReader(self.p.stdout.fileno())
+        try:
+            line = self._line("start", SLACK_SECS)
+            if line != "ready":
+                raise RuntimeError("pktsend did not start: %r %s" % (line, self._stderr()))
+        except BaseException:
+            self.close()
+            raise
 
-    def _cmd(self, words):
-        self.p.stdin.write(" ".join(str(w) for w in words) + "\n")
-        self.p.stdin.flush()
-        line = self.p.stdout.readline().strip()
+    def _stderr(self):
+        self.err.seek(0)
+        return self.err.read()[-400:].decode("utf-8", "replace")
+
+    def _line(self, what, secs):
+        try:
+            return self.lines.readline(secs).strip()
+        except (PipeTimeout, PipeClosed) as e:
+            self._kill()
+            raise RuntimeError("pktsend: %s: %s; its stderr: %s" % (what, e, self._stderr()))
+
+    def _cmd(self, words, secs):
+        """One command and its answer, within secs + SLACK_SECS."""
+        try:
+            write_all(self.p.stdin.fileno(), (" ".join(str(w) for w in words) + "\n").encode(),
+                      SLACK_SECS)
+        except (PipeTimeout, PipeClosed) as e:
+            self._kill()
+            raise RuntimeError("pktsend: %s: writing the command: %s; its stderr: %s"
+                               % (words[0], e, self._stderr()))
+        line = self._line(words[0], secs + SLACK_SECS)
         if not line.startswith("ok"):
             raise RuntimeError("pktsend: %s -> %r" % (words[0], line))
         return {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
@@ -44,29 +79,43 @@ class PktSend:
         """Each frame (bytes) once, in order; returns the answer dict."""
         out = {"sent": 0, "errors": 0, "secs": 0.0}
         for i in range(0, len(frames), 256):
-            r = self._cmd(["send"] + [bytes(f).hex() for f in frames[i:i + 256]])
+            chunk = frames[i:i + 256]
+            r = self._cmd(["send"] + [bytes(f).hex() for f in chunk], _duration(len(chunk), 0))
             for k in out:
                 out[k] += r[k]
         return out
 
     def burst(self, count, pps, frames):
-        return self._cmd(["burst", count, pps] + [bytes(f).hex() for f in frames])
+        return self._cmd(["burst", count, pps] + [bytes(f).hex() for f in frames],
+                         _duration(count, pps))
 
     def udp(self, secs, size, dst, port, pps=0):
-        return self._cmd(["udp", secs, size, dst, port, pps])
+        return self._cmd(["udp", secs, size, dst, port, pps], secs)
 
     def arpflood(self, count, base, pps=0):
-        return self._cmd(["arpflood", count, base, pps])
+        return self._cmd(["arpflood", count, base, pps], _duration(count, pps))
+
+    def _kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
 
     def close(self):
         if self.p.poll() is None:
             try:
-                self.p.stdin.write("quit\n")
-                self.p.stdin.flush()
+                write_all(self.p.stdin.fileno(), b"quit\n", 5)
                 self.p.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                self.p.kill()
-                self.p.wait()
+            except (OSError, PipeTimeout, PipeClosed, subprocess.TimeoutExpired):
+                pass
+        self._kill()
+        for f in (self.p.stdin, self.p.stdout, self.err):
+            try:
+                f.close()
+            except OSError:
+                pass
 
 
 def delta(before, after, name):
@@ -90,6 +139,9 @@ def reass_idle(st):
     return not st.get("reass.in_progress") and not st.get("reass.bytes_held")
 
 
+SETTLE_POLL = 0.05
+
+
 def settle(g, before=None, frames=0, timeout=5.0, reass=False):
     """Stats once the guest has drained what it was sent: at least `frames`
     frames more than in `before` came off the RX ring (if given), the RX pool is
@@ -97,13 +149,14 @@ def settle(g, before=None, frames=0, timeout=5.0, reass=False):
     holds nothing (a datagram stays referenced until the device has sent the
     reply that points into it); or the timeout passed."""
     deadline = time.monotonic() + timeout
-    while True:
+    for _ in range(int(timeout / SETTLE_POLL) + 1):  # bounded in count and in time
         st = g.stats()
         arrived = before is None or frames_seen(st) - frames_seen(before) >= frames
         if (arrived and pool_idle(st) and (not reass or reass_idle(st))) or \
                 time.monotonic() > deadline:
-            return st
-        time.sleep(0.05)
+            break
+        time.sleep(SETTLE_POLL)
+    return st
 
 
 def pool_idle(st):

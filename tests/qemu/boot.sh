@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Boot tests without a network: -kernel and the GRUB ISO, the self-test, the
 # panic path, command-line errors, and the hardening faults.
+# timeout: 300
+# needs: qemu
 cd "$(dirname "$0")/../.." || exit 1
 . tests/qemu/lib.sh
 out=build/test/boot

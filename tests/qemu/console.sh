@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The serial console: commands, errors, log level, and the halt exit.
+# timeout: 120
+# needs: qemu
 cd "$(dirname "$0")/../.." || exit 1
 mkdir -p build/test
 exec /usr/bin/python3 - <<'PY'
 import sys
 sys.path.insert(0, "tests/lib")
-from guest import Guest, GuestError, EXIT_OK
+from guest import Guest, EXIT_OK
+from suite import Suite
 
-def check(name, cond, why=""):
-    print(("PASS %s" % name) if cond else ("FAIL %s: %s" % (name, why)))
+SUITE = Suite("console")
+check = SUITE.check
 
-try:
+
+def main():
     with Guest(cmdline="log=info", log_path="build/test/console.log") as g:
         g.expect(r"kernel: ready", 20)
         out = g.cmd("help")
@@ -27,6 +31,7 @@ try:
         g.send("halt\r")
         rc = g.wait_exit(10)
         check("console-halt-exits", rc == EXIT_OK, "status %s" % rc)
-except GuestError as e:
-    print("FAIL console: %s" % e)
+
+
+SUITE.run(main)
 PY

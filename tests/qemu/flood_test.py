@@ -21,7 +21,8 @@ counters add up, reassembly holds nothing (after the soak: once its timer has
 expired what the soak left, with ICMP time exceeded sent), ARP within its cap;
 at the end no warning in the guest's log, heap and threads as at the start.
 FLOOD_LONG=1 selects the long figures (make soak); SOAK_SECONDS (default 15
-short, 600 long) the soak's length.
+short, 600 long) the soak's length. Every wait is bounded in time and in count:
+a guest that stops answering, or answers at a trickle, is a FAIL, not a hang.
 """
 import os
 import re
@@ -32,10 +33,11 @@ import threading
 import time
 
 sys.path.insert(0, "tests/lib")
-from guest import Guest, GuestError  # noqa: E402
+from guest import Guest  # noqa: E402
 from netns import Netns  # noqa: E402
 from robust import (GUEST_IP, GUEST_MAC, PktSend, alive, counters_add_up, delta,  # noqa: E402
                     frames_seen, pool_idle, settle, warnings)
+from suite import Suite  # noqa: E402
 
 LONG = os.environ.get("FLOOD_LONG") == "1"
 SOAK = float(os.environ.get("SOAK_SECONDS", "600" if LONG else "15"))
@@ -46,16 +48,14 @@ ARP_SENDERS = 5000
 SPOOFED = 100
 SRC = "10.0.0.9"
 CLIENT = "tests/tools/udp_echo_client.py"
-results = []
-
-
-def check(name, ok, why=""):
-    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, str(why)[-600:])), flush=True)
-    results.append(ok)
-
-
-def note(text):
-    print("  " + text, flush=True)
+# After the UDP flood, QEMU may still hold frames it read from the tap: the
+# guest's RX count is watched until it stops moving, at most this many rounds
+# and seconds (a wedged guest taking one frame every 2 s never stops).
+UDP_SETTLE_ROUNDS = 20
+UDP_SETTLE_SECS = 30
+SUITE = Suite("flood")
+check = SUITE.check
+note = SUITE.note
 
 
 def csum(b):
@@ -196,17 +196,32 @@ def ping_flood(g, ns):
     step_checks("ping-f-%d" % PING_F, g, ns, before, 0, extra)
 
 
+def settle_rx(g):
+    """Stats once the guest's RX count stopped moving (QEMU may still hold frames
+    it read from the tap); bounded by UDP_SETTLE_ROUNDS and UDP_SETTLE_SECS.
+    Returns (stats, "" or why it never settled)."""
+    deadline = time.monotonic() + UDP_SETTLE_SECS
+    after = settle(g, timeout=10)
+    first = frames_seen(after)
+    for rounds in range(1, UDP_SETTLE_ROUNDS + 1):
+        time.sleep(0.3)
+        again = settle(g, timeout=10)
+        if frames_seen(again) == frames_seen(after):
+            return again, ""
+        after = again
+        if time.monotonic() > deadline:
+            break
+    return after, ("the guest's RX count still moving after %d rounds in %.0f s (%d more "
+                   "frames; a trickle: a wedged queue?)"
+                   % (rounds, UDP_SETTLE_SECS + time.monotonic() - deadline,
+                      frames_seen(after) - first))
+
+
 def udp_flood(g, ns, tx):
     before = settle(g)
     tap0 = tap_stats(ns)
     r = tx.udp(UDP_SECS, 64, GUEST_IP, 7)
-    after = settle(g, timeout=10)
-    while True:  # QEMU may still hold frames it read from the tap: let them in
-        time.sleep(0.3)
-        again = settle(g, timeout=10)
-        if frames_seen(again) == frames_seen(after):
-            break
-        after = again
+    after, still_moving = settle_rx(g)
     tap1 = tap_stats(ns)
     to_guest = tap1[0] - tap0[0]
     seen = frames_seen(after) - frames_seen(before)
@@ -217,7 +232,7 @@ def udp_flood(g, ns, tx):
          "datagrams (%.0f/s) and echoed %d"
          % (r["sent"], r["secs"], r["sent"] / r["secs"], to_guest, tap1[1] - tap0[1], seen,
             got, got / r["secs"], echoed))
-    extra = []
+    extra = [still_moving] if still_moving else []
     if delta(before, after, "svc.echo_rx") != delta(before, after, "svc.echo_tx") + \
             delta(before, after, "svc.echo_errors"):
         extra.append("echo_rx != echo_tx + echo_errors")
@@ -263,12 +278,15 @@ def spoofed_flood(g, ns, tx, c):
             frames.append(c.ip(echo, ident=k * SPOOFED + a, src="10.0.0.%d" % (100 + a)))
     p = subprocess.Popen(ns.cmd(["ping", "-n", "-q", "-c", "30", "-i", "0.1", "-W", "2",
                                  GUEST_IP]), stdout=subprocess.PIPE, text=True)
-    time.sleep(0.3)
-    tap0 = tap_stats(ns)
-    # Paced so that the host's own queue toward the tap never overflows (its
-    # pings would be lost on the host, not in the guest).
-    r = tx.burst(len(frames) * 3, 10000, frames)
-    out = p.communicate(timeout=30)[0]
+    try:
+        time.sleep(0.3)
+        tap0 = tap_stats(ns)
+        # Paced so that the host's own queue toward the tap never overflows (its
+        # pings would be lost on the host, not in the guest).
+        r = tx.burst(len(frames) * 3, 10000, frames)
+        out = p.communicate(timeout=30)[0]
+    finally:
+        stop(p)
     tap_dropped = tap_stats(ns)[1] - tap0[1]
     after = settle(g, before, len(frames) * 3, timeout=15)
     m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
@@ -291,30 +309,37 @@ def spoofed_flood(g, ns, tx, c):
     step_checks("spoofed-sources-%d" % SPOOFED, g, ns, before, len(frames) * 3, extra)
 
 
+def stop(p):
+    """Ends a host tool this suite started (by its pid), if it still runs."""
+    if p.poll() is None:
+        p.kill()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def soak(g, ns, c):
     before = settle(g)
     secs = int(SOAK)
-    procs = {
-        "ping": subprocess.Popen(ns.cmd(["ping", "-n", "-q", "-i", "0.01", "-w", str(secs),
-                                         "-W", "1", GUEST_IP]),
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
-        "bigping": subprocess.Popen(ns.cmd(["ping", "-n", "-q", "-i", "0.1", "-s", "8000",
-                                            "-w", str(secs), "-W", "1", GUEST_IP]),
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
-    }
-    bad_tx, arp_tx = PktSend(ns), PktSend(ns)
+    procs, senders = {}, []
     answers = {}
     udp = {"sent": 0, "received": 0, "bad": 0, "runs": 0, "tail": ""}
+    stopping = threading.Event()
 
     def udp_echo(end):
         """The echo client in runs of 30 s at most (it keeps every RTT)."""
-        while True:
+        for _ in range(secs // 30 + 2):
             left = end - time.monotonic()
-            if left < 1:
+            if left < 1 or stopping.is_set():
                 return
-            r = ns.run(["/usr/bin/python3", CLIENT, "--size", "700", "--inflight", "4",
-                        "--count", "100000000", "--duration", "%.1f" % min(30.0, left),
-                        "--timeout", "1"], timeout=120)
+            try:
+                r = ns.run(["/usr/bin/python3", CLIENT, "--size", "700", "--inflight", "4",
+                            "--count", "100000000", "--duration", "%.1f" % min(30.0, left),
+                            "--timeout", "1"], timeout=120)
+            except subprocess.SubprocessError as e:
+                udp["tail"] = "echo client: %s" % e
+                return
             u = dict(re.findall(r"^(\w+) ([\d.]+)", r.stdout, re.M))
             for k in ("sent", "received", "bad"):
                 udp[k] += int(u.get(k, 0))
@@ -326,26 +351,50 @@ def soak(g, ns, c):
             answers[name] = fn()
         except RuntimeError as e:
             answers[name] = {"error": str(e)}
-    threads = [threading.Thread(target=run, args=("bad", lambda: bad_tx.burst(
-                   secs * 200, 200, c.bad_mix()))),
-               threading.Thread(target=run, args=("arp", lambda: arp_tx.arpflood(
-                   secs * 20, 2, 20))),
-               threading.Thread(target=udp_echo, args=(time.monotonic() + secs,))]
-    for t in threads:
-        t.start()
-    peak = {"reass.bytes_held": 0, "reass.in_progress": 0, "arp.entries": 0}
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        st = g.stats()
-        for k in peak:
-            peak[k] = max(peak[k], st.get(k, 0))
-        time.sleep(min(5.0, max(0.0, end - time.monotonic())))
-    outs = {k: p.communicate(timeout=60)[0] for k, p in procs.items()}
-    for t in threads:
-        t.join(timeout=120)
-    bad_tx.close()
-    arp_tx.close()
+
     extra = []
+    try:
+        procs["ping"] = subprocess.Popen(
+            ns.cmd(["ping", "-n", "-q", "-i", "0.01", "-w", str(secs), "-W", "1", GUEST_IP]),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs["bigping"] = subprocess.Popen(
+            ns.cmd(["ping", "-n", "-q", "-i", "0.1", "-s", "8000", "-w", str(secs), "-W", "1",
+                    GUEST_IP]), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        bad_tx = PktSend(ns)
+        senders.append(bad_tx)
+        arp_tx = PktSend(ns)
+        senders.append(arp_tx)
+        # Daemon threads, each bounded on its own (PktSend's limits, the client's
+        # timeout): a suite stopped by a signal does not wait for them.
+        threads = [threading.Thread(target=run, daemon=True, args=("bad", lambda: bad_tx.burst(
+                       secs * 200, 200, c.bad_mix()))),
+                   threading.Thread(target=run, daemon=True, args=("arp", lambda: arp_tx.arpflood(
+                       secs * 20, 2, 20))),
+                   threading.Thread(target=udp_echo, daemon=True, args=(time.monotonic() + secs,))]
+        for t in threads:
+            t.start()
+        peak = {"reass.bytes_held": 0, "reass.in_progress": 0, "arp.entries": 0}
+        end = time.monotonic() + secs
+        for _ in range(secs // 5 + 2):
+            if time.monotonic() >= end:
+                break
+            st = g.stats()
+            for k in peak:
+                peak[k] = max(peak[k], st.get(k, 0))
+            time.sleep(min(5.0, max(0.0, end - time.monotonic())))
+        outs = {k: p.communicate(timeout=60)[0] for k, p in procs.items()}
+        join_end = time.monotonic() + 150
+        for t in threads:
+            t.join(timeout=max(0.0, join_end - time.monotonic()))
+        if any(t.is_alive() for t in threads):
+            extra.append("a load thread still ran 150 s after the soak's end")
+    finally:
+        stopping.set()
+        for p in procs.values():
+            stop(p)
+        for tx in senders:
+            tx.close()
+
 
     def ping_figures(name):
         m = re.search(r"(\d+) packets transmitted, (\d+) received", outs[name])
@@ -372,71 +421,68 @@ def soak(g, ns, c):
 def wait_reass_idle(g, since, timeout=40.0):
     """Waits for the reassembly timer to expire what is left."""
     deadline = time.monotonic() + timeout
-    while True:
+    for _ in range(int(timeout) + 1):  # bounded in count and in time
         st = g.stats()
         if (not st.get("reass.in_progress") and not st.get("reass.bytes_held")) or \
                 time.monotonic() > deadline:
-            return st, time.monotonic() - since
+            break
         time.sleep(1.0)
+    return st, time.monotonic() - since
 
 
 def main():
     t0 = time.monotonic()
-    try:
-        with Netns("uknet-flood", extra_cidrs=["%s/24" % SRC]) as ns, \
-             Guest(cmdline="mode=net", netns=ns.name, nics=[{"tap": "tap0", "mac": GUEST_MAC}],
-                   log_path="build/test/flood.log") as g:
-            g.expect(r"kernel: ready", 30)
-            host_mac = ns.run(["cat", "/sys/class/net/tap0/address"]).stdout.strip()
-            c = Craft(host_mac)
-            tx = PktSend(ns)
-            try:
-                check("flood-guest-up", alive(ns, count=2), "no answer to ping")
-                start = settle(g)
-                frag_flood(g, ns, tx, c)
-                ping_flood(g, ns)
-                udp_flood(g, ns, tx)
-                arp_flood(g, ns, tx)
-                spoofed_flood(g, ns, tx, c)
-                soak(g, ns, c)
-                before = settle(g)
-                end, waited = wait_reass_idle(g, time.monotonic())
-                problems = []
-                if end.get("reass.in_progress") or end.get("reass.bytes_held"):
-                    problems.append("reassembly still holds %s bytes in %s datagrams"
-                                    % (end.get("reass.bytes_held"), end.get("reass.in_progress")))
-                if delta(start, end, "reass.timeout") == 0:
-                    problems.append("no datagram ever timed out")
-                if delta(start, end, "icmp.tx_time_exceeded") == 0:
-                    problems.append("no ICMP time exceeded sent")
-                check("flood-reassembly-back-to-idle", not problems, "; ".join(problems))
-                note("reassembly idle %.0f s after the soak: %d timed out (%d with the first "
-                     "fragment: %d time exceeded sent)" % (
-                         waited, delta(start, end, "reass.timeout"),
-                         delta(start, end, "reass.timeout_first_held"),
-                         delta(start, end, "icmp.tx_time_exceeded")))
-                final = step_checks("final", g, ns, end)
-                problems = []
-                if final.get("arp.pending") or final.get("arp.queue_frames"):
-                    problems.append("ARP: %s pending, %s frames queued"
-                                    % (final.get("arp.pending"), final.get("arp.queue_frames")))
-                if final.get("mem.heap_bytes") != start.get("mem.heap_bytes"):
-                    problems.append("heap %s -> %s" % (start.get("mem.heap_bytes"),
-                                                       final.get("mem.heap_bytes")))
-                if final.get("sched.live") != start.get("sched.live"):
-                    problems.append("threads %s -> %s" % (start.get("sched.live"),
-                                                          final.get("sched.live")))
-                check("flood-no-leaks", not problems, "; ".join(problems))
-                warn = warnings(g.buf)
-                check("flood-no-warnings", not warn, warn[:5])
-                note("totals: guest took %d frames off its ring, sent %d; %.0f s in all"
-                     % (frames_seen(final), final.get("net0.tx_packets", 0),
-                        time.monotonic() - t0))
-            finally:
-                tx.close()
-    except (GuestError, OSError, RuntimeError, subprocess.SubprocessError) as e:
-        check("flood-suite", False, e)
+    with Netns("uknet-flood", extra_cidrs=["%s/24" % SRC]) as ns, \
+         Guest(cmdline="mode=net", netns=ns.name, nics=[{"tap": "tap0", "mac": GUEST_MAC}],
+               log_path="build/test/flood.log") as g:
+        g.expect(r"kernel: ready", 30)
+        host_mac = ns.run(["cat", "/sys/class/net/tap0/address"]).stdout.strip()
+        c = Craft(host_mac)
+        tx = PktSend(ns)
+        try:
+            check("flood-guest-up", alive(ns, count=2), "no answer to ping")
+            start = settle(g)
+            frag_flood(g, ns, tx, c)
+            ping_flood(g, ns)
+            udp_flood(g, ns, tx)
+            arp_flood(g, ns, tx)
+            spoofed_flood(g, ns, tx, c)
+            soak(g, ns, c)
+            before = settle(g)
+            end, waited = wait_reass_idle(g, time.monotonic())
+            problems = []
+            if end.get("reass.in_progress") or end.get("reass.bytes_held"):
+                problems.append("reassembly still holds %s bytes in %s datagrams"
+                                % (end.get("reass.bytes_held"), end.get("reass.in_progress")))
+            if delta(start, end, "reass.timeout") == 0:
+                problems.append("no datagram ever timed out")
+            if delta(start, end, "icmp.tx_time_exceeded") == 0:
+                problems.append("no ICMP time exceeded sent")
+            check("flood-reassembly-back-to-idle", not problems, "; ".join(problems))
+            note("reassembly idle %.0f s after the soak: %d timed out (%d with the first "
+                 "fragment: %d time exceeded sent)" % (
+                     waited, delta(start, end, "reass.timeout"),
+                     delta(start, end, "reass.timeout_first_held"),
+                     delta(start, end, "icmp.tx_time_exceeded")))
+            final = step_checks("final", g, ns, end)
+            problems = []
+            if final.get("arp.pending") or final.get("arp.queue_frames"):
+                problems.append("ARP: %s pending, %s frames queued"
+                                % (final.get("arp.pending"), final.get("arp.queue_frames")))
+            if final.get("mem.heap_bytes") != start.get("mem.heap_bytes"):
+                problems.append("heap %s -> %s" % (start.get("mem.heap_bytes"),
+                                                   final.get("mem.heap_bytes")))
+            if final.get("sched.live") != start.get("sched.live"):
+                problems.append("threads %s -> %s" % (start.get("sched.live"),
+                                                      final.get("sched.live")))
+            check("flood-no-leaks", not problems, "; ".join(problems))
+            warn = warnings(g.buf)
+            check("flood-no-warnings", not warn, warn[:5])
+            note("totals: guest took %d frames off its ring, sent %d; %.0f s in all"
+                 % (frames_seen(final), final.get("net0.tx_packets", 0),
+                    time.monotonic() - t0))
+        finally:
+            tx.close()
 
 
-main()
-sys.exit(0 if results and all(results) else 1)
+SUITE.run(main)

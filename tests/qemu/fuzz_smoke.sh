@@ -4,6 +4,8 @@
 # number of inputs with a fixed random seed (tests/fuzz/run.sh runs), after
 # replaying every crash input ever fixed. `make fuzz` is the long version.
 # FUZZ_SMOKE_SCALE multiplies the input counts (default 1).
+# timeout: 1200
+# needs: clang
 cd "$(dirname "$0")/../.." || exit 1
 if ! command -v clang >/dev/null; then echo "SKIP fuzz: clang missing (make deps)"; exit 0; fi
 mkdir -p build/test

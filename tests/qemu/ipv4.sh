@@ -3,6 +3,9 @@
 # namespace made here: arping, ping of every size class with patterns, ping
 # flood, UDP echo with payload checks, ICMP port unreachable, the console's ping,
 # and the counters afterwards.
+# timeout: 600
+# needs: root qemu
 cd "$(dirname "$0")/../.." || exit 1
-if [ "$(id -u)" != 0 ]; then echo "SKIP ipv4: needs root for a network namespace"; exit 0; fi
+. tests/qemu/lib.sh
+need_root ipv4
 exec /usr/bin/python3 tests/qemu/ipv4_test.py

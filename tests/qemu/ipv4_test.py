@@ -5,18 +5,15 @@ import sys
 import time
 
 sys.path.insert(0, "tests/lib")
-from guest import Guest, GuestError  # noqa: E402
+from guest import Guest  # noqa: E402
 from netns import Netns  # noqa: E402
+from suite import Suite  # noqa: E402
 
 GUEST_IP = "10.0.0.2"
 GUEST_MAC = "52:54:00:12:34:56"
 CLIENT = "tests/tools/udp_echo_client.py"
-results = []
-
-
-def check(name, ok, why=""):
-    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, str(why)[-500:])), flush=True)
-    results.append(ok)
+SUITE = Suite("ipv4")
+check = SUITE.check
 
 
 def ping(ns, args, timeout=120):
@@ -105,21 +102,18 @@ def test_counters(g):
 
 
 def main():
-    try:
-        with Netns("uknet-ipv4") as ns, \
-             Guest(cmdline="mode=net", netns=ns.name, nics=[{"tap": "tap0", "mac": GUEST_MAC}],
-                   log_path="build/test/ipv4.log") as g:
-            g.expect(r"kernel: ready", 30)
-            test_arping(ns)
-            test_ping_sizes(ns)
-            test_ping_flood(ns)
-            test_udp_echo(ns)
-            test_port_unreachable(ns)
-            test_console_ping(g)
-            test_console_commands(g)
-            test_counters(g)
-    except (GuestError, OSError) as e:
-        check("ipv4-suite", False, e)
+    with Netns("uknet-ipv4") as ns, \
+         Guest(cmdline="mode=net", netns=ns.name, nics=[{"tap": "tap0", "mac": GUEST_MAC}],
+               log_path="build/test/ipv4.log") as g:
+        g.expect(r"kernel: ready", 30)
+        test_arping(ns)
+        test_ping_sizes(ns)
+        test_ping_flood(ns)
+        test_udp_echo(ns)
+        test_port_unreachable(ns)
+        test_console_ping(g)
+        test_console_commands(g)
+        test_counters(g)
 
 
-main()
+SUITE.run(main)

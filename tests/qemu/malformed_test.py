@@ -7,7 +7,7 @@ reassembly holds nothing, and that the guest still answers a normal ping.
 At the end: the counters add up (every frame counted once), no warning in the
 guest's log but the one provoked on purpose, and the heap did not grow.
 
-Crafted packets come from their own address, 10.0.0.9 (PITFALLS.md: they never
+Crafted packets come from their own address, 10.0.0.9 (docs/qemu-facts.md: they never
 share a reassembly key with the host's own pings); the host answers ARP for it.
 """
 import os
@@ -17,25 +17,22 @@ import sys
 import time
 
 sys.path.insert(0, "tests/lib")
-from guest import Guest, GuestError  # noqa: E402
+from guest import Guest  # noqa: E402
 from netns import Netns  # noqa: E402
+from suite import Suite  # noqa: E402
 from robust import (GUEST_IP, GUEST_MAC, PktSend, alive, counters_add_up, delta,  # noqa: E402
                     pool_idle, settle, warnings)
 
 from scapy.all import ARP, ICMP, IP, UDP, Ether, Raw  # noqa: E402
 
 SRC = "10.0.0.9"
-results = []
+SUITE = Suite("malformed")
+check = SUITE.check
 # Counters that say something went wrong (or was refused); each class names the
 # ones it expects to move, any other that moves is a failure.
 WATCH = re.compile(r"\.(.*_)?(drop|dropped|bad|err|errors|overlap|inconsistent|over|evicted|"
                    r"suppressed|conflict|timeout|timeouts|dup|unmatched|ratelimited|nobuf|"
                    r"no_buffer|full)(_.*)?$")
-
-
-def check(name, ok, why=""):
-    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, str(why)[-600:])), flush=True)
-    results.append(ok)
 
 
 def csum(b):
@@ -354,36 +351,32 @@ def oversize(g, ns, tx, f):
 
 def main():
     t0 = time.monotonic()
-    try:
-        with Netns("uknet-mal", extra_cidrs=["%s/24" % SRC]) as ns, \
-             Guest(cmdline="mode=net", netns=ns.name, nics=[{"tap": "tap0", "mac": GUEST_MAC}],
-                   log_path="build/test/malformed.log") as g:
-            g.expect(r"kernel: ready", 30)
-            host_mac = ns.run(["cat", "/sys/class/net/tap0/address"]).stdout.strip()
-            f = Frames(host_mac)
-            tx = PktSend(ns)
-            try:
-                check("malformed-guest-up", alive(ns, count=2), "no answer to ping")
-                start = settle(g)
-                ids = int(os.environ.get("MALFORMED_FRAG_IDS", "2000"))
-                never_completing(g, ns, tx, f, ids)
-                cls = classes(f)
-                for name, frames, want, allowed in cls:
-                    run_class(g, ns, tx, name, frames, want, allowed)
-                oversize(g, ns, tx, f)
-                end = settle(g)
-                bad = counters_add_up(end)
-                check("malformed-counters-add-up", not bad, bad)
-                warn = [w for w in warnings(g.buf) if "address conflict" not in w]
-                check("malformed-no-warnings", not warn, warn)
-                check("malformed-heap-stable", end.get("mem.heap_bytes") == start.get("mem.heap_bytes"),
-                      "heap %s -> %s" % (start.get("mem.heap_bytes"), end.get("mem.heap_bytes")))
-                print("  %d classes in %.0f s" % (len(cls) + 3, time.monotonic() - t0), flush=True)
-            finally:
-                tx.close()
-    except (GuestError, OSError, RuntimeError) as e:
-        check("malformed-suite", False, e)
+    with Netns("uknet-mal", extra_cidrs=["%s/24" % SRC]) as ns, \
+         Guest(cmdline="mode=net", netns=ns.name, nics=[{"tap": "tap0", "mac": GUEST_MAC}],
+               log_path="build/test/malformed.log") as g:
+        g.expect(r"kernel: ready", 30)
+        host_mac = ns.run(["cat", "/sys/class/net/tap0/address"]).stdout.strip()
+        f = Frames(host_mac)
+        tx = PktSend(ns)
+        try:
+            check("malformed-guest-up", alive(ns, count=2), "no answer to ping")
+            start = settle(g)
+            ids = int(os.environ.get("MALFORMED_FRAG_IDS", "2000"))
+            never_completing(g, ns, tx, f, ids)
+            cls = classes(f)
+            for name, frames, want, allowed in cls:
+                run_class(g, ns, tx, name, frames, want, allowed)
+            oversize(g, ns, tx, f)
+            end = settle(g)
+            bad = counters_add_up(end)
+            check("malformed-counters-add-up", not bad, bad)
+            warn = [w for w in warnings(g.buf) if "address conflict" not in w]
+            check("malformed-no-warnings", not warn, warn)
+            check("malformed-heap-stable", end.get("mem.heap_bytes") == start.get("mem.heap_bytes"),
+                  "heap %s -> %s" % (start.get("mem.heap_bytes"), end.get("mem.heap_bytes")))
+            print("  %d classes in %.0f s" % (len(cls) + 3, time.monotonic() - t0), flush=True)
+        finally:
+            tx.close()
 
 
-main()
-sys.exit(0 if results and all(results) else 1)
+SUITE.run(main)

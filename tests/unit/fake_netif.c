@@ -69,7 +69,8 @@ static enum netif_err fake_tx_send(struct netif *nif, struct netbuf *b, uint32_t
     return NETIF_OK;
 }
 
-static const struct netif_ops fake_ops = {fake_tx_alloc, fake_tx_send};
+static const struct netif_ops fake_ops = {.tx_alloc = fake_tx_alloc,
+                                          .tx_send = fake_tx_send};
 
 void fake_netif_init(struct fake_netif *f, const struct eth_addr *mac, uint16_t mtu,
                      int max_segs)
@@ -95,21 +96,33 @@ static void rx_release(struct netbuf *b)
     free(b);
 }
 
-void fake_netif_rx(struct fake_netif *f, const void *frame, uint32_t len)
+/* A buffer of cap bytes holding the frame at off, the rest filled with junk. */
+static void rx_at(struct fake_netif *f, const void *frame, uint32_t len, uint32_t off,
+                  uint32_t cap)
 {
     struct netbuf *b = calloc(1, sizeof *b);
     KCHECK(b);
-    b->cap = FAKE_RX_OFF + len + 16;
-    b->data = malloc(b->cap);
+    b->cap = cap;
+    b->data = malloc(cap ? cap : 1);
     KCHECK(b->data);
-    memset(b->data, 0xee, b->cap);
-    memcpy(b->data + FAKE_RX_OFF, frame, len);
+    memset(b->data, 0xee, cap);
+    memcpy(b->data + off, frame, len);
     b->refs = 1;
     b->release = rx_release;
     b->owner = f;
     f->rx_live++;
     KCHECK(f->nif.input);
-    f->nif.input(&f->nif, b, FAKE_RX_OFF, len);
+    f->nif.input(&f->nif, b, off, len);
+}
+
+void fake_netif_rx(struct fake_netif *f, const void *frame, uint32_t len)
+{
+    rx_at(f, frame, len, FAKE_RX_OFF, FAKE_RX_OFF + len + 16);
+}
+
+void fake_netif_rx_exact(struct fake_netif *f, const void *frame, uint32_t len)
+{
+    rx_at(f, frame, len, 0, len);
 }
 
 const uint8_t *fake_netif_tx(const struct fake_netif *f, int i, uint32_t *len)

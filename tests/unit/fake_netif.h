@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/netdev.h"
 #include "net/addr.h"
-#include "net/netif.h"
 
 #define FAKE_TX_MAX 4096
 #define FAKE_HEADROOM 12 /* like virtio-net's header */
@@ -37,6 +37,9 @@ void fake_netif_init(struct fake_netif *f, const struct eth_addr *mac, uint16_t 
                      int max_segs);
 /* Feeds one frame to nif.input (which must be set). */
 void fake_netif_rx(struct fake_netif *f, const void *frame, uint32_t len);
+/* The same in a buffer of exactly len bytes, nothing around it: AddressSanitizer
+ * sees any read past the frame (the fuzzers). */
+void fake_netif_rx_exact(struct fake_netif *f, const void *frame, uint32_t len);
 /* Captured frame i (NULL when none), its length in *len. */
 const uint8_t *fake_netif_tx(const struct fake_netif *f, int i, uint32_t *len);
 void fake_netif_tx_clear(struct fake_netif *f);

@@ -17,6 +17,7 @@ static size_t stacks_live;
 static unsigned long irq_masked; /* 1 while "interrupts are off" */
 static host_idle_fn idle_hook;
 static void *idle_hook_arg;
+static host_unmask_fn unmask_hook;
 
 void host_clock_set(uint64_t ns)
 {
@@ -32,6 +33,11 @@ void host_set_idle_hook(host_idle_fn fn, void *arg)
 {
     idle_hook = fn;
     idle_hook_arg = arg;
+}
+
+void host_set_unmask_hook(host_unmask_fn fn)
+{
+    unmask_hook = fn;
 }
 
 uint64_t host_idle_calls(void)
@@ -95,7 +101,10 @@ unsigned long plat_irq_save(void)
 
 void plat_irq_restore(unsigned long flags)
 {
+    bool unmasking = irq_masked && !flags;
     irq_masked = flags;
+    if (unmasking && unmask_hook)
+        unmask_hook();
 }
 
 void plat_panic(const char *fmt, ...)
@@ -108,4 +117,32 @@ void plat_panic(const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n");
     abort();
+}
+
+/* Log lines (kernel/log.c formats them): counted by level (tests check that a
+ * stall was reported), handed to the test's hook, printed to stderr when
+ * UKNET_TEST_LOG is set. */
+static uint64_t log_counts[LOG_LEVELS];
+static host_log_fn log_hook;
+static void *log_hook_arg;
+
+void host_set_log_hook(host_log_fn fn, void *arg)
+{
+    log_hook = fn;
+    log_hook_arg = arg;
+}
+
+void plat_log_write(enum log_level lvl, const char *line, size_t len)
+{
+    if ((unsigned)lvl < LOG_LEVELS)
+        log_counts[lvl]++;
+    if (log_hook)
+        log_hook(log_hook_arg, lvl, line, len);
+    if (getenv("UKNET_TEST_LOG"))
+        fwrite(line, 1, len, stderr);
+}
+
+uint64_t host_log_count(int level)
+{
+    return (unsigned)level < LOG_LEVELS ? log_counts[level] : 0;
 }

@@ -22,10 +22,23 @@ void host_clock_advance(uint64_t ns);
 typedef bool (*host_idle_fn)(uint64_t deadline_ns, void *arg);
 void host_set_idle_hook(host_idle_fn fn, void *arg);
 
+/* Stand-in for interrupts held while masked: called when plat_irq_restore
+ * unmasks them (the `sti` where a pending interrupt is taken), in the thread that
+ * unmasked. NULL clears it. */
+typedef void (*host_unmask_fn)(void);
+void host_set_unmask_hook(host_unmask_fn fn);
+
 /* Counters for tests: plat_idle_until calls, stacks allocated and not yet freed,
  * and whether interrupts are "masked" (plat_irq_save nesting). */
 uint64_t host_idle_calls(void);
 size_t host_stacks_live(void);
 bool host_irq_masked(void);
+
+/* Lines logged (kernel/log.h, past its level check) so far, by level (LOG_*). */
+uint64_t host_log_count(int level);
+/* Called with every line logged (newline included, not NUL-terminated); NULL
+ * clears it. */
+typedef void (*host_log_fn)(void *arg, int level, const char *line, size_t len);
+void host_set_log_hook(host_log_fn fn, void *arg);
 
 #endif

@@ -62,12 +62,16 @@ size_t fx_eth(uint8_t *f, const struct eth_addr *dst, const struct eth_addr *src
     return 14;
 }
 
-size_t fx_ipv4(uint8_t *p, struct ipv4_addr src, struct ipv4_addr dst, uint8_t proto,
-               uint16_t id, uint16_t frag, uint8_t ttl, uint16_t payload_len)
+size_t fx_ipv4_opts(uint8_t *p, struct ipv4_addr src, struct ipv4_addr dst, uint8_t proto,
+                    uint16_t id, uint16_t frag, uint8_t ttl, const uint8_t *opts,
+                    size_t optlen, uint16_t payload_len)
 {
-    p[0] = 0x45;
+    size_t hl = 20 + (optlen & ~(size_t)3);
+    if (hl > 60)
+        hl = 60;
+    p[0] = (uint8_t)(0x40 | hl / 4);
     p[1] = 0;
-    net_wr16(p + 2, (uint16_t)(20 + payload_len));
+    net_wr16(p + 2, (uint16_t)(hl + payload_len));
     net_wr16(p + 4, id);
     net_wr16(p + 6, frag);
     p[8] = ttl;
@@ -75,8 +79,35 @@ size_t fx_ipv4(uint8_t *p, struct ipv4_addr src, struct ipv4_addr dst, uint8_t p
     net_wr16(p + 10, 0);
     memcpy(p + 12, &src.be, 4);
     memcpy(p + 16, &dst.be, 4);
-    net_wr16(p + 10, fx_ref_csum(p, 20));
-    return 20;
+    if (hl > 20)
+        memcpy(p + 20, opts, hl - 20);
+    net_wr16(p + 10, fx_ref_csum(p, hl));
+    return hl;
+}
+
+size_t fx_ipv4(uint8_t *p, struct ipv4_addr src, struct ipv4_addr dst, uint8_t proto,
+               uint16_t id, uint16_t frag, uint8_t ttl, uint16_t payload_len)
+{
+    return fx_ipv4_opts(p, src, dst, proto, id, frag, ttl, NULL, 0, payload_len);
+}
+
+size_t fx_arp(uint8_t *f, const struct eth_addr *edst, const struct eth_addr *esrc,
+              uint16_t op, const struct eth_addr *sha, struct ipv4_addr spa,
+              const struct eth_addr *tha, struct ipv4_addr tpa)
+{
+    memset(f, 0, 60);
+    fx_eth(f, edst, esrc, 0x0806);
+    uint8_t *p = f + 14;
+    net_wr16(p, 1);
+    net_wr16(p + 2, 0x0800);
+    p[4] = 6, p[5] = 4;
+    net_wr16(p + 6, op);
+    memcpy(p + 8, sha->b, 6);
+    memcpy(p + 14, &spa.be, 4);
+    if (tha)
+        memcpy(p + 18, tha->b, 6);
+    memcpy(p + 24, &tpa.be, 4);
+    return 60;
 }
 
 size_t fx_ip_frame(uint8_t *f, uint8_t proto, uint16_t id, uint16_t frag,

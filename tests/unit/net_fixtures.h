@@ -1,5 +1,5 @@
-/* Shared fixtures for the net/ host tests: reference frames from
- * /work/shared/bench/gen_frames.py (seq 0), the addresses they use, a plain
+/* Shared fixtures for the net/ host tests: the first reference frames of
+ * tests/bench/gen_frames.py (frame 0), the addresses they use, a plain
  * reference checksum, and builders for Ethernet/IPv4/UDP/ICMP frames with correct
  * checksums (so a test can then break exactly one thing). */
 #ifndef NET_FIXTURES_H
@@ -13,7 +13,7 @@
 extern const uint8_t fx_icmp56_frame[98]; /* echo request id 0x1234 seq 0 */
 extern const uint8_t fx_udp64_frame[106]; /* 10.0.0.1:40000 -> 10.0.0.2:7 */
 
-/* The device under test and its peer, as in gen_frames.py. */
+/* The device under test and its peer, as in tests/bench/gen_frames.py. */
 extern const struct eth_addr fx_dut_mac, fx_peer_mac;
 struct ipv4_addr fx_dut_ip(void);
 struct ipv4_addr fx_peer_ip(void);
@@ -27,6 +27,16 @@ size_t fx_eth(uint8_t *f, const struct eth_addr *dst, const struct eth_addr *src
 /* IPv4 header (IHL 5) at p for payload_len bytes, frag = flags|offset/8 field. */
 size_t fx_ipv4(uint8_t *p, struct ipv4_addr src, struct ipv4_addr dst, uint8_t proto,
                uint16_t id, uint16_t frag, uint8_t ttl, uint16_t payload_len);
+/* The same with options: the first optlen & ~3 bytes of opts (at most 40).
+ * Returns the header length. */
+size_t fx_ipv4_opts(uint8_t *p, struct ipv4_addr src, struct ipv4_addr dst, uint8_t proto,
+                    uint16_t id, uint16_t frag, uint8_t ttl, const uint8_t *opts,
+                    size_t optlen, uint16_t payload_len);
+/* An Ethernet frame from esrc to edst holding an ARP packet: op, sender (sha,
+ * spa), target (tha, NULL for zeros; tpa); zero-padded to 60 bytes. Returns 60. */
+size_t fx_arp(uint8_t *f, const struct eth_addr *edst, const struct eth_addr *esrc,
+              uint16_t op, const struct eth_addr *sha, struct ipv4_addr spa,
+              const struct eth_addr *tha, struct ipv4_addr tpa);
 /* A whole frame from peer to DUT: Ethernet + IPv4 + bytes. Returns its length. */
 size_t fx_ip_frame(uint8_t *f, uint8_t proto, uint16_t id, uint16_t frag,
                    const uint8_t *payload, size_t len);

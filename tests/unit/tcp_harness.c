@@ -1,68 +1,44 @@
-/* What the TCP unit tests share (included, like stack_harness.c): the stack on the
- * fake NIC with TCP, a scripted peer at 10.0.0.1 that builds segments (checksums
- * from a plain reference sum, options from a struct) and keeps its sequence
- * numbers, a reader of every segment the stack sends (IP and TCP checksums
- * verified by the reference sum), the fake clock with the stack's timers run at
- * their exact deadlines, and the teardown that checks every buffer came back. */
-#pragma GCC diagnostic ignored "-Wunused-function" /* each test uses a part */
+/* The TCP test harness (see tests/unit/tcp_harness.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
 
-#include "net/stack.h"
-#include "net/tcp_int.h"
-#include "tests/unit/fake_netif.c"
-#include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/tcp_harness.h"
 
-#define MS 1000000ull
-#define SEC 1000000000ull
-#define T0 (1000 * SEC)
-#define PEER_PORT 40000
-#define DUT_PORT 80
-#define MAX_SEG_DATA 9000
-
-static struct fake_netif fk;
-static struct net_stack *st;
-static struct tcp *tc;
+struct tcp *tc;
+struct tcp_flow *accepted;
+int naccepted;
+struct tcp_listener *lst;
 static int seen_tx;
 
-static int64_t ctr(const char *name)
+void h_setup_mtu(const struct tcp_config *tcfg, uint16_t mtu, int segs)
 {
-    int64_t v = net_counter(st, name);
-    if (v < 0)
-        fail_msg("no counter %s", name);
-    return v;
-}
-
-static void h_setup_mtu(const struct tcp_config *tcfg, uint16_t mtu, int segs)
-{
-    struct net_config cfg = {0};
-    host_clock_set(T0);
-    fake_netif_init(&fk, &fx_dut_mac, mtu, segs);
-    net_config_parse("10.0.0.2/24", NULL, &cfg);
+    struct harness_config c = {0};
+    c.mtu = mtu;
+    c.max_segs = segs;
+    c.clock_ns = T0;
+    c.static_peer = true;
     if (tcfg)
-        cfg.tcp = *tcfg;
+        c.tune.tcp = *tcfg;
     for (int i = 0; i < 16; i++)
-        cfg.tcp.secret[i] = (uint8_t)(i * 17 + 1);
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    assert_int_equal(arp_add_static(&st->arp, fx_peer_ip(), &fx_peer_mac), 0);
+        c.tune.tcp.secret[i] = (uint8_t)(i * 17 + 1);
+    harness_setup(&c);
     tc = st->tcp;
-    fake_netif_tx_clear(&fk);
     seen_tx = 0;
 }
 
-static void h_setup(const struct tcp_config *tcfg)
+void h_setup(const struct tcp_config *tcfg)
 {
     h_setup_mtu(tcfg, 1500, 4);
 }
 
-static void h_teardown(void)
+void h_teardown(void)
 {
-    net_stack_destroy(st);
-    st = NULL;
-    fake_netif_tx_clear(&fk);
+    harness_destroy();
     seen_tx = 0;
-    assert_int_equal(fk.rx_live, 0);
-    assert_int_equal(fk.tx_live, 0);
 }
 
 /* ------------------------------------------------------------ reference sums */
@@ -92,20 +68,7 @@ static uint32_t h_ref_pseudo(struct ipv4_addr src, struct ipv4_addr dst, size_t 
 
 /* ------------------------------------------------------------ peer -> stack */
 
-struct hseg {
-    struct ipv4_addr src, dst;
-    uint16_t sport, dport;
-    uint8_t flags;
-    uint32_t seq, ack;
-    uint16_t wnd;
-    struct tcp_opts o; /* o.present 0: no options */
-    const void *data;
-    uint32_t len;
-    uint8_t raw_opts[40]; /* used instead of o when raw_len > 0 */
-    uint32_t raw_len;
-};
-
-static uint32_t build_segment(uint8_t *tcp, const struct hseg *s)
+uint32_t build_segment(uint8_t *tcp, const struct hseg *s)
 {
     uint32_t ol = s->raw_len ? s->raw_len
                              : tcp_options_emit(&s->o, s->flags & TCP_SYN, tcp + 20, 40);
@@ -122,7 +85,7 @@ static uint32_t build_segment(uint8_t *tcp, const struct hseg *s)
     return n;
 }
 
-static void h_inject(const struct hseg *s)
+void h_inject(const struct hseg *s)
 {
     static uint8_t f[MAX_SEG_DATA + 200];
     size_t n = fx_eth(f, &fx_dut_mac, &fx_peer_mac, 0x0800);
@@ -131,9 +94,8 @@ static void h_inject(const struct hseg *s)
     fake_netif_rx(&fk, f, (uint32_t)(n + 20 + tl));
 }
 
-static void h_raw(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq,
-                  uint32_t ack, uint16_t wnd, const struct tcp_opts *o, const void *data,
-                  uint32_t len)
+void h_raw(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
+           uint16_t wnd, const struct tcp_opts *o, const void *data, uint32_t len)
 {
     struct hseg s = {0};
     s.src = fx_peer_ip();
@@ -153,28 +115,19 @@ static void h_raw(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq,
 
 /* ------------------------------------------------------------ stack -> peer */
 
-struct oseg {
-    struct ipv4_addr src, dst;
-    struct tcp_repr r;
-    struct tcp_opts o;
-    uint8_t data[MAX_SEG_DATA];
-    uint32_t len;
-    bool df;
-};
-
-static int h_pending(void)
+int h_pending(void)
 {
     return fk.ntx - seen_tx;
 }
 
-static void h_clear(void)
+void h_clear(void)
 {
     fake_netif_tx_clear(&fk);
     seen_tx = 0;
 }
 
 /* The next segment the stack sent, verified and parsed; false when none. */
-static bool h_next(struct oseg *s)
+bool h_next(struct oseg *s)
 {
     uint32_t len;
     const uint8_t *f = fake_netif_tx(&fk, seen_tx, &len);
@@ -207,7 +160,7 @@ static bool h_next(struct oseg *s)
     return true;
 }
 
-static void h_expect_none(void)
+void h_expect_none(void)
 {
     struct oseg o;
     if (h_next(&o)) {
@@ -217,7 +170,7 @@ static void h_expect_none(void)
     }
 }
 
-static void h_expect(struct oseg *o, uint8_t flags)
+void h_expect(struct oseg *o, uint8_t flags)
 {
     if (!h_next(o))
         fail_msg("no segment sent (expected flags 0x%02x)", flags);
@@ -231,7 +184,7 @@ static void h_expect(struct oseg *o, uint8_t flags)
 /* ------------------------------------------------------------ time */
 
 /* Runs the stack's timers at their deadlines up to abs, then sets the clock there. */
-static void h_run_until(uint64_t abs)
+void h_run_until(uint64_t abs)
 {
     for (int guard = 0; guard < 100000; guard++) {
         uint64_t d = net_next_deadline(st);
@@ -245,23 +198,14 @@ static void h_run_until(uint64_t abs)
         host_clock_set(abs);
 }
 
-static void h_advance(uint64_t ns)
+void h_advance(uint64_t ns)
 {
     h_run_until(plat_now_ns() + ns);
 }
 
 /* ------------------------------------------------------------ a scripted peer */
 
-struct peer {
-    uint16_t port, dport;
-    uint32_t isn, seq, ack; /* seq: next to send; ack: next expected */
-    uint16_t wnd;
-    uint8_t ws; /* our (the peer's) window shift announced */
-    bool ts;    /* timestamps on */
-    uint32_t tsval, ts_recent;
-};
-
-static void peer_init(struct peer *pr, uint32_t isn)
+void peer_init(struct peer *pr, uint32_t isn)
 {
     memset(pr, 0, sizeof *pr);
     pr->port = PEER_PORT;
@@ -273,7 +217,7 @@ static void peer_init(struct peer *pr, uint32_t isn)
 }
 
 /* A segment from the peer with its current numbers; data advances seq. */
-static void peer_send(struct peer *pr, uint8_t flags, const void *data, uint32_t len)
+void peer_send(struct peer *pr, uint8_t flags, const void *data, uint32_t len)
 {
     struct tcp_opts o = {0};
     if (pr->ts) {
@@ -286,7 +230,7 @@ static void peer_send(struct peer *pr, uint8_t flags, const void *data, uint32_t
 }
 
 /* The peer reads what the stack sent: its sequence numbers and timestamp. */
-static void peer_saw(struct peer *pr, const struct oseg *o)
+void peer_saw(struct peer *pr, const struct oseg *o)
 {
     if (o->o.present & TCP_OPTF_TS)
         pr->ts_recent = o->o.ts_val;
@@ -295,11 +239,6 @@ static void peer_saw(struct peer *pr, const struct oseg *o)
         pr->ack = end;
 }
 
-/* Listens on DUT_PORT with an accept callback that stores the flow. */
-static struct tcp_flow *accepted;
-static int naccepted;
-static struct tcp_listener *lst;
-
 static void on_accept(void *ctx, struct tcp_flow *f)
 {
     (void)ctx;
@@ -307,7 +246,7 @@ static void on_accept(void *ctx, struct tcp_flow *f)
     naccepted++;
 }
 
-static void h_listen(void)
+void h_listen(void)
 {
     accepted = NULL;
     naccepted = 0;
@@ -316,7 +255,7 @@ static void h_listen(void)
 
 /* Passive open from pr: SYN (with the given options), SYN-ACK, ACK; returns the
  * accepted flow. */
-static struct tcp_flow *h_open(struct peer *pr, const struct tcp_opts *syn)
+struct tcp_flow *h_open(struct peer *pr, const struct tcp_opts *syn)
 {
     struct tcp_opts o = syn ? *syn : (struct tcp_opts){0};
     struct oseg s;
@@ -338,7 +277,7 @@ static struct tcp_flow *h_open(struct peer *pr, const struct tcp_opts *syn)
     return accepted;
 }
 
-static enum tcp_state h_state(struct tcp_flow *f)
+enum tcp_state h_state(struct tcp_flow *f)
 {
     struct tcp_flow_info fi;
     tcp_flow_info(f, &fi);
@@ -346,7 +285,7 @@ static enum tcp_state h_state(struct tcp_flow *f)
 }
 
 /* Reads everything available now (timeout 0) into buf; returns the bytes. */
-static uint32_t h_read_all(struct tcp_flow *f, uint8_t *buf, uint32_t cap, bool *eof)
+uint32_t h_read_all(struct tcp_flow *f, uint8_t *buf, uint32_t cap, bool *eof)
 {
     uint32_t n = 0;
     struct view v;
@@ -367,7 +306,7 @@ static uint32_t h_read_all(struct tcp_flow *f, uint8_t *buf, uint32_t cap, bool 
     return n;
 }
 
-static void fill_pattern(uint8_t *p, uint32_t n, uint32_t seed)
+void fill_pattern(uint8_t *p, uint32_t n, uint32_t seed)
 {
     for (uint32_t i = 0; i < n; i++)
         p[i] = (uint8_t)((i + seed) * 131 + ((i + seed) >> 8));

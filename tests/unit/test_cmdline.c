@@ -33,9 +33,9 @@ static void test_defaults(void **state)
     (void)state;
     struct kconfig c;
     assert_int_equal(parse("", &c), 0);
-    assert_int_equal(c.ip, 0x0A000002);
-    assert_int_equal(c.prefix, 24);
-    assert_int_equal(c.gw, 0x0A000001);
+    assert_int_equal(c.nic[0].ip, 0x0A000002);
+    assert_int_equal(c.nic[0].prefix, 24);
+    assert_int_equal(c.nic[0].gw, 0x0A000001);
     assert_int_equal(c.log_level, 2);
     assert_int_equal(c.mode, KMODE_NET);
     assert_int_equal(parse(NULL, &c), 0);
@@ -49,9 +49,9 @@ static void test_all_keys(void **state)
                            "mode=selftest",
                            &c),
                      0);
-    assert_int_equal(c.ip, 0xC0A80709);
-    assert_int_equal(c.prefix, 16);
-    assert_int_equal(c.gw, 0xC0A80001);
+    assert_int_equal(c.nic[0].ip, 0xC0A80709);
+    assert_int_equal(c.nic[0].prefix, 16);
+    assert_int_equal(c.nic[0].gw, 0xC0A80001);
     assert_int_equal(c.log_level, 3);
     assert_int_equal(c.mode, KMODE_SELFTEST);
 }
@@ -61,10 +61,10 @@ static void test_ip_without_prefix_keeps_prefix(void **state)
     (void)state;
     struct kconfig c;
     assert_int_equal(parse("ip=10.1.2.3", &c), 0);
-    assert_int_equal(c.ip, 0x0A010203);
-    assert_int_equal(c.prefix, 24);
+    assert_int_equal(c.nic[0].ip, 0x0A010203);
+    assert_int_equal(c.nic[0].prefix, 24);
     assert_int_equal(parse("gw=none  \t mode=reflect", &c), 0);
-    assert_int_equal(c.gw, 0);
+    assert_int_equal(c.nic[0].gw, 0);
     assert_int_equal(c.mode, KMODE_REFLECT);
 }
 
@@ -95,9 +95,9 @@ static void test_bad_values_keep_defaults(void **state)
         assert_non_null(strstr(errs[0], "bad value"));
         struct kconfig d;
         cmdline_defaults(&d);
-        assert_int_equal(c.ip, d.ip);
-        assert_int_equal(c.prefix, d.prefix);
-        assert_int_equal(c.gw, d.gw);
+        assert_int_equal(c.nic[0].ip, d.nic[0].ip);
+        assert_int_equal(c.nic[0].prefix, d.nic[0].prefix);
+        assert_int_equal(c.nic[0].gw, d.nic[0].gw);
         assert_int_equal(c.log_level, d.log_level);
         assert_int_equal(c.mode, d.mode);
     }
@@ -126,6 +126,49 @@ static void test_parse_ipv4(void **state)
     assert_string_equal(kmode_name(KMODE_COUNT), "?");
 }
 
+static void test_fault_and_fence(void **state)
+{
+    (void)state;
+    struct kconfig c;
+    assert_int_equal(parse("fault=tx-kick fence=io", &c), 0);
+    assert_int_equal(c.fault, KFAULT_TX_KICK);
+    assert_int_equal(c.fault_at, 1000);
+    assert_int_equal(c.fence, KFENCE_IO);
+    assert_int_equal(parse("fault=rx-irq@25 fence=cpu", &c), 0);
+    assert_int_equal(c.fault, KFAULT_RX_IRQ);
+    assert_int_equal(c.fault_at, 25);
+    assert_int_equal(c.fence, KFENCE_CPU);
+    assert_int_equal(parse("fault=tx-wedge@0", &c), 0);
+    assert_int_equal(c.fault, KFAULT_TX_WEDGE);
+    assert_int_equal(c.fault_at, 0);
+    assert_string_equal(kfault_name(c.fault), "tx-wedge");
+    /* Bad values: one error each, defaults kept. */
+    assert_int_equal(parse("fault=tx-kick@ fault=nope fault=rx-irq@x fence=mfence", &c),
+                     4);
+    assert_int_equal(c.fault, KFAULT_NONE);
+    assert_int_equal(c.fence, KFENCE_AUTO);
+}
+
+static void test_per_nic_addresses(void **state)
+{
+    (void)state;
+    struct kconfig c;
+    assert_int_equal(parse("net1.ip=10.0.1.2/25 net1.gw=10.0.1.1 net3.ip=10.9.9.9 "
+                           "net0.gw=none",
+                           &c),
+                     0);
+    assert_int_equal(c.nic[0].ip, 0x0A000002); /* net0 keeps its default address */
+    assert_int_equal(c.nic[0].gw, 0);
+    assert_int_equal(c.nic[1].ip, 0x0A000102);
+    assert_int_equal(c.nic[1].prefix, 25);
+    assert_int_equal(c.nic[1].gw, 0x0A000101);
+    assert_int_equal(c.nic[2].ip, 0); /* unconfigured */
+    assert_int_equal(c.nic[3].ip, 0x0A090909);
+    assert_int_equal(c.nic[3].prefix, 24);
+    assert_int_equal(parse("net4.ip=10.0.4.2 net1.ip=10.0.1", &c), 2);
+    assert_int_equal(c.nic[1].ip, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +179,8 @@ int main(void)
         cmocka_unit_test(test_bad_values_keep_defaults),
         cmocka_unit_test(test_word_without_equals),
         cmocka_unit_test(test_parse_ipv4),
+        cmocka_unit_test(test_fault_and_fence),
+        cmocka_unit_test(test_per_nic_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

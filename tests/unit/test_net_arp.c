@@ -15,9 +15,9 @@
 
 #include "kernel/sched.h"
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 #define SEC 1000000000ull
 #define T0 (1000 * SEC)
@@ -27,16 +27,10 @@ static const struct eth_addr zero_mac = {{0}};
 
 static void make(uint32_t arp_cap)
 {
-    struct net_config cfg = {0};
-    sched_init();
-    host_set_idle_hook(NULL, NULL);
-    host_clock_set(T0);
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    net_config_parse("10.0.0.2/24", "10.0.0.254", &cfg);
-    cfg.arp_capacity = arp_cap;
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    fake_netif_tx_clear(&fk);
+    harness_setup(&(struct harness_config){.gateway = "10.0.0.254",
+                                           .clock_ns = T0,
+                                           .fresh_scheduler = true,
+                                           .tune.arp_capacity = arp_cap});
 }
 
 static int setup(void **state)
@@ -75,20 +69,11 @@ static struct eth_addr mac_of(int n)
 static void arp_in(uint16_t op, int n, const struct eth_addr *eth_dst,
                    struct ipv4_addr tpa)
 {
-    uint8_t f[60] = {0};
+    uint8_t f[60];
     struct eth_addr m = mac_of(n);
-    struct ipv4_addr spa = host(n);
-    fx_eth(f, eth_dst, &m, 0x0806);
-    net_wr16(f + 14, 1);
-    net_wr16(f + 16, 0x0800);
-    f[18] = 6, f[19] = 4;
-    net_wr16(f + 20, op);
-    memcpy(f + 22, m.b, 6);
-    memcpy(f + 28, &spa.be, 4);
-    if (op == 2)
-        memcpy(f + 32, fx_dut_mac.b, 6);
-    memcpy(f + 38, &tpa.be, 4);
-    fake_netif_rx(&fk, f, 60);
+    fake_netif_rx(&fk, f,
+                  (uint32_t)fx_arp(f, eth_dst, &m, op, &m, host(n),
+                                   op == 2 ? &fx_dut_mac : NULL, tpa));
 }
 
 /* Frame i is an ARP request from us for tpa, sent to eth_dst. */
@@ -455,27 +440,15 @@ static void test_gratuitous_on_configure_and_print(void **state)
     assert_int_equal(fk.ntx, 2);
 }
 
-struct lines {
-    int n;
-    char text[8][100];
-};
-
-static void collect(void *ctx, const char *line)
-{
-    struct lines *l = ctx;
-    if (l->n < 8)
-        snprintf(l->text[l->n++], 100, "%s", line);
-}
-
 static void test_print_table(void **state)
 {
     (void)state;
-    struct lines l = {0};
+    static struct harness_lines l;
     struct ipv4_wopts nw = {.nowait = true};
     arp_in(1, 9, &bcast_mac, fx_dut_ip());
     assert_int_equal(ipv4_write(&st->ip, &nw, host(10), 253, 0, NULL, NULL, NULL, 0),
                      IPV4_OK);
-    net_arp_print(st, collect, &l);
+    net_arp_print(st, harness_collect, &l);
     assert_int_equal(l.n, 3);
     assert_string_equal(l.text[0],
                         "address          hwaddress          state     expires");

@@ -1,15 +1,13 @@
-/* The per-packet cost anchor (/work/shared/bench/README.md) as a test: the
- * reference frames (gen_frames.py's, rebuilt in C) are fed through a lean netif
- * (one RX buffer the frame is copied into, preallocated TX buffers, a send that
+/* The per-packet cost measurement (tests/bench/README.md) as a test: the
+ * reference frames (tests/bench/gen_frames.py's, rebuilt in C) are fed through a lean
+ * netif (one RX buffer the frame is copied into, preallocated TX buffers, a send that
  * only records) with the peer's ARP entry known and UDP echo on; every request
- * must produce one reply of its length. The feeding loop is bench_feed, so
- *   gcc -O2 -I. -DHOST_BUILD net/[a-z]*.c kernel/sched.c kernel/promise.c \
- *     kernel/switch.S tests/unit/host_plat.c tests/unit/test_net_bench.c -lcmocka
- *   valgrind --tool=callgrind --toggle-collect=bench_feed ./a.out K
- * (K: 0 ICMP 56 B, 1 UDP 64 B, 2 UDP 1400 B) gives instructions per echo: the
- * "Collected" count over the 2000 frames. `./a.out K FILE` feeds gen_frames.py's
- * file instead (tests/bench/echo_cost.sh does all of this). Measured with gcc 12: 595,
- * 765, 1233 (targets 600, 850, 4250). */
+ * must produce one reply of its length. The feeding loop is bench_feed: built
+ * at -O2 from the portable sources and run under callgrind with
+ * --toggle-collect=bench_feed as `./a.out K` (K: 0 ICMP 56 B, 1 UDP 64 B, 2 UDP
+ * 1400 B), it gives instructions per echo; `./a.out K FILE` feeds gen_frames.py's
+ * file instead. tests/bench/echo_cost.sh does all of this (gcc 12: 597, 763,
+ * 1230; targets 600, 850, 4250). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,7 +17,7 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
 
 #define NFRAMES 2000
 #define RX_OFF 12
@@ -64,7 +62,7 @@ static enum netif_err b_send(struct netif *nif, struct netbuf *b, uint32_t len,
     return NETIF_OK;
 }
 
-static const struct netif_ops bench_ops = {b_alloc, b_send};
+static const struct netif_ops bench_ops = {.tx_alloc = b_alloc, .tx_send = b_send};
 static struct bench_if bi;
 
 static void bench_init(void)

@@ -12,32 +12,19 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 #define SEC 1000000000ull
 
 static int setup(void **state)
 {
     (void)state;
-    struct net_config cfg = {0};
-    host_clock_set(1000 * SEC);
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    net_config_parse("10.0.0.2/24", NULL, &cfg);
-    cfg.arp_capacity = 8;
-    cfg.limits.reass_max_bytes = 64 * 1024;
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    assert_int_equal(arp_add_static(&st->arp, fx_peer_ip(), &fx_peer_mac), 0);
-    fake_netif_tx_clear(&fk);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    harness_destroy();
+    harness_setup(&(struct harness_config){
+        .clock_ns = 1000 * SEC,
+        .static_peer = true,
+        .tune = {.arp_capacity = 8, .limits.reass_max_bytes = 64 * 1024}});
     return 0;
 }
 
@@ -80,19 +67,10 @@ static void test_reass_gauges(void **state)
 
 static void arp_request_from(uint8_t host)
 {
-    uint8_t f[60] = {0};
+    uint8_t f[60];
     static const struct eth_addr bc = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
     struct eth_addr sha = {{0x02, 0, 0, 0, 0x10, host}};
-    struct ipv4_addr spa = ipv4_addr_make(10, 0, 0, host), tpa = fx_dut_ip();
-    fx_eth(f, &bc, &sha, 0x0806);
-    uint8_t *p = f + 14;
-    net_wr16(p, 1);
-    net_wr16(p + 2, 0x0800);
-    p[4] = 6, p[5] = 4;
-    net_wr16(p + 6, 1);
-    memcpy(p + 8, sha.b, 6);
-    memcpy(p + 14, &spa.be, 4);
-    memcpy(p + 24, &tpa.be, 4);
+    fx_arp(f, &bc, &sha, 1, &sha, ipv4_addr_make(10, 0, 0, host), NULL, fx_dut_ip());
     fake_netif_rx(&fk, f, sizeof f);
 }
 
@@ -131,45 +109,25 @@ static void test_arp_gauges(void **state)
     assert_true(ctr("arp.evicted") > 0);
 }
 
-struct lines {
-    char text[400][96];
-    int n;
-};
-
-static void collect(void *ctx, const char *line)
-{
-    struct lines *l = ctx;
-    if (l->n < 400)
-        snprintf(l->text[l->n++], sizeof l->text[0], "%s", line);
-}
-
-static bool has_line(const struct lines *l, const char *s)
-{
-    for (int i = 0; i < l->n; i++)
-        if (!strcmp(l->text[i], s))
-            return true;
-    return false;
-}
-
 static void test_gauges_printed(void **state)
 {
     (void)state;
-    static struct lines l;
+    static struct harness_lines l;
     first_fragment(7, 1000);
     l.n = 0;
-    net_stats_print(st, collect, &l);
-    assert_true(has_line(&l, "reass.bytes_held=1000"));
-    assert_true(has_line(&l, "reass.in_progress=1"));
-    assert_true(has_line(&l, "reass.max_bytes=65536"));
-    assert_true(has_line(&l, "arp.entries=1"));
-    assert_true(has_line(&l, "arp.pending=0"));
-    assert_true(has_line(&l, "arp.capacity=8"));
-    assert_true(has_line(&l, "arp.queue_frames=0"));
+    net_stats_print(st, NULL, harness_collect, &l);
+    assert_true(harness_has_line(&l, "reass.bytes_held=1000"));
+    assert_true(harness_has_line(&l, "reass.in_progress=1"));
+    assert_true(harness_has_line(&l, "reass.max_bytes=65536"));
+    assert_true(harness_has_line(&l, "arp.entries=1"));
+    assert_true(harness_has_line(&l, "arp.pending=0"));
+    assert_true(harness_has_line(&l, "arp.capacity=8"));
+    assert_true(harness_has_line(&l, "arp.queue_frames=0"));
     assert_int_equal(net_counter(st, "reass.nope"), -1);
     assert_int_equal(net_counter(st, "arp.nope"), -1);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, harness_teardown)
 
 int main(void)
 {

@@ -14,9 +14,9 @@
 
 #include "kernel/sched.h"
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -25,23 +25,8 @@
 static int setup(void **state)
 {
     (void)state;
-    struct net_config cfg = {0};
-    sched_init();
-    host_set_idle_hook(NULL, NULL);
-    host_clock_set(T0);
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    net_config_parse("10.0.0.2/24", NULL, &cfg);
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    assert_int_equal(arp_add_static(&st->arp, fx_peer_ip(), &fx_peer_mac), 0);
-    fake_netif_tx_clear(&fk);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    harness_destroy();
+    harness_setup(&(struct harness_config){
+        .clock_ns = T0, .fresh_scheduler = true, .static_peer = true});
     return 0;
 }
 
@@ -326,7 +311,7 @@ static void test_ping_send_errors(void **state)
     assert_string_equal(icmp_ping_status_name(ICMP_PING_TIMEOUT), "timeout");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, harness_teardown)
 
 int main(void)
 {

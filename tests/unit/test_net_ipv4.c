@@ -1,4 +1,4 @@
-/* IPv4 write and the seed's small operations: fragmentation for every MTU from 68
+/* IPv4 write and IPV4's small operations: fragmentation for every MTU from 68
  * to 1500 (and larger ones with scatter-gather) with payload sizes around each
  * boundary, checked frame by frame (offsets, MF, lengths, shared fresh id, headerf
  * bytes in the first fragment) and end to end (stack B reassembles what stack A
@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/fake_netif.c"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 #define PROTO_TEST 253 /* RFC 3692 experimentation */
 
@@ -42,26 +42,21 @@ static void on_default(void *ctx, uint8_t proto, const struct ipv4_rxinfo *info,
     memcpy(got.data, view_data(payload), payload->len);
 }
 
-static struct net_stack *make_stack(struct fake_netif *f, const struct eth_addr *mac,
-                                    const char *cidr, const char *gw, uint16_t mtu,
-                                    int segs)
-{
-    struct net_config cfg = {0};
-    fake_netif_init(f, mac, mtu, segs);
-    assert_int_equal(net_config_parse(cidr, gw, &cfg), 0);
-    cfg.limits.reass_max_bytes = 1u << 20;
-    struct net_stack *s = net_stack_create(&f->nif, &cfg);
-    assert_non_null(s);
-    fake_netif_tx_clear(f);
-    return s;
-}
-
 /* A = 10.0.0.2 (DUT MAC), B = 10.0.0.1 (peer MAC), each knowing the other. */
 static void make_pair(uint16_t mtu, int segs)
 {
-    sa = make_stack(&fa, &fx_dut_mac, "10.0.0.2/24", "10.0.0.254", mtu, segs);
-    sb = make_stack(&fb, &fx_peer_mac, "10.0.0.1/24", NULL, 65535, 64);
-    assert_int_equal(arp_add_static(&sa->arp, fx_peer_ip(), &fx_peer_mac), 0);
+    sa = harness_stack(&fa,
+                       &(struct harness_config){.gateway = "10.0.0.254",
+                                                .mtu = mtu,
+                                                .max_segs = segs ? segs : HARNESS_NO_SEGS,
+                                                .static_peer = true,
+                                                .tune.limits.reass_max_bytes = 1u << 20});
+    sb = harness_stack(&fb,
+                       &(struct harness_config){.addr = "10.0.0.1/24",
+                                                .mac = &fx_peer_mac,
+                                                .mtu = 65535,
+                                                .max_segs = 64,
+                                                .tune.limits.reass_max_bytes = 1u << 20});
     net_set_default_handler(sb, on_default, NULL);
     memset(&got, 0, sizeof got.n);
     got.n = 0;
@@ -266,7 +261,7 @@ static void test_65535_limit(void **state)
         ipv4_write(&sa->ip, NULL, fx_peer_ip(), PROTO_TEST, 0, NULL, NULL, &v, 1),
         IPV4_ETOOBIG);
     assert_int_equal(fa.ntx, 0);
-    assert_int_equal(ipv4_counter(&sa->ip, "tx_err_too_big"), 2);
+    assert_int_equal(net_counter(sa, "ipv4.tx_err_too_big"), 2);
 }
 
 static void test_write_errors(void **state)
@@ -329,9 +324,9 @@ static void test_write_errors(void **state)
                                 pattern_headerf, &h, NULL, 0),
                      IPV4_ENOBUFS);
     fa.tx_result = NETIF_OK;
-    assert_int_equal(ipv4_counter(&sa->ip, "tx_err_would_frag"), 1);
-    assert_int_equal(ipv4_counter(&sa->ip, "tx_err_inval"), 4);
-    assert_int_equal(ipv4_counter(&sa->ip, "tx_err_no_bufs"), 3);
+    assert_int_equal(net_counter(sa, "ipv4.tx_err_would_frag"), 1);
+    assert_int_equal(net_counter(sa, "ipv4.tx_err_inval"), 4);
+    assert_int_equal(net_counter(sa, "ipv4.tx_err_no_bufs"), 3);
 }
 
 static void test_no_route(void **state)
@@ -362,7 +357,7 @@ static void test_no_route(void **state)
     assert_int_equal(ipv4_write(&sa->ip, &nw, fx_peer_ip(), PROTO_TEST, 8,
                                 pattern_headerf, &h, NULL, 0),
                      IPV4_ENOROUTE);
-    assert_int_equal(ipv4_counter(&sa->ip, "tx_err_no_route"), 3);
+    assert_int_equal(net_counter(sa, "ipv4.tx_err_no_route"), 3);
 }
 
 static void test_disconnected(void **state)
@@ -374,7 +369,7 @@ static void test_disconnected(void **state)
         IPV4_EDISCONNECTED);
     /* Input is dropped too. */
     fake_netif_rx(&fa, fx_icmp56_frame, 98);
-    assert_int_equal(ipv4_counter(&sa->ip, "drop_disconnected"), 1);
+    assert_int_equal(net_counter(sa, "ipv4.drop_disconnected"), 1);
     assert_int_equal(fa.ntx, 0);
     assert_null(sa->ip.reass.slots); /* reassembly memory freed */
     ipv4_disconnect(&sa->ip);        /* twice is harmless */

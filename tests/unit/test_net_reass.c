@@ -13,9 +13,9 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 #define PROTO_TEST 253
 #define SEC 1000000000ull
@@ -46,17 +46,11 @@ static void on_default(void *ctx, uint8_t proto, const struct ipv4_rxinfo *info,
 
 static void make(uint32_t dgrams, uint32_t bytes)
 {
-    struct net_config cfg = {0};
-    host_clock_set(1000 * SEC);
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    net_config_parse("10.0.0.2/24", NULL, &cfg);
-    cfg.limits.reass_max_dgrams = dgrams;
-    cfg.limits.reass_max_bytes = bytes;
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
+    harness_setup(&(struct harness_config){
+        .clock_ns = 1000 * SEC,
+        .static_peer = true,
+        .tune.limits = {.reass_max_dgrams = dgrams, .reass_max_bytes = bytes}});
     net_set_default_handler(st, on_default, NULL);
-    assert_int_equal(arp_add_static(&st->arp, fx_peer_ip(), &fx_peer_mac), 0);
-    fake_netif_tx_clear(&fk);
     memset(&got, 0, offsetof(typeof(got), data));
 }
 
@@ -64,13 +58,6 @@ static int setup(void **state)
 {
     (void)state;
     make(0, 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    harness_destroy();
     return 0;
 }
 
@@ -423,7 +410,7 @@ static void test_fragmented_65507_echo_gets_whole_reply(void **state)
     assert_int_equal(fx_ref_csum(back, sizeof back), 0);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, harness_teardown)
 
 int main(void)
 {

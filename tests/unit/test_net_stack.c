@@ -1,7 +1,7 @@
 /* The stack end to end through a fake netif: frames in, frames out, compared byte
  * for byte with frames built independently (tests/unit/net_fixtures.c): ARP
  * replies, gratuitous ARP, ICMP echo, UDP echo, port and protocol unreachable,
- * drops with their counters, the reference frames of gen_frames.py, and the
+ * drops with their counters, the reference frames (tests/bench/gen_frames.py), and the
  * console printers. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,29 +11,19 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 static const struct eth_addr bcast_mac = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 
 static int setup(void **state)
 {
     (void)state;
-    struct net_config cfg = {0};
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    assert_int_equal(net_config_parse("10.0.0.2/24", "10.0.0.254", &cfg), 0);
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    assert_int_equal(net_udp_echo_enable(st), 0);
-    assert_int_equal(net_udp_discard_enable(st), 0);
+    harness_setup(&(struct harness_config){.gateway = "10.0.0.254",
+                                           .udp_echo = true,
+                                           .udp_discard = true,
+                                           .keep_setup_tx = true});
     st->ip.next_id = 0x4242;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    harness_destroy(); /* every RX buffer went back, every TX one was sent or freed */
     return 0;
 }
 
@@ -53,32 +43,13 @@ static void expect_frame(int i, const uint8_t *want, uint32_t len)
     assert_memory_equal(got, want, len);
 }
 
-static size_t arp_frame(uint8_t *f, const struct eth_addr *edst,
-                        const struct eth_addr *esrc, uint16_t op,
-                        const struct eth_addr *sha, struct ipv4_addr spa,
-                        const struct eth_addr *tha, struct ipv4_addr tpa)
-{
-    memset(f, 0, 60);
-    fx_eth(f, edst, esrc, 0x0806);
-    uint8_t *p = f + 14;
-    net_wr16(p, 1);
-    net_wr16(p + 2, 0x0800);
-    p[4] = 6, p[5] = 4;
-    net_wr16(p + 6, op);
-    memcpy(p + 8, sha->b, 6);
-    memcpy(p + 14, &spa.be, 4);
-    memcpy(p + 18, tha->b, 6);
-    memcpy(p + 24, &tpa.be, 4);
-    return 60; /* padded to the Ethernet minimum */
-}
-
 /* The peer asks for us: we learn it and answer. */
 static void learn_peer(void)
 {
     uint8_t f[60];
     struct eth_addr zero = {{0}};
-    arp_frame(f, &bcast_mac, &fx_peer_mac, 1, &fx_peer_mac, fx_peer_ip(), &zero,
-              fx_dut_ip());
+    fx_arp(f, &bcast_mac, &fx_peer_mac, 1, &fx_peer_mac, fx_peer_ip(), &zero,
+           fx_dut_ip());
     fake_netif_rx(&fk, f, 42);
     fake_netif_tx_clear(&fk);
 }
@@ -90,8 +61,8 @@ static void test_gratuitous_arp_on_create(void **state)
     (void)state;
     uint8_t want[60];
     struct eth_addr zero = {{0}};
-    arp_frame(want, &bcast_mac, &fx_dut_mac, 1, &fx_dut_mac, fx_dut_ip(), &zero,
-              fx_dut_ip());
+    fx_arp(want, &bcast_mac, &fx_dut_mac, 1, &fx_dut_mac, fx_dut_ip(), &zero,
+           fx_dut_ip());
     expect_tx(1);
     expect_frame(0, want, 60);
     assert_int_equal(ctr("arp.tx_gratuitous"), 1);
@@ -103,11 +74,11 @@ static void test_arp_request_gets_reply(void **state)
     uint8_t req[60], want[60];
     struct eth_addr zero = {{0}};
     fake_netif_tx_clear(&fk);
-    arp_frame(req, &bcast_mac, &fx_peer_mac, 1, &fx_peer_mac, fx_peer_ip(), &zero,
-              fx_dut_ip());
+    fx_arp(req, &bcast_mac, &fx_peer_mac, 1, &fx_peer_mac, fx_peer_ip(), &zero,
+           fx_dut_ip());
     fake_netif_rx(&fk, req, 42);
-    arp_frame(want, &fx_peer_mac, &fx_dut_mac, 2, &fx_dut_mac, fx_dut_ip(), &fx_peer_mac,
-              fx_peer_ip());
+    fx_arp(want, &fx_peer_mac, &fx_dut_mac, 2, &fx_dut_mac, fx_dut_ip(), &fx_peer_mac,
+           fx_peer_ip());
     expect_tx(1);
     expect_frame(0, want, 60);
     assert_int_equal(ctr("arp.rx_request"), 1);
@@ -124,8 +95,8 @@ static void test_arp_request_for_other_ignored(void **state)
     uint8_t req[60];
     struct eth_addr zero = {{0}}, mac;
     fake_netif_tx_clear(&fk);
-    arp_frame(req, &bcast_mac, &fx_peer_mac, 1, &fx_peer_mac, fx_peer_ip(), &zero,
-              ipv4_addr_make(10, 0, 0, 77));
+    fx_arp(req, &bcast_mac, &fx_peer_mac, 1, &fx_peer_mac, fx_peer_ip(), &zero,
+           ipv4_addr_make(10, 0, 0, 77));
     fake_netif_rx(&fk, req, 60);
     expect_tx(0);
     assert_int_equal(ctr("arp.learned"), 0);
@@ -175,13 +146,13 @@ static void test_echo_to_unknown_peer_is_queued_until_arp_reply(void **state)
     fake_netif_tx_clear(&fk);
     fake_netif_rx(&fk, fx_icmp56_frame, sizeof fx_icmp56_frame);
     /* Nothing known about 10.0.0.1: an ARP request goes out, the reply waits. */
-    arp_frame(arp_req, &bcast_mac, &fx_dut_mac, 1, &fx_dut_mac, fx_dut_ip(), &zero,
-              fx_peer_ip());
+    fx_arp(arp_req, &bcast_mac, &fx_dut_mac, 1, &fx_dut_mac, fx_dut_ip(), &zero,
+           fx_peer_ip());
     expect_tx(1);
     expect_frame(0, arp_req, 60);
     assert_int_equal(ctr("arp.queued"), 1);
-    arp_frame(arp_rep, &fx_dut_mac, &fx_peer_mac, 2, &fx_peer_mac, fx_peer_ip(),
-              &fx_dut_mac, fx_dut_ip());
+    fx_arp(arp_rep, &fx_dut_mac, &fx_peer_mac, 2, &fx_peer_mac, fx_peer_ip(), &fx_dut_mac,
+           fx_dut_ip());
     fake_netif_rx(&fk, arp_rep, 60);
     echo_reply_for(want, fx_icmp56_frame, 98, 0x4242);
     expect_tx(2);
@@ -468,7 +439,8 @@ static void test_ip_header_malformed_counters(void **state)
 
 /* ---------------------------------------------------------------- reference frames */
 
-/* gen_frames.py, in C: ICMP echo (56 data bytes) and UDP (size bytes to port 7). */
+/* tests/bench/gen_frames.py, in C: ICMP echo (56 data bytes) and UDP (size bytes to
+ * port 7). */
 static size_t ref_icmp(uint8_t *f, unsigned seq)
 {
     uint8_t payload[56], msg[64];
@@ -534,58 +506,46 @@ static void test_reference_frames_get_exact_replies(void **state)
 
 /* ---------------------------------------------------------------- console */
 
-struct lines {
-    int n;
-    char text[400][100];
-};
-
-static void collect(void *ctx, const char *line)
-{
-    struct lines *l = ctx;
-    assert_true(l->n < 400);
-    snprintf(l->text[l->n++], 100, "%s", line);
-}
-
-static bool has_line(const struct lines *l, const char *want)
-{
-    for (int i = 0; i < l->n; i++)
-        if (strcmp(l->text[i], want) == 0)
-            return true;
-    return false;
-}
-
 static void test_console_printers(void **state)
 {
     (void)state;
-    static struct lines l;
+    static struct harness_lines l;
     learn_peer();
     fake_netif_rx(&fk, fx_icmp56_frame, 98);
     l.n = 0;
-    net_stats_print(st, collect, &l);
+    net_stats_print(st, NULL, harness_collect, &l);
     assert_true(l.n > 60);
-    assert_true(has_line(&l, "icmp.tx_echo_reply=1"));
-    assert_true(has_line(&l, "ipv4.rx=1"));
-    assert_true(has_line(&l, "arp.learned=1"));
-    assert_true(has_line(&l, "reass.timeout=0"));
-    assert_true(has_line(&l, "eth.rx_frames=2"));
+    assert_true(harness_has_line(&l, "icmp.tx_echo_reply=1"));
+    assert_true(harness_has_line(&l, "ipv4.rx=1"));
+    assert_true(harness_has_line(&l, "arp.learned=1"));
+    assert_true(harness_has_line(&l, "reass.timeout=0"));
+    assert_true(harness_has_line(&l, "eth.rx_frames=2"));
     for (int i = 0; i < l.n; i++) /* every line is name=value */
         assert_non_null(strchr(l.text[i], '='));
+    int lines = l.n;
+    l.n = 0; /* another interface's stack: the same lines behind its name */
+    net_stats_print(st, "net1", harness_collect, &l);
+    assert_int_equal(l.n, lines);
+    assert_true(harness_has_line(&l, "net1.eth.rx_frames=2"));
+    assert_true(harness_has_line(&l, "net1.svc.echo_rx=0"));
+    for (int i = 0; i < l.n; i++)
+        assert_memory_equal(l.text[i], "net1.", 5);
     l.n = 0;
-    net_arp_print(st, collect, &l);
+    net_arp_print(st, harness_collect, &l);
     assert_int_equal(l.n, 2);
     assert_non_null(strstr(l.text[1], "10.0.0.1"));
     assert_non_null(strstr(l.text[1], "02:00:00:00:00:01"));
     assert_non_null(strstr(l.text[1], "resolved"));
     l.n = 0;
-    net_ifconfig_print(st, collect, &l);
-    assert_true(
-        has_line(&l, "    inet 10.0.0.2/24 broadcast 10.0.0.255 gateway 10.0.0.254"));
-    assert_true(has_line(&l, "    ether 52:54:00:12:34:56"));
+    net_ifconfig_print(st, harness_collect, &l);
+    assert_true(harness_has_line(
+        &l, "    inet 10.0.0.2/24 broadcast 10.0.0.255 gateway 10.0.0.254"));
+    assert_true(harness_has_line(&l, "    ether 52:54:00:12:34:56"));
     assert_int_equal(net_counter(st, "nope.x"), -1);
     assert_int_equal(net_counter(st, "ipv4.nope"), -1);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, harness_teardown)
 
 int main(void)
 {

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "net/log.h"
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/host_plat.h"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 static struct {
     int n;
@@ -27,13 +27,7 @@ static struct {
 static int setup(void **state)
 {
     (void)state;
-    struct net_config cfg = {0};
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    net_config_parse("10.0.0.2/24", NULL, &cfg);
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    assert_int_equal(arp_add_static(&st->arp, fx_peer_ip(), &fx_peer_mac), 0);
-    fake_netif_tx_clear(&fk);
+    harness_setup(&(struct harness_config){.static_peer = true});
     memset(&seen, 0, sizeof seen);
     return 0;
 }
@@ -42,7 +36,8 @@ static int teardown(void **state)
 {
     (void)state;
     harness_destroy();
-    net_log_set_hook(NULL);
+    host_set_log_hook(NULL, NULL);
+    log_set_level(LOG_INFO);
     return 0;
 }
 
@@ -146,7 +141,8 @@ static void test_zero_checksum_goes_out_as_ffff(void **state)
     /* And it verifies (0xffff is the other zero of one's complement). */
     struct view dv = view_of_mem(fk.tx[0].data + 34, 10);
     struct udp_repr r;
-    assert_int_equal(udp_header_parse(&dv, fx_dut_ip(), fx_peer_ip(), &r), UDP_WIRE_OK);
+    assert_int_equal(udp_header_parse(&dv, fx_dut_ip(), fx_peer_ip(), &r, NULL),
+                     UDP_WIRE_OK);
 }
 
 static void test_send_errors_returned(void **state)
@@ -197,48 +193,51 @@ static void test_services(void **state)
     assert_memory_equal(fk.tx[1].data + 34, want, 12);
 }
 
-/* ---------------------------------------------------------------- log hook */
+/* ---------------------------------------------------------------- log lines */
 
 static struct {
     int n;
-    enum net_log_level level;
-    char tag[16], msg[200];
+    int level;
+    char line[200];
 } lg;
 
-static void hook(enum net_log_level level, const char *tag, const char *msg)
+static void hook(void *arg, int level, const char *line, size_t len)
 {
+    (void)arg;
     lg.n++;
     lg.level = level;
-    snprintf(lg.tag, sizeof lg.tag, "%s", tag);
-    snprintf(lg.msg, sizeof lg.msg, "%s", msg);
+    snprintf(lg.line, sizeof lg.line, "%.*s", (int)len, line);
 }
 
-static void test_log_hook(void **state)
+/* net/ logs through kernel/log.h: formatted only when the level lets the line
+ * through, with the time stamp and the tag in front. */
+static void test_log_lines(void **state)
 {
     (void)state;
     uint8_t f[128];
     memset(&lg, 0, sizeof lg);
     memcpy(f, fx_icmp56_frame, 98);
     net_wr16(f + 12, 0x86dd);
-    net_log_set_level(NET_LOG_DEBUG);
-    fake_netif_rx(&fk, f, 98); /* no hook: nothing happens */
-    net_log_set_hook(hook);
+    host_clock_set(1500000000ull);
+    host_set_log_hook(hook, NULL);
+    log_set_level(LOG_DEBUG);
     fake_netif_rx(&fk, f, 98);
     assert_int_equal(lg.n, 1);
-    assert_int_equal(lg.level, NET_LOG_DEBUG);
-    assert_string_equal(lg.tag, "eth");
-    assert_string_equal(lg.msg, "dropped ethertype 0x86dd (ipv6)");
-    net_log_set_level(NET_LOG_INFO); /* debug lines off */
+    assert_int_equal(lg.level, LOG_DEBUG);
+    assert_string_equal(lg.line, "[    1.500000] eth: dropped ethertype 0x86dd (ipv6)\n");
+    log_set_level(LOG_INFO); /* debug lines off */
     fake_netif_rx(&fk, f, 98);
     assert_int_equal(lg.n, 1);
     struct net_config c = {0};
     net_config_parse("10.0.0.5/8", "10.0.0.1", &c);
     net_configure(st, &c);
     assert_int_equal(lg.n, 2);
-    assert_int_equal(lg.level, NET_LOG_INFO);
-    assert_string_equal(lg.msg, "fake0: 10.0.0.5/8 gateway 10.0.0.1");
-    assert_int_equal(net_log_get_level(), NET_LOG_INFO);
-    assert_string_equal(net_log_level_name(NET_LOG_WARN), "warn");
+    assert_int_equal(lg.level, LOG_INFO);
+    assert_string_equal(lg.line,
+                        "[    1.500000] net: fake0: 10.0.0.5/8 gateway 10.0.0.1\n");
+    assert_string_equal(log_level_name(LOG_WARN), "warn");
+    assert_int_equal(log_level_parse("debug"), LOG_DEBUG);
+    assert_int_equal(log_level_parse("verbose"), -1);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -252,7 +251,7 @@ int main(void)
         T(test_zero_checksum_goes_out_as_ffff),
         T(test_send_errors_returned),
         T(test_services),
-        T(test_log_hook),
+        T(test_log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* Wire modules: byte fixtures (the reference frames), parse/emit round trips into
  * poison-filled (0xA5) buffers so an unwritten byte shows, and every malformed
- * case of IPV4.md in the order the checks must run. */
+ * case of docs/ipv4.md in the order the checks must run. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include "net/wire/icmp.h"
 #include "net/wire/ipv4.h"
 #include "net/wire/udp.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
 
 #define POISON 0xa5
 
@@ -316,7 +316,12 @@ static void test_udp_parse_emit(void **state)
     (void)state;
     struct view v = mk(fx_udp64_frame + 34, 72);
     struct udp_repr r;
-    assert_int_equal(udp_header_parse(&v, fx_peer_ip(), fx_dut_ip(), &r), UDP_WIRE_OK);
+    uint64_t data_sum = 0;
+    assert_int_equal(udp_header_parse(&v, fx_peer_ip(), fx_dut_ip(), &r, &data_sum),
+                     UDP_WIRE_OK);
+    /* The data's partial sum, as the receive path hands it to an echo. */
+    assert_int_equal(csum_fold(data_sum),
+                     csum_fold(csum_add(0, fx_udp64_frame + 42, 64)));
     assert_int_equal(r.sport, 40000);
     assert_int_equal(r.dport, 7);
     assert_int_equal(r.len, 72);
@@ -332,7 +337,8 @@ static void test_udp_parse_emit(void **state)
     hdr[6] = hdr[7] = 0;
     struct view pl[2] = {view_of_mem((void *)(fx_udp64_frame + 42), 33),
                          view_of_mem((void *)(fx_udp64_frame + 75), 31)};
-    assert_int_equal(udp_checksum(fx_peer_ip(), fx_dut_ip(), hdr, pl, 2), 0xb5b1);
+    assert_int_equal(udp_checksum(fx_peer_ip(), fx_dut_ip(), hdr, csum_views(0, pl, 2)),
+                     0xb5b1);
 }
 
 static void test_udp_malformed(void **state)
@@ -341,31 +347,31 @@ static void test_udp_malformed(void **state)
     struct udp_repr r;
     struct ipv4_addr s = fx_peer_ip(), d = fx_dut_ip();
     struct view v = mk(fx_udp64_frame + 34, 7);
-    assert_int_equal(udp_header_parse(&v, s, d, &r), UDP_WIRE_SHORT);
+    assert_int_equal(udp_header_parse(&v, s, d, &r, NULL), UDP_WIRE_SHORT);
     v = mk(fx_udp64_frame + 34, 71);
-    assert_int_equal(udp_header_parse(&v, s, d, &r), UDP_WIRE_BAD_LEN);
+    assert_int_equal(udp_header_parse(&v, s, d, &r, NULL), UDP_WIRE_BAD_LEN);
     v = mk(fx_udp64_frame + 34, 72);
     net_wr16(buf + 4, 7);
-    assert_int_equal(udp_header_parse(&v, s, d, &r), UDP_WIRE_BAD_LEN);
+    assert_int_equal(udp_header_parse(&v, s, d, &r, NULL), UDP_WIRE_BAD_LEN);
     v = mk(fx_udp64_frame + 34, 72);
     buf[40] ^= 1;
-    assert_int_equal(udp_header_parse(&v, s, d, &r), UDP_WIRE_BAD_CSUM);
+    assert_int_equal(udp_header_parse(&v, s, d, &r, NULL), UDP_WIRE_BAD_CSUM);
     /* Wrong pseudoheader (another destination) fails too. */
     v = mk(fx_udp64_frame + 34, 72);
-    assert_int_equal(udp_header_parse(&v, s, ipv4_addr_make(10, 0, 0, 3), &r),
+    assert_int_equal(udp_header_parse(&v, s, ipv4_addr_make(10, 0, 0, 3), &r, NULL),
                      UDP_WIRE_BAD_CSUM);
     /* Checksum 0: not verified. */
     v = mk(fx_udp64_frame + 34, 72);
     buf[40] ^= 1;
     buf[6] = buf[7] = 0;
-    assert_int_equal(udp_header_parse(&v, s, d, &r), UDP_WIRE_OK);
+    assert_int_equal(udp_header_parse(&v, s, d, &r, NULL), UDP_WIRE_OK);
     /* A length field shorter than the IP payload: the datagram is that long. */
     uint8_t dg[64];
     size_t n = fx_udp(dg, s, d, 1, 2, (const uint8_t *)"hello", 5);
     v = mk(dg, (uint32_t)n);
     memset(buf + n, 0xee, 10);
     v.len += 10;
-    assert_int_equal(udp_header_parse(&v, s, d, &r), UDP_WIRE_OK);
+    assert_int_equal(udp_header_parse(&v, s, d, &r, NULL), UDP_WIRE_OK);
     assert_int_equal(r.len, 13);
 }
 
@@ -377,16 +383,16 @@ static void test_udp_zero_checksum_sent_as_ffff(void **state)
     uint8_t data[2] = {0, 0};
     /* Pick the data word that makes the one's-complement sum 0xffff. */
     struct view pl = view_of_mem(data, 2);
-    uint16_t c0 = udp_checksum(s, d, hdr, &pl, 1); /* = ~sum with data 0 */
-    net_wr16(data, c0);                            /* sum becomes 0xffff */
-    assert_int_equal(udp_checksum(s, d, hdr, &pl, 1), 0xffff);
+    uint16_t c0 = udp_checksum(s, d, hdr, csum_view(0, &pl)); /* = ~sum with data 0 */
+    net_wr16(data, c0);                                       /* sum becomes 0xffff */
+    assert_int_equal(udp_checksum(s, d, hdr, csum_view(0, &pl)), 0xffff);
     uint8_t dg[10];
     memcpy(dg, hdr, 8);
     memcpy(dg + 8, data, 2);
     net_wr16(dg + 6, 0xffff);
     struct view v = view_of_mem(dg, 10);
     struct udp_repr r;
-    assert_int_equal(udp_header_parse(&v, s, d, &r), UDP_WIRE_OK);
+    assert_int_equal(udp_header_parse(&v, s, d, &r, NULL), UDP_WIRE_OK);
 }
 
 int main(void)

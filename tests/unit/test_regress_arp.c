@@ -10,29 +10,17 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
-#include "tests/unit/stack_harness.c"
 #include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/stack_harness.h"
 
 #define SEC 1000000000ull
 
 static int setup(void **state)
 {
     (void)state;
-    struct net_config cfg = {0};
-    host_clock_set(1000 * SEC);
-    fake_netif_init(&fk, &fx_dut_mac, 1500, 4);
-    net_config_parse("10.0.0.2/24", "10.0.0.1", &cfg);
-    st = net_stack_create(&fk.nif, &cfg);
-    assert_non_null(st);
-    fake_netif_tx_clear(&fk);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    harness_destroy();
+    harness_setup(
+        &(struct harness_config){.gateway = "10.0.0.1", .clock_ns = 1000 * SEC});
     return 0;
 }
 
@@ -109,17 +97,9 @@ static void test_arp_queue_total_released_on_resolution(void **state)
 
 static void arp_packet(uint16_t op, uint8_t host, const struct eth_addr *edst)
 {
-    uint8_t f[60] = {0};
+    uint8_t f[60];
     struct eth_addr mac = {{0x02, 0, 0, 0, 0, host}};
-    struct ipv4_addr spa = ipv4_addr_make(10, 0, 0, host), tpa = fx_dut_ip();
-    fx_eth(f, edst, &mac, 0x0806);
-    net_wr16(f + 14, 1);
-    net_wr16(f + 16, 0x0800);
-    f[18] = 6, f[19] = 4;
-    net_wr16(f + 20, op);
-    memcpy(f + 22, mac.b, 6);
-    memcpy(f + 28, &spa.be, 4);
-    memcpy(f + 38, &tpa.be, 4);
+    fx_arp(f, edst, &mac, op, &mac, ipv4_addr_make(10, 0, 0, host), NULL, fx_dut_ip());
     fake_netif_rx(&fk, f, sizeof f);
 }
 
@@ -159,7 +139,7 @@ static void test_arp_unanswered_resolutions_evicted_first(void **state)
     assert_int_equal(ctr("arp.table_full"), 0);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, harness_teardown)
 
 int main(void)
 {

@@ -604,6 +604,47 @@ static void test_deadlock_panics(void **state)
     assert_int_equal(WTERMSIG(status), SIGABRT);
 }
 
+/* No-sleep sections: nestable, per thread, and waiting inside one is a bug
+ * that panics where it happens (the receive path must never wait). */
+static void nosleep_child(void)
+{
+    sched_nosleep_begin();
+    thread_sleep_ns(1000); /* panics: abort() on the host */
+    _exit(0);
+}
+
+static void other_thread(void *arg)
+{
+    *(bool *)arg = sched_may_sleep();
+}
+
+static void test_nosleep_sections(void **state)
+{
+    (void)state;
+    assert_true(sched_may_sleep());
+    sched_nosleep_begin();
+    sched_nosleep_begin();
+    assert_false(sched_may_sleep());
+    bool other = false;
+    struct thread *t = thread_spawn("other", other_thread, &other, 0);
+    thread_yield(); /* allowed: yielding is not waiting */
+    sched_nosleep_end();
+    assert_false(sched_may_sleep());
+    sched_nosleep_end();
+    assert_true(sched_may_sleep());
+    thread_join(t, NULL);
+    assert_true(other); /* another thread's state is its own */
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        nosleep_child();
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
 int main(void)
 {
     sched_init();
@@ -633,6 +674,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stack_alignment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registers_survive_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlock_panics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nosleep_sections, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

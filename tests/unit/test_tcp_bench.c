@@ -26,7 +26,7 @@
 
 #include "net/stack.h"
 #include "net/wire/tcp.h"
-#include "tests/unit/net_fixtures.c"
+#include "tests/unit/net_fixtures.h"
 
 #define RX_BUFS 256
 #define RX_OFF 12

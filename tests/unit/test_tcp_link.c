@@ -16,8 +16,8 @@
 #include "kernel/sched.h"
 #include "net/tcp_int.h"
 #include "tests/unit/host_plat.h"
-#include "tests/unit/net_fixtures.c"
-#include "tests/unit/sim_link.c"
+#include "tests/unit/net_fixtures.h"
+#include "tests/unit/sim_link.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -184,7 +184,7 @@ static void run_transfer(const char *name, const struct run *r)
     print_side(name, 1);
     if (getenv("TCP_LINK_COUNTERS"))
         for (int i = 0; i < 2; i++)
-            net_stats_print(sim.side[i].st, print_nonzero, (void *)(intptr_t)i);
+            net_stats_print(sim.side[i].st, NULL, print_nonzero, (void *)(intptr_t)i);
     printf("# %s: %u+%u bytes in %.3f simulated s\n", name, e[0].got, e[1].got,
            (double)took / 1e9);
     for (int i = 0; i < 2; i++) {

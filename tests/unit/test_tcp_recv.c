@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "kernel/sched.h"
-#include "tests/unit/tcp_harness.c"
+#include "tests/unit/tcp_harness.h"
 
 static int setup(void **state)
 {

@@ -1,0 +1,112 @@
+/* The kernel's own console commands (see kernel/commands.h). */
+#include "commands.h"
+
+#include <stdio.h>
+#include "console.h"
+#include "log.h"
+#include "mem.h"
+#include "panic.h"
+#include "sched.h"
+#include "timer.h"
+
+static int cmd_log(int argc, char **argv)
+{
+    if (argc == 1) {
+        printf("log level: %s\n", log_level_name(log_threshold));
+        return 0;
+    }
+    int l = log_level_parse(argv[1]);
+    if (argc != 2 || l < 0) {
+        printf("usage: log [error|warn|info|debug]\n");
+        return 1;
+    }
+    log_set_level((enum log_level)l);
+    printf("log level: %s\n", log_level_name(log_threshold));
+    return 0;
+}
+
+/* What `mem` and `threads` print, as counter registries ("mem.free_bytes=..."). */
+#define MEM_REPORT(X) X(total_bytes) X(free_bytes) X(heap_bytes) X(dma_bytes)
+struct mem_report {
+    MEM_REPORT(COUNTER_FIELD)
+};
+#define MEM_DESC(n) COUNTER_DESC(struct mem_report, n)
+static const struct counter_table mem_table = COUNTER_REGISTRY(MEM_REPORT, MEM_DESC);
+
+#define SCHED_REPORT(X) X(live) X(spawned) X(exited) X(switches) X(idle)
+struct sched_report {
+    SCHED_REPORT(COUNTER_FIELD)
+};
+#define SCHED_DESC(n) COUNTER_DESC(struct sched_report, n)
+static const struct counter_table sched_table =
+    COUNTER_REGISTRY(SCHED_REPORT, SCHED_DESC);
+
+static void mem_print(print_line_fn print, void *ctx)
+{
+    struct mem_stats m;
+    mem_get_stats(&m);
+    struct mem_report r = {.total_bytes = m.total_pages * PAGE_SIZE,
+                           .free_bytes = m.free_pages * PAGE_SIZE,
+                           .heap_bytes = m.heap_bytes,
+                           .dma_bytes = m.dma_bytes};
+    counters_print("mem", &mem_table, &r, print, ctx);
+}
+
+static void sched_print(print_line_fn print, void *ctx)
+{
+    struct sched_stats s;
+    sched_get_stats(&s);
+    struct sched_report r = {.live = s.live,
+                             .spawned = s.spawned,
+                             .exited = s.exited,
+                             .switches = s.switches,
+                             .idle = s.idle_calls};
+    counters_print("sched", &sched_table, &r, print, ctx);
+}
+
+void kernel_counters_print(print_line_fn print, void *ctx)
+{
+    mem_print(print, ctx);
+    sched_print(print, ctx);
+}
+
+static int cmd_mem(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    mem_print(console_line, NULL);
+    return 0;
+}
+
+static int cmd_threads(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    sched_print(console_line, NULL);
+    return 0;
+}
+
+static int cmd_uptime(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    uint64_t ns = timer_now_ns();
+    printf("uptime %llu.%06llu s\n", (unsigned long long)(ns / 1000000000u),
+           (unsigned long long)(ns / 1000u % 1000000u));
+    return 0;
+}
+
+static int cmd_halt(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    printf("halting\n");
+    fflush(stdout);
+    machine_exit(1);
+}
+
+void commands_register(void)
+{
+    console_register("log", "log [error|warn|info|debug]: show or set the log level",
+                     cmd_log);
+    console_register("mem", "memory counters", cmd_mem);
+    console_register("threads", "scheduler counters", cmd_threads);
+    console_register("uptime", "time since boot", cmd_uptime);
+    console_register("halt", "stop the machine (QEMU exits)", cmd_halt);
+}
