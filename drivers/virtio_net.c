@@ -33,18 +33,23 @@ static void wake_device(struct vnet_dev *dev)
     waitq_wake_one(&dev->wq);
 }
 
+/* Fault injection (fault=rx-irq): this interrupt is counted and then lost. */
+static bool fault_lost(struct vnet_dev *dev)
+{
+    if (dev->fault != VNET_FAULT_RX_IRQ || !vnet_fault_drop_irq(dev))
+        return false;
+    dev->interrupts++;
+    return true;
+}
+
 /* INTx (4.1.5.3): reading the ISR acknowledges it and lowers the line. The line
  * may be shared: an ISR of 0 means the interrupt was someone else's. */
 static void intx_handler(void *ctx)
 {
     struct vnet_dev *dev = ctx;
     uint8_t isr = virtio_isr_ack(&dev->vp);
-    if (!isr)
+    if (!isr || fault_lost(dev))
         return;
-    if (dev->fault == VNET_FAULT_RX_IRQ && vnet_fault_drop_irq(dev)) {
-        dev->interrupts++;
-        return; /* fault injection: this interrupt is lost */
-    }
     if (isr & VIRTIO_ISR_CONFIG)
         dev->config_changed = true;
     wake_device(dev);
@@ -62,11 +67,8 @@ static void msix_config_handler(void *ctx)
 static void msix_rx_handler(void *ctx)
 {
     struct vnet_dev *dev = ctx;
-    if (dev->fault == VNET_FAULT_RX_IRQ && vnet_fault_drop_irq(dev)) {
-        dev->interrupts++;
-        return; /* fault injection: this RX interrupt is lost */
-    }
-    wake_device(dev);
+    if (!fault_lost(dev))
+        wake_device(dev);
 }
 
 static void msix_tx_handler(void *ctx)

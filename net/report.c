@@ -14,6 +14,8 @@
 struct gauges {
     struct arp_gauges arp;
     struct ipv4_reass_gauges reass;
+    struct tcp_stats tcp; /* a copy: TCP keeps its state in a block of its own */
+    struct tcp_gauges tcpg;
 };
 
 enum { IN_STACK, IN_GAUGES, IN_DHCP };
@@ -33,6 +35,8 @@ static const struct layer {
     {"reass", &ipv4_reass_gauge_table, IN_GAUGES, offsetof(struct gauges, reass)},
     {"icmp", &icmp_counter_table, IN_STACK, offsetof(struct net_stack, icmp.st)},
     {"udp", &udp_counter_table, IN_STACK, offsetof(struct net_stack, udp.st)},
+    {"tcp", &tcp_counter_table, IN_GAUGES, offsetof(struct gauges, tcp)},
+    {"tcp", &tcp_gauge_table, IN_GAUGES, offsetof(struct gauges, tcpg)},
     {"svc", &net_service_counter_table, IN_STACK, offsetof(struct net_stack, svc)},
     {"dhcp", &dhcp_counter_table, IN_DHCP, offsetof(struct dhcp, st)},
 };
@@ -42,6 +46,8 @@ static void gauges_now(const struct net_stack *s, struct gauges *g)
 {
     g->arp = arp_gauges(&s->arp);
     g->reass = ipv4_reass_gauges(&s->ip.reass);
+    g->tcp = *tcp_stats(s->tcp);
+    tcp_gauges(s->tcp, &g->tcpg);
 }
 
 /* NULL for a layer that is not there (no DHCP client). */

@@ -15,6 +15,7 @@
 #include "net/eth.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
+#include "net/tcp.h"
 #include "net/udp.h"
 
 struct net_config {
@@ -25,6 +26,7 @@ struct net_config {
     uint32_t arp_capacity;
     struct ipv4_limits limits;
     uint32_t icmp_rate_per_sec, icmp_burst;
+    struct tcp_config tcp;
 };
 
 #define NET_SERVICE_COUNTERS(X)                                                          \
@@ -43,7 +45,7 @@ extern const struct counter_table net_service_counter_table;
 struct dhcp;
 
 /* Our address changed (old -> new_addr, either may be 0.0.0.0): what was bound
- * to old must go (TCP resets its connections on it). */
+ * to old must go (TCP's connections on it are ended by the stack itself). */
 typedef void (*net_addr_fn)(void *ctx, struct ipv4_addr old, struct ipv4_addr new_addr);
 
 struct net_stack {
@@ -54,7 +56,8 @@ struct net_stack {
     struct icmp icmp;
     struct udp udp;
     struct ipv4_demux demux;
-    ipv4_recv_fn tcp;
+    struct tcp *tcp;
+    ipv4_recv_fn tcp_fn; /* tcp_input unless replaced (net_set_tcp_handler) */
     void *tcp_ctx;
     ipv4_default_fn dflt;
     void *dflt_ctx;
@@ -73,11 +76,11 @@ struct net_stack *net_stack_create(struct netif *nif, const struct net_config *c
  * (ipv4_disconnect) and let woken writers return, or they touch freed memory. */
 void net_stack_destroy(struct net_stack *s);
 /* Address, prefix and gateway (e.g. after DHCP). A changed address drops what
- * was learned under the old one (see ipv4_configure) and calls the address
- * handler. */
+ * was learned under the old one (see ipv4_configure), ends the TCP connections
+ * bound to it (tcp_addr_gone) and calls the address handler. */
 void net_configure(struct net_stack *s, const struct net_config *cfg);
-/* The address handler (one; NULL: none). TCP's hook for connections bound to
- * an address that went away. */
+/* The address handler (one; NULL: none): for whatever else holds state bound
+ * to an address that went away (TCP is told directly). */
 void net_set_addr_handler(struct net_stack *s, net_addr_fn fn, void *ctx);
 /* "10.0.0.2/24" and "10.0.0.1" (gw may be NULL) into cfg's address fields. */
 int net_config_parse(const char *ip_cidr, const char *gw, struct net_config *cfg);
@@ -86,8 +89,8 @@ int net_config_parse(const char *ip_cidr, const char *gw, struct net_config *cfg
  * (kept longer only by callbacks that took view_ref). */
 void net_input(struct netif *nif, struct netbuf *b, uint32_t off, uint32_t len);
 
-/* Timers of every layer (ARP retries and expiry, reassembly expiry, DHCP); call at or
- * after net_next_deadline() (UINT64_MAX: nothing pending). */
+/* Timers of every layer (ARP retries and expiry, reassembly expiry, TCP, DHCP);
+ * call at or after net_next_deadline() (UINT64_MAX: nothing pending). */
 void net_tick(struct net_stack *s, uint64_t now);
 uint64_t net_next_deadline(const struct net_stack *s);
 /* fn(ctx, t) whenever a layer sets a deadline t (net/deadline.h), so the caller
@@ -96,7 +99,8 @@ uint64_t net_next_deadline(const struct net_stack *s);
 void net_set_deadline_hook(struct net_stack *s, void (*fn)(void *ctx, uint64_t t),
                            void *ctx);
 
-/* Upper-layer hooks: TCP, and every other protocol (else protocol unreachable). */
+/* Upper-layer hooks: a replacement for TCP (NULL: protocol unreachable), and every
+ * other protocol (else protocol unreachable). */
 void net_set_tcp_handler(struct net_stack *s, ipv4_recv_fn fn, void *ctx);
 void net_set_default_handler(struct net_stack *s, ipv4_default_fn fn, void *ctx);
 

@@ -578,6 +578,31 @@ def host_cost():
     return res
 
 
+# TCP's instructions per unit on the host build (tests/bench/tcp_cost.sh: an
+# in-memory peer, callgrind around the feeding loop), beside lwIP's figures.
+TCP_COST_CMD = ["bash", os.path.join(ROOT, "tests/bench/tcp_cost.sh")]
+TCP_COST_UNITS = {"bulk_recv": ("segment received", 5362, 2680),
+                  "bulk_send": ("segment sent", 5721, 2860),
+                  "req_resp": ("64 B request/response", 2857, 1430),
+                  "conn": ("connection", 9719, 4860)}
+
+
+def tcp_cost():
+    """{workload: instructions per unit} or a reason string."""
+    if not shutil.which("valgrind"):
+        return "valgrind missing"
+    try:
+        r = subprocess.run(TCP_COST_CMD, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return "%s timed out" % " ".join(TCP_COST_CMD)
+    res = {m.group(1): int(m.group(2)) for m in
+           re.finditer(r"^tcp_cost_(\w+?) (\d+) instructions/\w+$", r.stdout, re.M)}
+    if r.returncode != 0 or not res:
+        return "%s failed (status %d): %s" % (" ".join(TCP_COST_CMD), r.returncode,
+                                              (r.stdout + r.stderr).strip()[-300:])
+    return res
+
+
 # ------------------------------------------------------------------ report
 
 def med_spread(vals):
@@ -703,6 +728,23 @@ def write_report(res, out, plots):
     else:
         lines.append("not measured in this run")
     lines += [""]
+    tc = res.get("tcp_cost")
+    lines += ["## Host-side TCP cost (instructions per unit, callgrind)", ""]
+    if isinstance(tc, dict):
+        lines += ["tests/bench/tcp_cost.sh: an in-memory peer drives the host build, "
+                  "counted around the feeding loop only.", "",
+                  "| workload | unit | uknet | lwIP 2.1.3 | uknet / lwIP | target |",
+                  "|---|---|---|---|---|---|"]
+        for name, (unit, lwip, target) in TCP_COST_UNITS.items():
+            v = tc.get(name)
+            lines.append("| %s | %s | %s | %s | %s | ≤ %s |" % (
+                name, unit, fmt(v), "{:,}".format(lwip), fmt(v / lwip) if v else "—",
+                "{:,}".format(target)))
+    elif tc:
+        lines.append(str(tc))
+    else:
+        lines.append("not measured in this run")
+    lines += [""]
     if res.get("failures"):
         lines += ["## Failures", ""] + ["- " + f for f in res["failures"]] + [""]
     if plots:
@@ -728,6 +770,10 @@ def metric_lines(res):
     if isinstance(hc, dict):
         for k, v in hc.items():
             lines.append("uknet_host_cost_%s %d instructions/echo" % (k, v))
+    tc = res.get("tcp_cost")
+    if isinstance(tc, dict):
+        for k, v in tc.items():
+            lines.append("uknet_tcp_cost_%s %d instructions/unit" % (k, v))
     for x, y, _lab in RATIOS:
         if x not in res["columns"] or y not in res["columns"]:
             continue
@@ -866,6 +912,7 @@ def main():
                         res["once"].setdefault(g, {})["min_mem"] = m
                         res["once"][g]["min_mem_tried"] = tried
             res["host_cost"] = host_cost()
+            res["tcp_cost"] = tcp_cost()
     finally:
         env.stop_all()
     res["elapsed_s"] = time.monotonic() - t_start

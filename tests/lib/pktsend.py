@@ -55,7 +55,9 @@ def paced(count, pps, fn):
 class Sender:
     def __init__(self, ifname):
         self.ifname = ifname
-        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        # Send only: protocol 0 hears nothing (ETH_P_ALL would queue every
+        # frame of every interface until bound, and then every frame of ifname).
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         self.s.bind((ifname, 0))
         self.s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
         self.s.settimeout(SEND_SECS)

@@ -159,7 +159,9 @@ static void open_transport(void)
         if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
             die("echo_fast: connect");
     } else {
-        fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
+        /* Protocol 0 until bound: with a protocol it hears every interface
+         * until bind(). */
+        fd = socket(AF_PACKET, SOCK_RAW, 0);
         if (fd < 0)
             die("echo_fast: AF_PACKET socket");
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);

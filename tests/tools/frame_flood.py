@@ -55,7 +55,9 @@ def main():
     guest = bytes.fromhex(a.guest_mac.replace(":", ""))
     mine = bytes.fromhex(open("/sys/class/net/%s/address" % a.ifname).read().strip()
                          .replace(":", ""))
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P))
+    # Protocol 0 until bound: with a protocol it would hear every interface
+    # until bind() (the two-NIC test saw the other tap's frames that way).
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
     s.bind((a.ifname, ETH_P))
     s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
     s.setblocking(False)

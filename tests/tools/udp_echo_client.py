@@ -183,7 +183,9 @@ class RawEth:
     def __init__(self, a):
         self.name = "raw-" + a.proto
         self.proto = a.proto
-        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
+        # Protocol 0 until bound: with a protocol it hears every interface until
+        # bind().
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
         self.s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
         self.s.bind((a.raw, ETH_P_IP))
