@@ -104,7 +104,7 @@ METRICS = {
                           "namespace hands out 10.0.0.2 (reserved for the guest's MAC, so "
                           "without dnsmasq's ping check of a dynamic address; 2-minute "
                           "lease); includes the guest's RFC 5227 probe of the address "
-                          "(3 to 7 s) before it uses it"),
+                          "(4 to 7 s) before it uses it"),
     "dhcp_acked": ("s", "low", "in that boot, the guest's own clock when the ACK came "
                    "(DISCOVER, OFFER, REQUEST, ACK done; the probe follows): the log's "
                    "'requesting -> probing'"),
