@@ -54,7 +54,10 @@ else
 fi
 
 # In the test namespace the TCP tool does send: its probe of the gone guest's
-# port 80 fails (exit 1, within its 1 s bound), it does not refuse (exit 2).
+# port 80 fails (exit 1, within its 1 s bound), it does not refuse (exit 2); its
+# checks hold against known peers on the namespace's lo (tcp_load_test.py: right
+# and wrong echo and chargen, discard, connection rate); and the Linux guest's
+# TCP and HTTP servers, built for the host, serve it there (no guest needed).
 if [ -x "$out/tools/tcp_load" ]; then
     msg=$(ip netns exec "$BENCH_NS" timeout -k 5 30 "$out/tools/tcp_load" --mode probe \
         --port 80 --timeout 1 2>&1)
@@ -63,6 +66,20 @@ if [ -x "$out/tools/tcp_load" ]; then
         pass "bench-tcp_load-sends-in-netns"
     else
         fail "bench-tcp_load-sends-in-netns" "exit $rc: $msg"
+    fi
+    # The Linux guest's TCP servers, built for the host: checked the same way.
+    srv=$out/tools/guest-servers
+    mkdir -p "$srv"
+    for s in tcpsvc http80; do
+        gcc -O2 -Wall -Wextra -Werror -o "$srv/$s" "tests/bench/linux_guest/$s.c" ||
+            fail "bench-linux-guest-$s-builds" "gcc failed"
+    done
+    ip netns exec "$BENCH_NS" timeout -k 5 120 /usr/bin/python3 tests/qemu/tcp_load_test.py \
+        "$out/tools/tcp_load" "$srv" >"$out/tcp_load_test.out" 2>&1
+    rc=$?
+    grep -E '^(PASS|FAIL) ' "$out/tcp_load_test.out"
+    if [ $rc != 0 ] && ! grep -q '^FAIL ' "$out/tcp_load_test.out"; then
+        fail "bench-tcp_load-checks" "exit $rc: $(tail -n 3 "$out/tcp_load_test.out" | tr '\n' ' ')"
     fi
 fi
 

@@ -578,9 +578,13 @@ static void conn_poll(int64_t tend)
         p[i].events = s->state == 1 ? POLLOUT : POLLIN;
         p[i].revents = 0;
     }
-    /* A slot that could not start (no port) retries after a millisecond. */
-    int wait = ms_until(tend);
-    poll(p, (nfds_t)o.concurrency, wait < 1 ? 0 : wait > 50 ? 50 : 1);
+    /* At most 50 ms, so the timeouts above are checked; a slot that could not
+     * start (no source port free) retries after a millisecond. */
+    int wait = ms_until(tend), idle = 0;
+    for (int i = 0; i < o.concurrency; i++)
+        idle |= !slots[i].state;
+    poll(p, (nfds_t)o.concurrency,
+         wait > 50 ? (idle ? 1 : 50) : (idle && wait ? 1 : wait));
     for (int i = 0; i < o.concurrency; i++) {
         struct slot *s = &slots[i];
         if (!p[i].revents || !s->state)
