@@ -70,6 +70,12 @@ static void echo_reply(struct icmp *ic, const struct ipv4_rxinfo *info, struct v
         ic->st.tx_errors++;
 }
 
+void icmp_set_unreach_hook(struct icmp *ic, icmp_unreach_fn fn, void *ctx)
+{
+    ic->on_unreach = fn;
+    ic->on_unreach_ctx = ctx;
+}
+
 /* The counter each refusal of icmp_check bumps. */
 #define ICMP_DROP(err, name)                                                             \
     [ICMP_WIRE_##err] = COUNTER_OFF(struct icmp_stats, drop_##name),
@@ -101,6 +107,13 @@ void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *ms
         icmp_header_read(view_data(msg), &h);
         ic->st.rx_dest_unreach++;
         log_debug("icmp", "destination unreachable, code %u", h.code);
+        if (ic->on_unreach && !(info->flags & IPV4_RX_BCAST)) {
+            /* The quoted datagram, and the next-hop MTU of fragmentation needed
+             * (the low half of the header's last word, RFC 1191). */
+            struct view quote;
+            view_sub(msg, ICMP_HDR_LEN, msg->len - ICMP_HDR_LEN, &quote);
+            ic->on_unreach(ic->on_unreach_ctx, h.code, (uint16_t)h.rest, &quote);
+        }
         return;
     }
     case ICMP_TIME_EXCEEDED:

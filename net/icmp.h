@@ -50,6 +50,11 @@ struct icmp_stats {
 
 struct icmp_ping_waiter;
 
+/* Destination unreachable for an upper layer: the code, the next-hop MTU field
+ * (fragmentation needed) and the quoted datagram (IP header and what follows). */
+typedef void (*icmp_unreach_fn)(void *ctx, uint8_t code, uint16_t mtu,
+                                const struct view *quote);
+
 struct icmp {
     struct ipv4 *ip;
     uint64_t cost_ns;   /* credit one error costs (1 s / rate) */
@@ -58,11 +63,15 @@ struct icmp {
     uint64_t last_ns;   /* when credit was last topped up */
     uint16_t ping_id;
     struct icmp_ping_waiter *pings[ICMP_PING_SLOTS];
+    icmp_unreach_fn on_unreach;
+    void *on_unreach_ctx;
     struct icmp_stats st;
 };
 
 /* rate/burst 0 = defaults. Registers for reassembly timeouts on ip. */
 void icmp_init(struct icmp *ic, struct ipv4 *ip, uint32_t rate_per_sec, uint32_t burst);
+
+void icmp_set_unreach_hook(struct icmp *ic, icmp_unreach_fn fn, void *ctx);
 
 /* An ICMP message (the IP payload), borrowed. */
 void icmp_input(struct icmp *ic, const struct ipv4_rxinfo *info, struct view *msg);

@@ -13,6 +13,8 @@
 struct gauges {
     struct arp_gauges arp;
     struct ipv4_reass_gauges reass;
+    struct tcp_stats tcp; /* a copy: TCP keeps its state in a block of its own */
+    struct tcp_gauges tcpg;
 };
 
 enum { IN_STACK, IN_GAUGES };
@@ -32,6 +34,8 @@ static const struct layer {
     {"reass", &ipv4_reass_gauge_table, IN_GAUGES, offsetof(struct gauges, reass)},
     {"icmp", &icmp_counter_table, IN_STACK, offsetof(struct net_stack, icmp.st)},
     {"udp", &udp_counter_table, IN_STACK, offsetof(struct net_stack, udp.st)},
+    {"tcp", &tcp_counter_table, IN_GAUGES, offsetof(struct gauges, tcp)},
+    {"tcp", &tcp_gauge_table, IN_GAUGES, offsetof(struct gauges, tcpg)},
     {"svc", &net_service_counter_table, IN_STACK, offsetof(struct net_stack, svc)},
 };
 #define NLAYERS (sizeof layers / sizeof layers[0])
@@ -40,6 +44,8 @@ static void gauges_now(const struct net_stack *s, struct gauges *g)
 {
     g->arp = arp_gauges(&s->arp);
     g->reass = ipv4_reass_gauges(&s->ip.reass);
+    g->tcp = *tcp_stats(s->tcp);
+    tcp_gauges(s->tcp, &g->tcpg);
 }
 
 static const void *values(const struct layer *l, const struct net_stack *s,

@@ -26,10 +26,21 @@ static void proto_unreachable(struct net_stack *s, const struct ipv4_rxinfo *inf
 static void on_tcp(void *ctx, const struct ipv4_rxinfo *info, struct view *payload)
 {
     struct net_stack *s = ctx;
-    if (s->tcp)
-        s->tcp(s->tcp_ctx, info, payload);
+    if (s->tcp_fn)
+        s->tcp_fn(s->tcp_ctx, info, payload);
     else
         proto_unreachable(s, info, payload);
+}
+
+/* ICMP destination unreachable about a TCP segment we sent: path MTU. */
+static void on_unreach(void *ctx, uint8_t code, uint16_t mtu, const struct view *quote)
+{
+    struct net_stack *s = ctx;
+    const uint8_t *q = view_data(quote);
+    if (code != ICMP_CODE_FRAG_NEEDED || quote->len < IPV4_HDR_LEN ||
+        ipv4_get_proto(q) != IPV4_PROTO_TCP)
+        return;
+    tcp_icmp_frag_needed(s->tcp, quote, mtu);
 }
 
 static void on_other(void *ctx, uint8_t proto, const struct ipv4_rxinfo *info,
@@ -55,12 +66,22 @@ struct net_stack *net_stack_create(struct netif *nif, const struct net_config *c
         goto fail_ip;
     icmp_init(&s->icmp, &s->ip, cfg->icmp_rate_per_sec, cfg->icmp_burst);
     udp_init(&s->udp, &s->ip, &s->icmp);
+    if (!(s->tcp = tcp_create(&s->ip, &cfg->tcp)))
+        goto fail_tcp;
+    s->tcp_fn = tcp_input;
+    s->tcp_ctx = s->tcp;
+    icmp_set_unreach_hook(&s->icmp, on_unreach, s);
     s->demux = (struct ipv4_demux){
         .tcp = on_tcp, .udp = on_udp, .icmp = on_icmp, .dflt = on_other, .ctx = s};
     nif->stack = s;
     nif->input = net_input;
     net_configure(s, cfg);
     return s;
+fail_tcp:
+    ipv4_disconnect(&s->ip);
+    arp_free(&s->arp);
+    free(s);
+    return NULL;
 fail_ip: /* ipv4_init frees what it allocated */
     arp_free(&s->arp);
 fail_arp:
@@ -72,6 +93,7 @@ void net_stack_destroy(struct net_stack *s)
 {
     s->nif->input = NULL;
     s->nif->stack = NULL;
+    tcp_destroy(s->tcp);
     ipv4_disconnect(&s->ip);
     arp_free(&s->arp);
     free(s);
@@ -119,23 +141,29 @@ void net_tick(struct net_stack *s, uint64_t now)
 {
     arp_tick(&s->arp, now);
     ipv4_tick(&s->ip, now);
+    if (tcp_next_deadline(s->tcp) <= now)
+        tcp_tick(s->tcp, now);
 }
 
 void net_set_deadline_hook(struct net_stack *s, void (*fn)(void *ctx, uint64_t t),
                            void *ctx)
 {
     s->arp.armed = s->ip.reass.armed = (struct net_deadline_hook){fn, ctx};
+    tcp_set_deadline_hook(s->tcp, fn, ctx);
 }
 
 uint64_t net_next_deadline(const struct net_stack *s)
 {
     uint64_t a = arp_next_deadline(&s->arp), r = ipv4_next_deadline(&s->ip);
-    return a < r ? a : r;
+    uint64_t t = tcp_next_deadline(s->tcp);
+    a = a < r ? a : r;
+    return a < t ? a : t;
 }
+
 
 void net_set_tcp_handler(struct net_stack *s, ipv4_recv_fn fn, void *ctx)
 {
-    s->tcp = fn;
+    s->tcp_fn = fn;
     s->tcp_ctx = ctx;
 }
 

@@ -15,6 +15,7 @@
 #include "net/eth.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
+#include "net/tcp.h"
 #include "net/udp.h"
 
 struct net_config {
@@ -25,6 +26,7 @@ struct net_config {
     uint32_t arp_capacity;
     struct ipv4_limits limits;
     uint32_t icmp_rate_per_sec, icmp_burst;
+    struct tcp_config tcp;
 };
 
 #define NET_SERVICE_COUNTERS(X)                                                          \
@@ -48,7 +50,8 @@ struct net_stack {
     struct icmp icmp;
     struct udp udp;
     struct ipv4_demux demux;
-    ipv4_recv_fn tcp;
+    struct tcp *tcp;
+    ipv4_recv_fn tcp_fn; /* tcp_input unless replaced (net_set_tcp_handler) */
     void *tcp_ctx;
     ipv4_default_fn dflt;
     void *dflt_ctx;
@@ -71,8 +74,8 @@ int net_config_parse(const char *ip_cidr, const char *gw, struct net_config *cfg
  * (kept longer only by callbacks that took view_ref). */
 void net_input(struct netif *nif, struct netbuf *b, uint32_t off, uint32_t len);
 
-/* Timers of every layer (ARP retries and expiry, reassembly expiry); call at or
- * after net_next_deadline() (UINT64_MAX: nothing pending). */
+/* Timers of every layer (ARP retries and expiry, reassembly expiry, TCP); call at
+ * or after net_next_deadline() (UINT64_MAX: nothing pending). */
 void net_tick(struct net_stack *s, uint64_t now);
 uint64_t net_next_deadline(const struct net_stack *s);
 /* fn(ctx, t) whenever a layer sets a deadline t (net/deadline.h), so the caller
@@ -81,7 +84,8 @@ uint64_t net_next_deadline(const struct net_stack *s);
 void net_set_deadline_hook(struct net_stack *s, void (*fn)(void *ctx, uint64_t t),
                            void *ctx);
 
-/* Upper-layer hooks: TCP, and every other protocol (else protocol unreachable). */
+/* Upper-layer hooks: a replacement for TCP (NULL: protocol unreachable), and every
+ * other protocol (else protocol unreachable). */
 void net_set_tcp_handler(struct net_stack *s, ipv4_recv_fn fn, void *ctx);
 void net_set_default_handler(struct net_stack *s, ipv4_default_fn fn, void *ctx);
 

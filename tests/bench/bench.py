@@ -767,7 +767,7 @@ def host_cost():
 # the units; tests/bench/README.md, "Per-packet cost"). It prints
 # `tcp_cost_<workload> N instructions/<unit>` lines for the workloads below; the
 # report sets them beside lwIP 2.1.3's figures and the targets (half of lwIP's).
-# Until the script exists the report says "pending".
+# Without the script the report says "pending".
 TCP_COST_CMD = ["bash", os.path.join(ROOT, "tests/bench/tcp_cost.sh")]
 TCP_COST_UNITS = {"bulk_recv": ("segment received", 5362, 2680),
                   "bulk_send": ("segment sent", 5721, 2860),

@@ -332,6 +332,99 @@ static void seeds_reass(void)
     free(s);
 }
 
+/* TCP (fuzz_tcp's records): segments from peers, application calls, time. */
+static void put32(struct buf *s, uint32_t v)
+{
+    put16(s, (uint16_t)(v >> 16));
+    put16(s, (uint16_t)v);
+}
+
+/* A segment record: peer (low nibble) and our port selector (high nibble: 0 80,
+ * 1 81, 2 82, 3 learned), flags, sequence numbers relative to what the stack
+ * sent (raw_seq != 0: that raw number), options mode, data length. */
+static void tcp_seg(struct buf *s, uint8_t who, uint8_t flags, uint32_t raw_seq,
+                    uint8_t opts, uint16_t dlen)
+{
+    put8(s, 0);            /* record: segment */
+    put8(s, who);          /* peer and port */
+    put8(s, dlen ? 0 : 1); /* how: 1 = no data */
+    put8(s, flags);
+    if (raw_seq) {
+        put8(s, 3);
+        put32(s, raw_seq);
+    } else {
+        put8(s, 0); /* what we acknowledged */
+    }
+    put8(s, 0);      /* ack: what we sent */
+    put16(s, 65535); /* window */
+    put8(s, opts);   /* 0 none, 1 timestamps, 3 SYN options */
+    if (opts == 1)
+        put8(s, 1);
+    if (opts == 3) {
+        put8(s, 0x17);
+        put16(s, 1460);
+        put8(s, 7);
+    }
+    put16(s, dlen);
+    put16(s, 0); /* urgent pointer */
+}
+
+static void seeds_tcp(void)
+{
+    struct buf *s = calloc(1, sizeof *s);
+    /* Port 80 (callback service): handshake, data, FIN, the timers. */
+    put8(s, 0);
+    tcp_seg(s, 0x00, 0x02, 1000, 3, 0);
+    tcp_seg(s, 0x00, 0x10, 0, 1, 0);
+    tcp_seg(s, 0x00, 0x18, 0, 1, 300);
+    tcp_seg(s, 0x00, 0x10, 0, 1, 0);
+    put8(s, 5), put16(s, 50);
+    tcp_seg(s, 0x00, 0x11, 0, 1, 0);
+    put8(s, 6), put8(s, 6), put8(s, 6);
+    emit("fuzz_tcp", "service80", s);
+
+    /* Port 81 (accept queue): handshake, accept, write, data both ways, close. */
+    s->n = 0;
+    put8(s, 0);
+    tcp_seg(s, 0x11, 0x02, 77777, 0, 0);
+    tcp_seg(s, 0x11, 0x10, 0, 0, 0);
+    put8(s, 3), put8(s, 9), put8(s, 0);                 /* accept into flow 0 */
+    put8(s, 3), put8(s, 3), put8(s, 0), put16(s, 9000); /* write 9000 */
+    tcp_seg(s, 0x11, 0x10, 0, 0, 0);
+    tcp_seg(s, 0x11, 0x18, 0, 0, 1000);
+    put8(s, 3), put8(s, 0), put8(s, 0); /* read */
+    put8(s, 3), put8(s, 6), put8(s, 0); /* close */
+    tcp_seg(s, 0x11, 0x11, 0, 0, 0);
+    put8(s, 5 | 0x80), put16(s, 70); /* 70 s: TIME-WAIT ends */
+    emit("fuzz_tcp", "accept81", s);
+
+    /* Active open toward peer 2, data, loss (time), SACK, reset. */
+    s->n = 0;
+    put8(s, 0);
+    put8(s, 4), put8(s, 10), put8(s, 1), put8(s, 2); /* connect flow 1 to peer 2 */
+    tcp_seg(s, 0x32, 0x12, 5000, 3, 0);
+    put8(s, 4), put8(s, 3), put8(s, 1), put16(s, 19000); /* write */
+    put8(s, 5), put16(s, 300);
+    tcp_seg(s, 0x32, 0x10, 0, 1, 0);
+    put8(s, 0), put8(s, 0x32), put8(s, 1), put8(s, 0x10), put8(s, 0), put8(s, 2),
+        put16(s, 3000), put16(s, 65535), put8(s, 4), put8(s, 2), put16(s, 1000),
+        put16(s, 2000), put16(s, 500), put16(s, 1000), put16(s, 0), put16(s, 0);
+    put8(s, 7 | 0x80), put8(s, 2), put8(s, 0), put16(s, 576); /* frag needed */
+    tcp_seg(s, 0x32, 0x04, 0, 0, 0);
+    emit("fuzz_tcp", "active", s);
+
+    /* Small caps and a SYN flood from every peer, then a cookie's ACK. */
+    s->n = 0;
+    put8(s, 16), put8(s, 3), put8(s, 1), put16(s, 2000), put16(s, 2000), put8(s, 4),
+        put8(s, 2);
+    for (uint8_t k = 0; k < 6; k++)
+        tcp_seg(s, k, 0x02, 1000u + k, 3, 0);
+    for (uint8_t k = 0; k < 6; k++)
+        tcp_seg(s, k, 0x10, 0, 1, 0);
+    emit("fuzz_tcp", "flood", s);
+    free(s);
+}
+
 /* Text: command lines and addresses (selector byte, then the text). */
 static void seeds_config(void)
 {
@@ -370,5 +463,6 @@ int main(int argc, char **argv)
     seeds_arp();
     seeds_reass();
     seeds_config();
+    seeds_tcp();
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/tcp_int.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/unit/host_plat.h"
 
@@ -369,6 +370,7 @@ static void check_counters(const struct net_stack *s)
     const struct ipv4_reass_stats *r = &s->ip.reass.st;
     const struct icmp_stats *c = &s->icmp.st;
     const struct udp_stats *u = &s->udp.st;
+    const struct tcp_stats *t = &s->tcp->st;
     FZ_CHECK(e->rx_frames ==
                  e->drop_short + e->drop_not_ours + e->drop_ethertype + a->rx + i->rx,
              "eth.rx_frames %llu != drops + arp.rx + ipv4.rx",
@@ -389,7 +391,12 @@ static void check_counters(const struct net_stack *s)
                                   r->drop_over_limit + r->drop_mem_limit +
                                   r->drop_no_slot,
              "ipv4.drop_reass != the reassembly drops");
-    FZ_CHECK(i->delivered >= c->rx + u->rx, "ipv4.delivered < icmp.rx + udp.rx");
+    FZ_CHECK(i->delivered >= c->rx + u->rx + t->rx,
+             "ipv4.delivered < icmp.rx + udp.rx + tcp.rx");
+    FZ_CHECK(t->rx == t->drop_short + t->drop_bad_off + t->drop_bad_csum + t->drop_bcast +
+                          t->rx_closed_port + t->rx_listen + t->rx_conn,
+             "tcp.rx %llu != drops + closed port + listeners + connections",
+             (unsigned long long)t->rx);
     FZ_CHECK(c->rx == c->drop_short + c->drop_bad_csum + c->rx_echo_request +
                           c->rx_echo_reply + c->rx_dest_unreach + c->rx_time_exceeded +
                           c->rx_other,
@@ -399,10 +406,87 @@ static void check_counters(const struct net_stack *s)
              "udp.rx %llu != drops + delivered", (unsigned long long)u->rx);
 }
 
+/* TCP: the connection list and its counts, each connection's sequence
+ * variables and queues, and the memory they hold against the caps. */
+static uint32_t check_tcp_pcb(const struct tcp_pcb *p, uint32_t *pinned)
+{
+    uint32_t chunks = 0, bytes = 0;
+    FZ_CHECK(seq_leq(p->snd_una, p->snd_nxt), "SND.UNA after SND.NXT");
+    FZ_CHECK(seq_leq(p->snd_nxt, p->snd_end + 1), "SND.NXT past the data and FIN");
+    if (p->state >= TCP_ESTABLISHED)
+        FZ_CHECK(seq_leq(p->snd_end, p->snd_una + p->snd_cap), "send queue over its cap");
+    for (const struct tcp_chunk *c = p->sq.head; c; c = c->next)
+        chunks++;
+    for (const struct tcp_rseg *r = p->rq.head; r; r = r->next) {
+        bytes += r->v.len;
+        *pinned += r->pinned;
+        chunks += !r->pinned;
+    }
+    FZ_CHECK(bytes == p->rq.bytes, "receive queue holds %u bytes, counted %u", bytes,
+             p->rq.bytes);
+    uint32_t n = 0, obytes = 0;
+    for (const struct tcp_rseg *r = p->ooo; r; r = r->next) {
+        n++;
+        obytes += r->v.len;
+        *pinned += r->pinned;
+        chunks += !r->pinned;
+        FZ_CHECK(r->v.len > 0, "empty out-of-order segment");
+        FZ_CHECK(seq_gt(r->seq, p->rcv_nxt), "out-of-order data at or before RCV.NXT");
+        if (r->next)
+            FZ_CHECK(seq_leq(r->seq + r->v.len, r->next->seq),
+                     "out-of-order segments overlap or are unsorted");
+    }
+    FZ_CHECK(n == p->nooo && n <= TCP_OOO_MAX, "out-of-order count %u vs %u", n, p->nooo);
+    FZ_CHECK(obytes == p->ooo_bytes, "out-of-order bytes %u vs %u", obytes, p->ooo_bytes);
+    if (p->lent) {
+        *pinned += p->lent->pinned;
+        chunks += !p->lent->pinned;
+    }
+    for (int i = 0; i < p->sb.n; i++) {
+        FZ_CHECK(seq_lt(p->sb.b[i].start, p->sb.b[i].end), "empty SACK range");
+        FZ_CHECK(seq_geq(p->sb.b[i].start, p->snd_una) &&
+                     seq_leq(p->sb.b[i].end, p->snd_nxt),
+                 "SACK range outside the flight");
+        if (i)
+            FZ_CHECK(seq_lt(p->sb.b[i - 1].end, p->sb.b[i].start), "SACK ranges overlap");
+    }
+    FZ_CHECK(p->state != TCP_CLOSED || !p->hashed, "a closed connection in the table");
+    return chunks;
+}
+
+static void check_tcp(const struct tcp *t)
+{
+    uint32_t n = 0, half = 0, pinned = 0, chunks = 0;
+    for (const struct tcp_pcb *p = t->all; p; p = p->next) {
+        n++;
+        half += p->state == TCP_SYN_RCVD && p->listener && !p->cookie;
+        chunks += check_tcp_pcb(p, &pinned);
+        if (p->hashed)
+            FZ_CHECK(tcp_lookup((struct tcp *)t, p->raddr, p->rport, p->lport) == p,
+                     "a connection its lookup does not find");
+    }
+    FZ_CHECK(n == t->nconns, "%u connections listed, %u counted", n, t->nconns);
+    FZ_CHECK(n <= t->cfg.max_conns, "%u connections over the cap %u", n,
+             t->cfg.max_conns);
+    FZ_CHECK(half == t->nhalf, "%u half-open connections, %u counted", half, t->nhalf);
+    FZ_CHECK(pinned == t->rx_pinned && pinned <= t->cfg.rx_pinned_max,
+             "%u RX buffers held, %u counted (cap %u)", pinned, t->rx_pinned,
+             t->cfg.rx_pinned_max);
+    FZ_CHECK(t->mem_used <= t->cfg.mem_max, "TCP memory %u over the cap %u", t->mem_used,
+             t->cfg.mem_max);
+    /* Chunks in queues; more may sit in frames not yet freed (none here: the
+     * fake netif lets go at once, ARP's queue copies). */
+    FZ_CHECK(chunks * TCP_CHUNK_BYTES == t->mem_used, "%u chunks held, %u bytes counted",
+             chunks, t->mem_used);
+}
+
 void fz_check_invariants(void)
 {
     struct fz_env *e = &fz_env;
-    FZ_CHECK(e->fk.rx_live == 0, "%d RX buffers not released", e->fk.rx_live);
+    check_tcp(e->st->tcp);
+    FZ_CHECK(e->fk.rx_live == (int)e->st->tcp->rx_pinned,
+             "%d RX buffers not released (TCP holds %u)", e->fk.rx_live,
+             e->st->tcp->rx_pinned);
     check_reass(&e->st->ip.reass);
     check_arp(&e->st->arp, e->fk.tx_live);
     check_counters(e->st);
@@ -434,6 +518,13 @@ static void check_l4(uint8_t proto, const uint8_t *src, const uint8_t *dst,
                  len >= 8 ? net_rd16(p + 4) : 0, len);
         FZ_CHECK(net_rd16(p + 6) != 0, "UDP sent without checksum");
         FZ_CHECK(fz_ref_udp_ok(src, dst, p, len), "UDP checksum wrong (%u bytes)", len);
+    } else if (proto == IPV4_PROTO_TCP) {
+        FZ_CHECK(len >= 20 && (p[12] >> 4) * 4u >= 20 && (p[12] >> 4) * 4u <= len,
+                 "TCP header wrong in %u bytes", len);
+        FZ_CHECK(fz_ref_sum(pseudo_sum(src, dst, 6, len), p, len) == 0xffff,
+                 "TCP checksum wrong (%u bytes)", len);
+        FZ_CHECK((p[13] & (TCP_SYN | TCP_RST)) != (TCP_SYN | TCP_RST),
+                 "SYN and RST sent");
     }
 }
 

@@ -15,7 +15,7 @@ if ! make -s -j"$(nproc)" fuzz-build >build/test/fuzz-build.log 2>&1; then
 fi
 scale=${FUZZ_SMOKE_SCALE:-1}
 # Inputs per harness: about 2 to 5 seconds each on one core.
-declare -A runs=([fuzz_stack]=2500 [fuzz_arp]=5000 [fuzz_reass]=4000 [fuzz_eth]=20000
+declare -A runs=([fuzz_tcp]=3000 [fuzz_stack]=2500 [fuzz_arp]=5000 [fuzz_reass]=4000 [fuzz_eth]=20000
                  [fuzz_ipv4]=20000 [fuzz_icmp]=20000 [fuzz_udp]=20000 [fuzz_csum]=100000
                  [fuzz_config]=20000)
 for src in tests/fuzz/fuzz_*.c; do

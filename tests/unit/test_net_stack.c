@@ -361,7 +361,8 @@ static void test_unknown_protocol_gets_protocol_unreachable(void **state)
     expect_tx(1);
     expect_frame(0, want, (uint32_t)wn);
     assert_int_equal(ctr("icmp.tx_proto_unreach"), 1);
-    /* TCP without a handler: the same. */
+    /* TCP with its handler taken away: the same. */
+    net_set_tcp_handler(st, NULL, NULL);
     fake_netif_tx_clear(&fk);
     n = fx_ip_frame(f, 6, 6, 0, junk, 16);
     fake_netif_rx(&fk, f, (uint32_t)n);

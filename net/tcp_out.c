@@ -1,0 +1,496 @@
+/* Segments out. The header is built in place through ipv4_write's headerf, the
+ * payload goes as views of the send queue's chunks (referenced for the call, so
+ * an ACK arriving while the driver waits cannot free them), the checksum is the
+ * pseudoheader sum plus the header and payload sums. Every write is non-blocking
+ * (ARP queues, or a counted failure left to the retransmission timer).
+ * tcp_output decides what may go: retransmissions of holes during recovery, then
+ * new data within the peer's window and cwnd, with Nagle and sender SWS
+ * avoidance, the FIN after the last byte; then it arms the retransmission or the
+ * persist timer. */
+#include "net/tcp_int.h"
+
+/* Payloads up to this size go inside the header's buffer (one checksum pass, no
+ * references; IPv4 would copy them anyway). */
+#define TCP_INLINE_MAX 256
+
+struct seg_out {
+    struct tcp *t;
+    struct tcp_pcb *p; /* inline payload: [iseq, iseq + ilen) of p's send queue */
+    uint32_t iseq, ilen;
+    struct tcp_repr r;
+    struct tcp_opts o;
+    bool syn;
+    uint32_t optlen;
+    struct ipv4_addr src, dst;
+    const struct view *pl;
+    int n;
+    uint32_t plen;
+};
+
+static uint32_t put_header(void *ctx, const struct view *hv)
+{
+    struct seg_out *c = ctx;
+    uint8_t *h = view_data(hv);
+    uint32_t hl = TCP_HDR_LEN + c->optlen;
+    c->r.hdr_len = (uint8_t)hl;
+    c->r.csum = 0;
+    tcp_header_emit(&c->r, h);
+    if (c->optlen)
+        tcp_options_emit(&c->o, c->syn, h + TCP_HDR_LEN, c->optlen);
+    if (c->ilen)
+        c->ilen = tcp_sndq_copy(c->p, c->iseq, c->ilen, h + hl);
+    /* ipv4_pseudoheader_sum's value, inlined (addresses known here). */
+    uint64_t s = ipv4_pseudo_sum(c->src, c->dst, IPV4_PROTO_TCP,
+                                 (uint16_t)(hl + c->ilen + c->plen));
+    s = csum_add(s, h, hl + c->ilen);
+    if (c->n)
+        s = csum_views(s, c->pl, c->n);
+    net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
+    return hl + c->ilen;
+}
+
+static enum ipv4_err xmit(struct seg_out *c)
+{
+    static const struct ipv4_wopts wo = {.nowait = true, .dont_fragment = true};
+    struct tcp *t = c->t;
+    c->optlen = c->o.present ? tcp_options_len(&c->o, c->syn) : 0;
+    enum ipv4_err e =
+        ipv4_write(t->ip, &wo, c->dst, IPV4_PROTO_TCP, TCP_HDR_LEN + c->optlen + c->ilen,
+                   put_header, c, c->pl, c->n);
+    if (e == IPV4_OK)
+        t->st.tx++;
+    else
+        t->st.tx_errors++;
+    return e;
+}
+
+/* ------------------------------------------------------------ windows */
+
+uint16_t tcp_window_field(struct tcp_pcb *p)
+{
+    uint32_t space = tcp_rcv_space(p);
+    /* The right edge never moves left (RFC 9293 3.8.6.2.2), and moves right only
+     * by at least min(buffer / 2, MSS) (receiver SWS avoidance). */
+    uint32_t edge = p->rcv_nxt + ((space >> p->rcv_ws) << p->rcv_ws);
+    if (seq_gt(edge, p->rcv_adv) &&
+        seq_geq(p->rcv_nxt + space, p->rcv_adv + u32_min(p->rcv_cap / 2, p->adv_mss)))
+        p->rcv_adv = edge;
+    int32_t w = (int32_t)(p->rcv_adv - p->rcv_nxt) >> p->rcv_ws;
+    return (uint16_t)(w < 0 ? 0 : w > 65535 ? 65535 : w);
+}
+
+void tcp_window_update_slow(struct tcp_pcb *p)
+{
+    if (p->state != TCP_ESTABLISHED && p->state != TCP_FIN_WAIT_1 &&
+        p->state != TCP_FIN_WAIT_2)
+        return;
+    uint32_t space = tcp_rcv_space(p);
+    uint32_t cur = seq_gt(p->rcv_adv, p->rcv_nxt) ? p->rcv_adv - p->rcv_nxt : 0;
+    /* Worth a segment only when the window at least doubles (Linux's rule): a
+     * reader keeping up needs none, a window reopening from zero gets one. */
+    if (space > cur && space - cur >= u32_min(p->rcv_cap / 2, p->adv_mss) &&
+        space >= 2 * cur) {
+        p->t->st.tx_window_updates++;
+        tcp_send_ack(p);
+    }
+}
+
+/* ------------------------------------------------------------ one segment */
+
+static void seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t flags)
+{
+    c->t = p->t;
+    c->src = p->laddr;
+    c->dst = p->raddr;
+    c->r.sport = p->lport;
+    c->r.dport = p->rport;
+    c->r.seq = seq;
+    c->r.ack = (flags & TCP_ACK) ? p->rcv_nxt : 0;
+    c->r.flags = flags;
+    c->r.urg = 0;
+    c->syn = flags & TCP_SYN;
+    c->o.present = 0;
+    c->pl = NULL;
+    c->n = 0;
+    c->plen = 0;
+    c->ilen = 0;
+    if (c->syn) { /* windows in SYNs are never scaled (RFC 7323 2.2) */
+        uint32_t w = u32_min(tcp_rcv_space(p), 65535);
+        c->r.window = (uint16_t)w;
+        p->rcv_adv = p->rcv_nxt + w;
+        c->o.present = TCP_OPTF_MSS;
+        c->o.mss = p->adv_mss;
+        if (p->ws_ok) {
+            c->o.present |= TCP_OPTF_WS;
+            c->o.wscale = p->rcv_ws;
+        }
+        if (p->sack_ok)
+            c->o.present |= TCP_OPTF_SACK_PERM;
+    } else {
+        c->r.window = tcp_window_field(p);
+    }
+    if (p->ts_ok) {
+        c->o.present |= TCP_OPTF_TS;
+        c->o.ts_val = tcp_ts_now(plat_now_ns()) + p->ts_off;
+        c->o.ts_ecr = (flags & TCP_ACK) ? p->ts_recent : 0;
+    }
+    if (!c->syn && p->ooo && p->sack_ok)
+        tcp_sack_blocks(p, &c->o, TCP_MAX_SACK);
+}
+
+static void ack_sent(struct tcp_pcb *p)
+{
+    p->ack_now = false;
+    p->ack_delayed = false;
+    p->rcv_full = 0;
+    p->t_delack = 0; /* the connection's deadline may stay early: a spare tick */
+    p->last_ack_sent = p->rcv_nxt;
+}
+
+static int max_views(const struct tcp_pcb *p)
+{
+    int m = p->t->ip->eth->nif->max_segs;
+    return m < 1 ? 1 : m > TCP_MAX_VIEWS ? TCP_MAX_VIEWS : m;
+}
+
+/* Data [seq, seq + len) (len possibly 0) with flags; returns the data bytes sent
+ * (fewer than len when the views ran out: then no FIN or PSH). */
+static uint32_t send_data(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    struct seg_out c;
+    struct view vs[TCP_MAX_VIEWS];
+    int n = 0;
+    seg_init(&c, p, seq, flags);
+    /* Options beyond the timestamps p->mss allows for (SACK blocks) come out of
+     * the data: the segment must fit the path (RFC 6691). */
+    if (c.o.present & TCP_OPTF_SACK) {
+        uint32_t extra = tcp_options_len(&c.o, false) - (p->ts_ok ? 12 : 0);
+        uint32_t room = p->mss > extra ? p->mss - extra : 0;
+        if (len > room) {
+            len = room;
+            c.r.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+        }
+    }
+    if (len > TCP_INLINE_MAX) {
+        uint32_t got = tcp_sndq_views(p, seq, len, vs, max_views(p), &n);
+        if (got < len)
+            c.r.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+        len = got;
+        c.pl = vs;
+        c.n = n;
+        c.plen = len;
+    } else {
+        c.p = p;
+        c.iseq = seq;
+        c.ilen = len;
+    }
+    xmit(&c);
+    if (n)
+        tcp_views_unref(vs, n);
+    if (flags & TCP_ACK)
+        ack_sent(p);
+    if (len) {
+        p->t->st.tx_data_segs++;
+        p->t->st.tx_data_bytes += len;
+    }
+    return len;
+}
+
+void tcp_send_ack(struct tcp_pcb *p)
+{
+    struct seg_out c;
+    seg_init(&c, p, p->snd_nxt, TCP_ACK);
+    xmit(&c);
+    p->t->st.tx_acks++;
+    ack_sent(p);
+}
+
+void tcp_send_challenge_ack(struct tcp_pcb *p)
+{
+    if (!tcp_challenge_ok(p->t, plat_now_ns()))
+        return;
+    p->t->st.challenge_acks++;
+    tcp_send_ack(p);
+}
+
+enum ipv4_err tcp_send_syn(struct tcp_pcb *p)
+{
+    struct seg_out c;
+    bool synack = p->state == TCP_SYN_RCVD;
+    seg_init(&c, p, p->iss, synack ? TCP_SYN | TCP_ACK : TCP_SYN);
+    if (synack)
+        p->t->st.tx_synack++;
+    else
+        p->t->st.tx_syn++;
+    enum ipv4_err e = xmit(&c);
+    if (synack)
+        ack_sent(p);
+    return e;
+}
+
+void tcp_send_rst_pcb(struct tcp_pcb *p)
+{
+    struct seg_out c;
+    seg_init(&c, p, p->snd_nxt, TCP_RST | TCP_ACK);
+    c.o.present = 0;
+    c.r.window = 0;
+    xmit(&c);
+    p->t->st.tx_rst++;
+}
+
+/* A segment with no connection behind it: addresses from the one it answers. */
+static void seg_reply(struct seg_out *c, struct tcp *t, const struct tcp_seg *s)
+{
+    c->t = t;
+    c->src = s->info->dst;
+    c->dst = s->info->src;
+    c->r.sport = s->dport;
+    c->r.dport = s->sport;
+    c->r.urg = 0;
+    c->r.window = 0;
+    c->o.present = 0;
+    c->syn = false;
+    c->pl = NULL;
+    c->n = 0;
+    c->plen = 0;
+    c->ilen = 0;
+}
+
+void tcp_send_rst_for(struct tcp *t, const struct tcp_seg *s)
+{
+    struct seg_out c;
+    if (s->flags & TCP_RST)
+        return;
+    seg_reply(&c, t, s);
+    if (s->flags & TCP_ACK) {
+        c.r.seq = s->ack;
+        c.r.ack = 0;
+        c.r.flags = TCP_RST;
+    } else {
+        c.r.seq = 0;
+        c.r.ack = s->seq + s->len;
+        c.r.flags = TCP_RST | TCP_ACK;
+    }
+    xmit(&c);
+    t->st.tx_rst++;
+}
+
+void tcp_send_cookie_synack(struct tcp *t, const struct tcp_seg *s, uint32_t iss,
+                            uint16_t mss, const struct tcp_opts *o)
+{
+    struct seg_out c;
+    seg_reply(&c, t, s);
+    c.r.seq = iss;
+    c.r.ack = s->seq + 1;
+    c.r.flags = TCP_SYN | TCP_ACK;
+    c.r.window = (uint16_t)u32_min(t->cfg.rcvbuf, 65535);
+    c.o = *o;
+    c.o.present |= TCP_OPTF_MSS;
+    c.o.mss = mss;
+    c.syn = true;
+    xmit(&c);
+    t->st.tx_synack++;
+}
+
+uint32_t tcp_retransmit(struct tcp_pcb *p, uint32_t seq, uint32_t len)
+{
+    uint8_t flags = TCP_ACK;
+    uint32_t data = len;
+    if (p->fin_sent && seq_geq(seq + len, p->snd_end + 1)) {
+        data = p->snd_end - seq;
+        flags |= data ? TCP_FIN | TCP_PSH : TCP_FIN;
+    }
+    p->t->st.retransmits++;
+    p->rtt_timing = false; /* Karn */
+    uint32_t sent = send_data(p, seq, data, flags);
+    return sent + ((flags & TCP_FIN) && sent == data ? 1 : 0);
+}
+
+static void arm_timers(struct tcp_pcb *p, uint64_t now);
+
+void tcp_send_probe(struct tcp_pcb *p)
+{
+    struct tcp *t = p->t;
+    uint64_t now = plat_now_ns();
+    uint32_t unsent = tcp_unsent(p);
+    if (p->state == TCP_CLOSED)
+        return;
+    uint32_t wend = p->snd_una + p->snd_wnd;
+    uint32_t win = seq_gt(wend, p->snd_nxt) ? wend - p->snd_nxt : 0;
+    if (!unsent || win) {
+        /* The window is open but SWS avoidance held a small segment back: the
+         * timeout overrides it (RFC 9293 3.8.6.2.1 d). */
+        uint32_t len = u32_min(u32_min(unsent, win), p->mss);
+        if (len && !tcp_flight(p)) {
+            uint32_t sent = send_data(p, p->snd_nxt, len, TCP_ACK | TCP_PSH);
+            p->snd_nxt += sent;
+        }
+        tcp_output(p);
+        arm_timers(p, now);
+        return;
+    }
+    if (++p->probes > t->cfg.retries) {
+        tcp_send_rst_pcb(p);
+        tcp_pcb_closed(p, TCP_ETIMEDOUT, true);
+        return;
+    }
+    t->st.persist_probes++;
+    /* RFC 9293 3.8.6.1: one byte beyond the window; it comes back as an ACK
+     * telling the window, and is kept if the window had opened. */
+    if (tcp_flight(p)) {
+        tcp_retransmit(p, p->snd_una, 1);
+    } else {
+        send_data(p, p->snd_nxt, 1, TCP_ACK);
+        p->snd_nxt++;
+    }
+    p->nrtx = (uint8_t)u32_min(p->nrtx + 1, 16);
+    tcp_rtx_arm(p, now);
+    p->rtx_mode = TCP_TM_PERSIST;
+}
+
+void tcp_send_keepalive(struct tcp_pcb *p)
+{
+    struct seg_out c;
+    seg_init(&c, p, p->snd_una - 1, TCP_ACK);
+    xmit(&c);
+}
+
+/* ------------------------------------------------------------ what to send */
+
+#define SEND_STATES                                                                      \
+    (1u << TCP_ESTABLISHED | 1u << TCP_CLOSE_WAIT | 1u << TCP_FIN_WAIT_1 |               \
+     1u << TCP_CLOSING | 1u << TCP_LAST_ACK)
+
+static inline bool may_send_data(const struct tcp_pcb *p)
+{
+    return (1u << p->state) & SEND_STATES;
+}
+
+/* A hole to retransmit in loss recovery (RFC 6675 NextSeg rule 1, or the
+ * go-back-N of a timeout); false when none or cwnd is used up. */
+static bool send_lost(struct tcp_pcb *p)
+{
+    if (p->recovery == TCP_REC_FAST && !p->sack_ok)
+        return false;
+    uint32_t from = seq_max(p->rtx_nxt, p->snd_una), s, e;
+    uint32_t limit = seq_min(p->lost_end, p->snd_nxt);
+    if (!tcp_sb_next_hole(p, from, limit, p->mss, &s, &e))
+        return false;
+    uint32_t pipe = tcp_pipe(p);
+    if (pipe + (e - s) > p->cwnd && pipe > 0)
+        return false;
+    uint32_t sent = tcp_retransmit(p, s, e - s);
+    p->rtx_nxt = s + (sent ? sent : e - s);
+    return true;
+}
+
+static bool send_new(struct tcp_pcb *p, uint64_t now)
+{
+    uint32_t unsent = tcp_unsent(p);
+    bool fin = p->shut_wr && !p->fin_sent;
+    if (!unsent && !fin)
+        return false;
+    uint32_t wend = p->snd_una + p->snd_wnd;
+    uint32_t win = seq_gt(wend, p->snd_nxt) ? wend - p->snd_nxt : 0;
+    uint32_t pipe = p->recovery == TCP_REC_NONE ? tcp_flight(p) : tcp_pipe(p);
+    uint32_t cw = p->cwnd > pipe ? p->cwnd - pipe : 0;
+    uint32_t len = u32_min(unsent, p->mss);
+    uint32_t lim = u32_min(win, cw);
+    if (len > lim) {
+        /* Sender SWS avoidance (RFC 9293 3.8.6.2.1): less than a segment only
+         * when the window allows half the largest window seen. */
+        if (lim == 0 || cw < len || lim < p->max_snd_wnd / 2)
+            return false;
+        len = lim;
+    }
+    uint8_t flags = TCP_ACK;
+    if (len == unsent) { /* the last of the queue */
+        if (len < p->mss && len && !p->nodelay && !fin && tcp_flight(p))
+            return false; /* Nagle */
+        if (len)
+            flags |= TCP_PSH;
+        if (fin)
+            flags |= TCP_FIN;
+    }
+    if (!len && !(flags & TCP_FIN))
+        return false;
+    uint32_t seq = p->snd_nxt;
+    uint32_t sent = send_data(p, seq, len, flags);
+    if (sent < len)
+        flags &= (uint8_t)~TCP_FIN;
+    p->snd_nxt += sent;
+    if (flags & TCP_FIN) {
+        p->snd_nxt++;
+        p->fin_sent = true;
+    }
+    if (!p->ts_ok && !p->rtt_timing && sent) {
+        p->rtt_timing = true;
+        p->rtt_seq = seq;
+        p->rtt_start_ns = now;
+    }
+    return true;
+}
+
+static void arm_timers(struct tcp_pcb *p, uint64_t now)
+{
+    if (p->t_rtx)
+        return;
+    if (tcp_flight(p)) {
+        tcp_flight_timer_arm(p, now);
+    } else if (tcp_unsent(p)) { /* nothing in flight, yet nothing may go */
+        p->rtx_mode = TCP_TM_PERSIST;
+        tcp_timer_set(p, &p->t_rtx, now + (uint64_t)p->rto_us * 1000);
+    }
+}
+
+/* RFC 8985 7.3: one new segment if the window allows, else the last one again;
+ * its ACK (with SACK) lets fast recovery repair a tail loss an RTO would have
+ * waited for. Then the RTO. */
+void tcp_tlp_timeout(struct tcp_pcb *p)
+{
+    uint64_t now = plat_now_ns();
+    uint32_t flight = tcp_flight(p);
+    if (!flight || !may_send_data(p) || p->in_output) {
+        tcp_output(p);
+        return;
+    }
+    p->t->st.tlp_probes++;
+    p->tlp_out = true;
+    uint32_t before = p->snd_nxt;
+    if (tcp_unsent(p)) {
+        p->in_output = true;
+        send_new(p, now);
+        p->in_output = false;
+    }
+    if (p->snd_nxt == before) {
+        uint32_t len = u32_min(flight, p->mss);
+        tcp_retransmit(p, p->snd_nxt - len, len);
+    }
+    tcp_rtx_arm(p, now);
+}
+
+void tcp_output(struct tcp_pcb *p)
+{
+    if (!may_send_data(p))
+        return;
+    if (p->in_output) { /* another thread is inside (its driver call blocked) */
+        p->output_again = true;
+        return;
+    }
+    uint64_t now = plat_now_ns();
+    p->kick = false;
+    p->in_output = true;
+    p->hold++;
+    do {
+        p->output_again = false;
+        if (p->recovery != TCP_REC_NONE)
+            while (send_lost(p))
+                ;
+        while (send_new(p, now))
+            ;
+    } while (p->output_again && may_send_data(p));
+    p->in_output = false;
+    if (!p->t_rtx && may_send_data(p))
+        arm_timers(p, now);
+    tcp_pcb_drop(p);
+}
