@@ -5,7 +5,7 @@ in one run; figures as `metric value unit` lines, a Markdown report with ratios,
 and PNG plots.
 
     bench.py --netns NS [--tap tap0] [--out build/bench] [--runs 3]
-             [--guests uknet,reflect,linux,linux-offload] [--smoke]
+             [--guests uknet,reflect,linux,linux-offload] [--smoke] [--no-tcp]
 
 Runs inside nothing itself: tests/bench/run.sh (make bench) and
 tests/qemu/bench_smoke.sh create the network namespace NS (lo and the tap only,
@@ -18,9 +18,16 @@ through /proc) and only those pids are killed.
 Guests (GUESTS below): uknet (build/kernel.elf, mode=net), reflect (the same
 image, mode=reflect: the driver sends every frame back with the MACs swapped,
 the floor set by QEMU, the tap and the host), linux (Debian's kernel with a
-busybox initramfs and a static UDP echo server, tests/bench/build_linux_guest.py),
-and linux-offload (the same with QEMU's default virtio-net offloads on; every
-other guest runs with all offloads off).
+busybox initramfs, a static UDP echo server and static epoll TCP servers,
+tests/bench/build_linux_guest.py), and linux-offload (the same with QEMU's
+default virtio-net offloads on; every other guest runs with all offloads off).
+
+TCP (the guests with a stack): bulk to the discard service and from chargen,
+echo checked byte-exactly, connection rate (tests/tools/tcp_load.c), HTTP
+requests per second with wrk, keep-alive and one request per connection. Each
+service's port is probed first with a bounded connect; a guest where nothing
+answers on ports 80 and 7 has its TCP rows skipped with a note (uknet before
+its TCP exists), so the rows fill in by themselves once the services answer.
 
 The reflector sends requests back unanswered, so the host's own stack never sees
 a reply: for it the tool sends and receives raw Ethernet frames (--raw) instead
@@ -47,6 +54,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from dnsmasq import Dnsmasq, DnsmasqError  # noqa: E402
 CLIENT = os.path.join(ROOT, "tests", "tools", "udp_echo_client.py")
 FAST_SRC = os.path.join(ROOT, "tests", "tools", "echo_fast.c")
+TCP_LOAD_SRC = os.path.join(ROOT, "tests", "tools", "tcp_load.c")
+NETGUARD_H = os.path.join(ROOT, "tests", "tools", "netguard.h")
 PY = "/usr/bin/python3"
 GUEST_IP = "10.0.0.2"
 GUEST_MAC = "52:54:00:12:34:56"
@@ -65,20 +74,21 @@ QEMU_COMMON = ["-accel", "tcg", "-machine", "pc", "-cpu", "qemu64", "-smp", "1",
 GUESTS = {
     "uknet": {"label": "uknet", "kind": "stack", "offloads": False,
               "image": ["-kernel", "build/kernel.elf", "-append", "mode=net"],
-              "boot_timeout": 10, "mem_range": (2, MEM_MIB, 1)},
+              "boot_timeout": 10, "mem_range": (2, MEM_MIB, 1), "tcp": "probe"},
     "reflect": {"label": "uknet reflector", "kind": "reflect", "offloads": False,
                 "image": ["-kernel", "build/kernel.elf", "-append", "mode=reflect"],
-                "boot_timeout": 10, "mem_range": None},
+                "boot_timeout": 10, "mem_range": None, "tcp": None},
     "linux": {"label": "Linux", "kind": "stack", "offloads": False,
               "image": ["-kernel", "build/bench/linux/vmlinuz",
                         "-initrd", "build/bench/linux/initrd.img",
                         "-append", "console=ttyS0 quiet panic=-1"],
-              "boot_timeout": 40, "mem_range": (32, MEM_MIB, 8)},
+              "boot_timeout": 40, "mem_range": (32, MEM_MIB, 8),
+              "tcp": "required"},
     "linux-offload": {"label": "Linux, offloads on", "kind": "stack", "offloads": True,
                       "image": ["-kernel", "build/bench/linux/vmlinuz",
                                 "-initrd", "build/bench/linux/initrd.img",
                                 "-append", "console=ttyS0 quiet panic=-1"],
-                      "boot_timeout": 40, "mem_range": None},
+                      "boot_timeout": 40, "mem_range": None, "tcp": "required"},
 }
 
 # Idle cost: seconds of quiet after the first reply, then seconds measured.
@@ -93,6 +103,23 @@ DHCP_BOOT_TIMEOUT = 30
 # (4 guests, 3 runs) under 10 minutes on 2 cores.
 UDP_S = 1.0
 FLOOD_S = 2  # whole seconds: ping -w takes no fraction
+
+# TCP: seconds per bulk, HTTP and connection-rate measurement, the bulk runs'
+# warm-up (slow start, not counted), wrk's connections, the concurrent
+# connection-rate variant, the echo sizes (the figure is the largest one's), the
+# bounded connect that tells whether a service answers at all.
+TCP_S = 2.0
+TCP_WARMUP_S = 0.5
+HTTP_CONNS = 8
+CONN_CONCURRENCY = 16
+ECHO_SIZES = "1,1460,65536,1M,16M"
+PROBE_S = 2.0
+# service -> port; the HTTP and echo ports decide whether a guest has TCP at all.
+TCP_PORTS = {"echo": 7, "discard": 9, "chargen": 19, "http": 80}
+# Namespace settings for the TCP rows (this run's namespace only): ephemeral ports
+# from 1024 and TIME-WAIT reuse, so the connection-rate and one-request-per-
+# connection runs of several guests in a row never run out of source ports.
+TCP_SYSCTLS = ["net.ipv4.ip_local_port_range=1024 65535", "net.ipv4.tcp_tw_reuse=1"]
 
 # name -> (unit, better, description). better: "low" or "high".
 METRICS = {
@@ -128,6 +155,29 @@ METRICS = {
     "udp1400_x1_rate": ("rtt/s", "high", "UDP echo 1400 B, one at a time"),
     "udp1400_x32_rate": ("rtt/s", "high", "UDP echo 1400 B, 32 in flight"),
     "udp_loss": ("%", "low", "UDP echo loss over the four UDP runs"),
+    "tcp_bulk_rx_mbps": ("Mbit/s", "high", "TCP bulk host → guest: tests/tools/tcp_load.c writes "
+                         "to the discard service (port 9) for %g s after %g s of warm-up; the "
+                         "bytes the guest acknowledged in that time (then the client's FIN must "
+                         "be answered by the guest's)" % (TCP_S, TCP_WARMUP_S)),
+    "tcp_bulk_tx_mbps": ("Mbit/s", "high", "TCP bulk guest → host: tcp_load.c reads from the "
+                         "chargen service (port 19) for %g s after %g s of warm-up, every byte "
+                         "checked against RFC 864's pattern" % (TCP_S, TCP_WARMUP_S)),
+    "tcp_echo_mbps": ("Mbit/s", "high", "16 MiB through the TCP echo service (port 7), sent "
+                      "while the echo is read, every byte compared; megabits echoed per second "
+                      "(before it, each on a connection of its own, %s bytes checked the same "
+                      "way)" % ECHO_SIZES.replace(",16M", "").replace(",", ", ")),
+    "http_rps_keepalive": ("req/s", "high", "wrk -t1 -c%d -d%gs http://10.0.0.2/ (GET /, "
+                           "persistent connections)" % (HTTP_CONNS, TCP_S)),
+    "http_rps_close": ("req/s", "high", "the same with -H 'Connection: close': one request "
+                       "per connection, the server closing it after the response"),
+    "tcp_conn_rate": ("conn/s", "high", "TCP connections per second, one at a time: connect, "
+                      "a 64-byte request and its echo (port 7) compared, close (tcp_load.c, "
+                      "%g s)" % TCP_S),
+    "tcp_conn_rate_x16": ("conn/s", "high", "the same with %d connections at a time" %
+                          CONN_CONCURRENCY),
+    "tcp_errors": ("count", "low", "TCP and HTTP failures: wrong echoed or chargen bytes, resets, "
+                   "stalls, failed connections, wrk's socket errors and non-2xx answers, "
+                   "curl's answers for /, /stats and a missing page other than 200, 200, 404"),
     "bad_replies": ("count", "low", "replies with a wrong payload or checksum, all tests"),
     "client_cpu": ("%", "—", "the echo client's CPU share in its busiest UDP run (near 100 %: "
                    "the client, not the guest, set the rate)"),
@@ -142,7 +192,9 @@ COLUMNS = {
     "uknet-raw": "uknet, raw frames",
     "reflect": "reflector, raw frames",
 }
-RATIOS = [("uknet", "linux", "uknet / Linux"), ("uknet-raw", "reflect", "uknet / reflector (raw)")]
+RATIOS = [("uknet", "linux", "uknet / Linux"),
+          ("uknet", "linux-offload", "uknet / Linux, offloads on"),
+          ("uknet-raw", "reflect", "uknet / reflector (raw)")]
 ONCE_METRICS = {
     "min_mem": ("MiB", "low", "smallest -m that boots and answers ping (bisection)"),
     "image_elf": ("B", "low", "image QEMU boots with -kernel (Linux: bzImage + initramfs)"),
@@ -171,7 +223,9 @@ class Env:
         self.pin_qemu = ["taskset", "-c", "0"] if two else []
         self.pin_tool = ["taskset", "-c", "1"] if two else []
         self.children = set()
+        self.notes = []  # what was skipped and why, once each (the report's Notes)
         self.fast = self.build_fast()
+        self.tcp_load = self.build_tool(TCP_LOAD_SRC, "tcp_load")
 
     def check_netns(self):
         """The network rule: NS exists, holds only lo and the tap, no default route."""
@@ -242,18 +296,97 @@ class Env:
             self.stop(p)
 
     # -------------------------------------------------------------- tools
+    def build_tool(self, src, name):
+        """Builds a C tool of tests/tools/ into OUT/tools/NAME (again when it or
+        netguard.h changed); None when gcc fails."""
+        exe = os.path.join(self.out, "tools", name)
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        newest = max(os.path.getmtime(src), os.path.getmtime(NETGUARD_H))
+        if not os.path.exists(exe) or os.path.getmtime(exe) < newest:
+            r = sh(["gcc", "-O2", "-Wall", "-Wextra", "-o", exe, src])
+            if r.returncode != 0:
+                log("%s did not build: %s" % (os.path.basename(src), r.stderr.strip()[-300:]))
+                return None
+        return exe
+
     def build_fast(self):
         """Builds tests/tools/echo_fast.c (the C client for rates and RTTs, whose own
         cost stays far below the guests'); without it the Python client does all."""
-        exe = os.path.join(self.out, "tools", "echo_fast")
-        os.makedirs(os.path.dirname(exe), exist_ok=True)
-        if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(FAST_SRC):
-            r = sh(["gcc", "-O2", "-Wall", "-Wextra", "-o", exe, FAST_SRC])
-            if r.returncode != 0:
-                log("echo_fast.c did not build, the Python client does everything: " +
-                    r.stderr.strip()[-300:])
-                return None
+        exe = self.build_tool(FAST_SRC, "echo_fast")
+        if exe is None:
+            log("the Python client does everything")
         return exe
+
+    def note(self, text):
+        if text not in self.notes:
+            self.notes.append(text)
+            log(text)
+
+    def tcp(self, args, timeout):
+        """Runs tests/tools/tcp_load.c in the namespace; its JSON (with the exit
+        status as "rc"), or None when it printed none."""
+        argv = self.nsexec(self.pin_tool, [self.tcp_load, "--host", GUEST_IP] + args)
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log("tcp_load timed out: %s" % " ".join(args))
+            return None
+        try:
+            st = json.loads(r.stdout)
+        except ValueError:
+            log("tcp_load failed (%d): %s" % (r.returncode, r.stderr.strip()[-300:]))
+            return None
+        st["rc"] = r.returncode
+        return st
+
+    def tcp_answers(self, port):
+        """Whether a connection to the guest's port opens within PROBE_S."""
+        st = self.tcp(["--mode", "probe", "--port", str(port), "--timeout", str(PROBE_S)],
+                      PROBE_S + 10)
+        return bool(st and st.get("connected"))
+
+    def wrk(self, close):
+        """wrk against GET / on port 80: {rps, requests, errors} or None. With
+        close, every request says `Connection: close` (wrk opens a connection per
+        request when the answer says it will close)."""
+        if not shutil.which("wrk"):
+            return None
+        argv = ["wrk", "-t1", "-c%d" % HTTP_CONNS, "-d%gs" % TCP_S, "--timeout", "2s"]
+        argv += ["-H", "Connection: close"] if close else []
+        try:
+            r = subprocess.run(self.nsexec(self.pin_tool, argv + ["http://%s/" % GUEST_IP]),
+                               capture_output=True, text=True, timeout=TCP_S + 30)
+        except subprocess.TimeoutExpired:
+            log("wrk timed out")
+            return None
+        m = re.search(r"^Requests/sec:\s+([\d.]+)", r.stdout, re.M)
+        n = re.search(r"(\d+) requests in", r.stdout)
+        if r.returncode != 0 or not m or not n:
+            log("wrk failed (%d): %s" % (r.returncode, (r.stdout + r.stderr).strip()[-300:]))
+            return None
+        errs = sum(int(x) for x in re.findall(
+            r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+            r.stdout)[0]) if "Socket errors" in r.stdout else 0
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", r.stdout)
+        return {"rps": float(m.group(1)), "requests": int(n.group(1)),
+                "errors": errs + (int(bad.group(1)) if bad else 0)}
+
+    def http_codes(self):
+        """curl's status codes for /, /stats and a page that does not exist (want
+        200, 200, 404), or None without curl."""
+        if not shutil.which("curl"):
+            return None
+        codes = []
+        for path in ("/", "/stats", "/no-such-page"):
+            argv = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                    "http://%s%s" % (GUEST_IP, path)]
+            try:
+                r = subprocess.run(self.nsexec(self.pin_tool, argv), capture_output=True,
+                                   text=True, timeout=15)
+                codes.append(r.stdout.strip() or "none")
+            except subprocess.TimeoutExpired:
+                codes.append("timeout")
+        return codes
 
     def client(self, args, timeout, fast=False, rtts=False):
         """Runs an echo client in the namespace: the C one (fast=True, when built,
@@ -388,6 +521,99 @@ def suite(env, raw, smoke=False):
     return f, samples
 
 
+def tcp_services(env, guest):
+    """The TCP services that answer on the booted guest ({service: bool}), or None
+    when the guest has no TCP at all (neither HTTP nor echo answers: uknet before
+    its TCP exists). A Linux guest must answer on every port."""
+    label = GUESTS[guest]["label"]
+    up = {svc: env.tcp_answers(TCP_PORTS[svc]) for svc in ("http", "echo")}
+    if not any(up.values()):
+        if GUESTS[guest]["tcp"] == "probe":
+            env.note("%s has no TCP yet: nothing answers on ports 80 and 7 (a connect "
+                     "bounded to %g s each); its TCP rows are skipped" % (label, PROBE_S))
+        else:
+            env.note("%s: nothing answers on TCP ports 80 and 7; its TCP rows are empty "
+                     "and counted as errors" % label)
+        return None
+    for svc in ("discard", "chargen"):
+        up[svc] = env.tcp_answers(TCP_PORTS[svc])
+    for svc, ok in up.items():
+        if not ok:
+            env.note("%s: the TCP %s service (port %d) does not answer; its rows are "
+                     "skipped" % (label, svc, TCP_PORTS[svc]))
+    return up
+
+
+def tcp_suite(env, guest):
+    """The TCP rows of a booted guest whose services answer: {metric: value}.
+    tcp_errors counts every failure; a row whose measurement failed stays empty."""
+    f, errors = {}, 0
+    if not env.tcp_load:
+        env.note("tests/tools/tcp_load.c did not build: no TCP rows")
+        return f
+    up = tcp_services(env, guest)
+    required = GUESTS[guest]["tcp"] == "required"
+    if up is None:
+        if required:
+            f["tcp_errors"] = 1
+        return f
+    if required:  # a reference guest lacking a service is a failure, not a skip
+        errors += sum(1 for ok in up.values() if not ok)
+    run_s = TCP_S + TCP_WARMUP_S + 20
+    timing = ["--duration", str(TCP_S), "--warmup", str(TCP_WARMUP_S), "--timeout", "5"]
+    for svc, mode, metric in (("discard", "send", "tcp_bulk_rx_mbps"),
+                              ("chargen", "recv", "tcp_bulk_tx_mbps")):
+        if up[svc]:
+            st = env.tcp(["--mode", mode] + timing, run_s)
+            if st and st["rc"] == 0:
+                f[metric] = st["mbps"]
+            else:
+                errors += 1
+                log("%s %s: %s" % (guest, metric, st and st.get("error")))
+    if up["echo"]:
+        st = env.tcp(["--mode", "echo", "--sizes", ECHO_SIZES, "--timeout", "10"], 300)
+        if st and st["rc"] == 0:
+            f["tcp_echo_mbps"] = st["results"][-1]["mbps"]
+        else:
+            errors += 1
+            log("%s TCP echo: %s" % (guest, st and [r for r in st["results"] if not r["ok"]]))
+        for conc, metric in ((1, "tcp_conn_rate"), (CONN_CONCURRENCY, "tcp_conn_rate_x16")):
+            st = env.tcp(["--mode", "conn", "--concurrency", str(conc), "--duration",
+                          str(TCP_S), "--timeout", "3"], TCP_S + 20)
+            if st and st["completed"]:
+                f[metric] = st["rate"]
+            errors += st["error_total"] if st else 1
+            if st and st["error_total"]:
+                log("%s %s: errors %s" % (guest, metric, st["errors"]))
+    if up["http"]:
+        errors += http_rows(env, guest, f)
+    f["tcp_errors"] = errors
+    return f
+
+
+def http_rows(env, guest, f):
+    """http_rps_keepalive and http_rps_close into f; returns the failures."""
+    errors = 0
+    codes = env.http_codes()
+    if codes is None:
+        env.note("curl missing (make deps): the HTTP answers are not checked")
+    elif codes != ["200", "200", "404"]:
+        errors += 1
+        log("%s HTTP: curl got %s for /, /stats, /no-such-page (want 200, 200, 404)" % (
+            guest, ", ".join(codes)))
+    if not shutil.which("wrk"):
+        env.note("wrk missing (make deps): no HTTP rows")
+        return errors
+    for close, metric in ((False, "http_rps_keepalive"), (True, "http_rps_close")):
+        st = env.wrk(close)
+        if st and st["requests"]:
+            f[metric] = st["rps"]
+        errors += st["errors"] if st else 1
+        if st and st["errors"]:
+            log("%s %s: %d socket errors or non-2xx answers" % (guest, metric, st["errors"]))
+    return errors
+
+
 def qemu_cpu_s(pid):
     """CPU time of all of QEMU's threads (schedstat run time), seconds."""
     t = 0
@@ -461,9 +687,10 @@ def boot_dhcp(env, guest, run):
         d.stop()
 
 
-def measure_guest(env, guest, run, smoke=False, with_raw=False):
+def measure_guest(env, guest, run, smoke=False, with_raw=False, tcp=True):
     """Boots guest once and takes every per-run figure: {column: (figures, samples)},
-    or None when it did not answer."""
+    or None when it did not answer. The TCP rows come last, after the raw-frame
+    suite, so they cannot disturb the other figures."""
     g = GUESTS[guest]
     logfile = os.path.join(env.logs, "%s-run%d.log" % (guest, run))
     q, t = env.boot(guest, MEM_MIB, logfile, g["boot_timeout"])
@@ -483,6 +710,8 @@ def measure_guest(env, guest, run, smoke=False, with_raw=False):
             f, s = suite(env, True, smoke)
             f["boot_to_ping"] = t
             out[guest + "-raw"] = (f, s)
+        if tcp and not smoke and g["tcp"]:
+            out[guest][0].update(tcp_suite(env, guest))
     finally:
         env.stop(q)
     if not smoke and guest in ("uknet", "linux"):
@@ -578,8 +807,13 @@ def host_cost():
     return res
 
 
-# TCP's instructions per unit on the host build (tests/bench/tcp_cost.sh: an
-# in-memory peer, callgrind around the feeding loop), beside lwIP's figures.
+# HOOK(tcp-cost): instructions per TCP unit on the host build, from
+# tests/bench/tcp_cost.sh (the TCP work's own harness: an in-memory peer drives the
+# host build of net/, callgrind counts around the loop that feeds it, divided by
+# the units; tests/bench/README.md, "Per-packet cost"). It prints
+# `tcp_cost_<workload> N instructions/<unit>` lines for the workloads below; the
+# report sets them beside lwIP 2.1.3's figures and the targets (half of lwIP's).
+# Without the script the report says "pending".
 TCP_COST_CMD = ["bash", os.path.join(ROOT, "tests/bench/tcp_cost.sh")]
 TCP_COST_UNITS = {"bulk_recv": ("segment received", 5362, 2680),
                   "bulk_send": ("segment sent", 5721, 2860),
@@ -589,6 +823,8 @@ TCP_COST_UNITS = {"bulk_recv": ("segment received", 5362, 2680),
 
 def tcp_cost():
     """{workload: instructions per unit} or a reason string."""
+    if not os.path.exists(TCP_COST_CMD[-1]):
+        return "pending: no tests/bench/tcp_cost.sh yet (tests/bench/bench.py, HOOK(tcp-cost))"
     if not shutil.which("valgrind"):
         return "valgrind missing"
     try:
@@ -676,7 +912,9 @@ def write_report(res, out, plots):
     if res.get("linux_guest"):
         li = res["linux_guest"]
         lines += ["", "Linux guest: %s (%s), busybox from %s, modules %s; UDP echo by "
-                  "tests/bench/linux_guest/echo7.c (static, recvfrom/sendto)." % (
+                  "tests/bench/linux_guest/echo7.c (static, recvfrom/sendto); TCP echo, "
+                  "discard and chargen by tcpsvc.c, HTTP by http80.c (static, one epoll "
+                  "loop each, non-blocking sockets)." % (
                       li.get("kernel_version"), li.get("kernel_package"),
                       li.get("busybox_package"), ", ".join(li.get("modules", [])))]
     lines += ["", "Host tools: %s for the paced ICMP RTT, the flood equivalent and UDP, "
@@ -688,7 +926,11 @@ def write_report(res, out, plots):
               "uknet is measured that way too, on the same boot, and the uknet / reflector "
               "ratios compare those two columns." % (
                   "tests/tools/echo_fast.c (C)" if res.get("fast_client")
-                  else "tests/tools/udp_echo_client.py (echo_fast.c did not build)"), ""]
+                  else "tests/tools/udp_echo_client.py (echo_fast.c did not build)"), "",
+              "TCP: tests/tools/tcp_load.c (C) for bulk, echo and connection rates, wrk "
+              "for HTTP, curl for the HTTP status codes, through the host's TCP stack; "
+              "the namespace allows ephemeral ports from 1024 and reuses TIME-WAIT ports "
+              "(%s)." % ", ".join(TCP_SYSCTLS), ""]
     lines += ["## Figures", "",
               "| metric | unit | better | " + " | ".join(COLUMNS[c] for c in cols) +
               "".join(" | " + lab for _x, _y, lab in ratio_defs) + " |",
@@ -745,6 +987,8 @@ def write_report(res, out, plots):
     else:
         lines.append("not measured in this run")
     lines += [""]
+    if res.get("notes"):
+        lines += ["## Notes", ""] + ["- " + n for n in res["notes"]] + [""]
     if res.get("failures"):
         lines += ["## Failures", ""] + ["- " + f for f in res["failures"]] + [""]
     if plots:
@@ -839,7 +1083,44 @@ def make_plots(res, out):
     fig.savefig(os.path.join(out, "rates.png"), dpi=100)
     plt.close(fig)
     made.append("rates.png")
+    if tcp_plot(res, out, plt):
+        made.append("tcp.png")
     return made
+
+
+def tcp_plot(res, out, plt):
+    """tcp.png: the TCP rows as bars (medians, min–max), Mbit/s on the left and
+    requests or connections per second on the right; False when no guest has any."""
+    panels = ((["tcp_bulk_rx_mbps", "tcp_bulk_tx_mbps", "tcp_echo_mbps"], "Mbit/s",
+               "TCP bulk and echo"),
+              (["http_rps_keepalive", "http_rps_close", "tcp_conn_rate", "tcp_conn_rate_x16"],
+               "per second", "HTTP requests and TCP connections"))
+    cols = [c for c in res["columns"] if any(
+        r.get(c, {}).get(k) is not None for r in res["runs"] for p in panels for k in p[0])]
+    if not cols:
+        return False
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    width = 0.8 / len(cols)
+    for ax, (keys, unit, title) in zip(axes, panels):
+        for i, c in enumerate(cols):
+            meds, errs = [], [[], []]
+            for k in keys:
+                m, lo, hi = med_spread([r.get(c, {}).get(k) for r in res["runs"]])
+                meds.append(m or 0)
+                errs[0].append((m - lo) if m else 0)
+                errs[1].append((hi - m) if m else 0)
+            xs = [j + (i - (len(cols) - 1) / 2) * width for j in range(len(keys))]
+            ax.bar(xs, meds, width, yerr=errs, capsize=2, label=COLUMNS[c])
+        ax.set_xticks(range(len(keys)))
+        ax.set_xticklabels([k.replace("_mbps", "").replace("tcp_", "") for k in keys])
+        ax.set_ylabel(unit)
+        ax.set_title(title + " (median of runs, bars: min–max)")
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "tcp.png"), dpi=100)
+    plt.close(fig)
+    return True
 
 
 # ------------------------------------------------------------------ main
@@ -854,6 +1135,7 @@ def main():
     ap.add_argument("--guests", default="uknet,reflect,linux,linux-offload")
     ap.add_argument("--no-min-mem", action="store_true", help="skip the -m bisection")
     ap.add_argument("--no-raw", action="store_true", help="skip uknet's raw-frame suite")
+    ap.add_argument("--no-tcp", action="store_true", help="skip the TCP and HTTP rows")
     ap.add_argument("--smoke", action="store_true",
                     help="one guest, one run, UDP 64 B only (make test)")
     a = ap.parse_args()
@@ -867,6 +1149,11 @@ def main():
         signal.signal(sig, lambda n, _f: sys.exit(128 + n))
     env = Env(a)
     env.check_netns()
+    tcp = not a.no_tcp and not a.smoke and any(GUESTS[g]["tcp"] for g in guests)
+    if tcp:
+        r = sh(["ip", "netns", "exec", env.ns, "sysctl", "-qw"] + TCP_SYSCTLS)
+        if r.returncode != 0:
+            log("sysctl %s: %s" % (" ".join(TCP_SYSCTLS), r.stderr.strip()))
     res_fast = env.fast is not None
     t_start = time.monotonic()
     qv = sh(["qemu-system-x86_64", "--version"]).stdout.splitlines()
@@ -886,9 +1173,11 @@ def main():
             figs, samp = {}, {}
             for g in guests:
                 t0 = time.monotonic()
-                got = measure_guest(env, g, run, a.smoke, with_raw=with_raw and g == "uknet")
+                got = measure_guest(env, g, run, a.smoke, with_raw=with_raw and g == "uknet",
+                                    tcp=tcp)
                 if got is None:  # one more try (a busy host can slow a boot down)
-                    got = measure_guest(env, g, run, a.smoke, with_raw=with_raw and g == "uknet")
+                    got = measure_guest(env, g, run, a.smoke, with_raw=with_raw and g == "uknet",
+                                        tcp=tcp)
                 if got is None:
                     res["failures"].append("%s run %d: no echo reply within %d s of boot" % (
                         g, run, GUESTS[g]["boot_timeout"]))
@@ -915,6 +1204,7 @@ def main():
             res["tcp_cost"] = tcp_cost()
     finally:
         env.stop_all()
+    res["notes"] = env.notes
     res["elapsed_s"] = time.monotonic() - t_start
     res["host"]["load_end"] = os.getloadavg()[0]
     with open(os.path.join(a.out, "results.json"), "w") as f:

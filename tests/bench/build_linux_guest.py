@@ -7,8 +7,10 @@
   `apt-get download` and unpacked with `dpkg-deb -x` into the cache (never
   installed: the host's /boot and /lib/modules are not touched).
 - busybox-static, fetched and unpacked the same way.
-- tests/bench/linux_guest/echo7.c, a static UDP echo server on port 7.
-- An initramfs (uncompressed newc cpio, written here) holding busybox, echo7,
+- The guest's servers, built static from tests/bench/linux_guest/: echo7.c (UDP
+  echo on port 7), tcpsvc.c (TCP echo 7, discard 9, chargen 19; epoll) and
+  http80.c (HTTP/1.1 on port 80; epoll, keep-alive, pipelining).
+- An initramfs (uncompressed newc cpio, written here) holding busybox, the servers,
   /init (tests/bench/linux_guest/init) and the modules virtio-net needs with their
   dependencies, found from each module's .modinfo `depends=` (the package ships no
   modules.dep) and listed in load order in /modules.order.
@@ -29,6 +31,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 GUEST_SRC = os.path.join(HERE, "linux_guest")
+SERVERS = ["echo7", "tcpsvc", "http80"]  # linux_guest/NAME.c -> /bin/NAME
 WANTED_MODULES = ["virtio_pci", "virtio_net"]
 META_PACKAGE = "linux-image-amd64"
 
@@ -197,11 +200,11 @@ class Cpio:
 
 # ------------------------------------------------------------------ main
 
-def build_echo(out):
-    src = os.path.join(GUEST_SRC, "echo7.c")
-    exe = os.path.join(out, "echo7")
+def build_server(out, name):
+    src = os.path.join(GUEST_SRC, name + ".c")
+    exe = os.path.join(out, name)
     if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
-        log("gcc -static echo7.c")
+        log("gcc -static %s.c" % name)
         run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-s", "-o", exe, src])
     return exe
 
@@ -274,7 +277,7 @@ def main():
     kver = kvers[0]
     moddir = os.path.join(kroot, "lib", "modules", kver)
     mods = resolve_modules(moddir, WANTED_MODULES)
-    echo = build_echo(a.out)
+    servers = {name: build_server(a.out, name) for name in SERVERS}
 
     c = Cpio()
     for d in ("bin", "dev", "proc", "sys", "tmp", "modules"):
@@ -283,7 +286,8 @@ def main():
     c.file("init", open(os.path.join(GUEST_SRC, "init"), "rb").read(), 0o755)
     c.file("bin/busybox", open(os.path.join(broot, "bin", "busybox"), "rb").read(), 0o755)
     c.symlink("bin/sh", "busybox")
-    c.file("bin/echo7", open(echo, "rb").read(), 0o755)
+    for name, exe in servers.items():
+        c.file("bin/" + name, open(exe, "rb").read(), 0o755)
     for name, path in mods:
         c.file("modules/%s.ko" % name, open(path, "rb").read())
     c.file("modules.order", "".join("%s.ko\n" % n for n, _ in mods).encode())
@@ -298,6 +302,7 @@ def main():
         "busybox_package": os.path.basename(bdeb),
         "kernel_version": kver,
         "modules": [n for n, _ in mods],
+        "servers": SERVERS,
         "vmlinuz_bytes": os.path.getsize(vmlinuz),
         "initrd_bytes": len(initrd),
         "iso_bytes": os.path.getsize(iso) if iso else None,

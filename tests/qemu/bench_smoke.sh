@@ -3,8 +3,9 @@
 # --smoke mode boots one guest, the unikernel's frame reflector (mode=reflect,
 # fast and independent of the stack), in a network namespace made here, takes
 # one measurement (UDP echo 64 B, one at a time, raw frames) and writes its
-# report; then both echo clients (Python and C) must refuse to send from a
-# namespace with a default route and from the machine's own namespace.
+# report; then the echo clients (Python and C) and the TCP load tool
+# (tests/tools/tcp_load.c) must refuse to send from a namespace with a default
+# route and from the machine's own namespace.
 # The namespace goes and bench.py stops its QEMU however the script ends
 # (tests/bench/netns.sh's traps); every wait is bounded.
 # timeout: 300
@@ -52,25 +53,57 @@ else
     fail "bench-smoke-report" "no udp64_x1_rate row in $out/report.md"
 fi
 
-# The network rule in the client: no sending with a default route in sight.
+# In the test namespace the TCP tool does send: its probe of the gone guest's
+# port 80 fails (exit 1, within its 1 s bound), it does not refuse (exit 2); its
+# checks hold against known peers on the namespace's lo (tcp_load_test.py: right
+# and wrong echo and chargen, discard, connection rate); and the Linux guest's
+# TCP and HTTP servers, built for the host, serve it there (no guest needed).
+if [ -x "$out/tools/tcp_load" ]; then
+    msg=$(ip netns exec "$BENCH_NS" timeout -k 5 30 "$out/tools/tcp_load" --mode probe \
+        --port 80 --timeout 1 2>&1)
+    rc=$?
+    if [ $rc = 1 ] && echo "$msg" | grep -q '"connected": false'; then
+        pass "bench-tcp_load-sends-in-netns"
+    else
+        fail "bench-tcp_load-sends-in-netns" "exit $rc: $msg"
+    fi
+    # The Linux guest's TCP servers, built for the host: checked the same way.
+    srv=$out/tools/guest-servers
+    mkdir -p "$srv"
+    for s in tcpsvc http80; do
+        gcc -O2 -Wall -Wextra -Werror -o "$srv/$s" "tests/bench/linux_guest/$s.c" ||
+            fail "bench-linux-guest-$s-builds" "gcc failed"
+    done
+    ip netns exec "$BENCH_NS" timeout -k 5 120 /usr/bin/python3 tests/qemu/tcp_load_test.py \
+        "$out/tools/tcp_load" "$srv" >"$out/tcp_load_test.out" 2>&1
+    rc=$?
+    grep -E '^(PASS|FAIL) ' "$out/tcp_load_test.out"
+    if [ $rc != 0 ] && ! grep -q '^FAIL ' "$out/tcp_load_test.out"; then
+        fail "bench-tcp_load-checks" "exit $rc: $(tail -n 3 "$out/tcp_load_test.out" | tr '\n' ' ')"
+    fi
+fi
+
+# The network rule in the clients: no sending with a default route in sight.
 # (The route points at the namespace's own tap, whose guest is gone by now.)
 ip -n "$BENCH_NS" route add default dev tap0
-fast=$out/tools/echo_fast
-for client in udp_echo_client echo_fast; do
-    if [ $client = echo_fast ]; then
-        [ -x "$fast" ] || { fail "bench-$client-built" "$fast missing"; continue; }
-        cmd=("$fast")
-    else
-        cmd=(/usr/bin/python3 tests/tools/udp_echo_client.py)
+for client in udp_echo_client echo_fast tcp_load; do
+    case $client in
+    udp_echo_client) cmd=(/usr/bin/python3 tests/tools/udp_echo_client.py --count 1) ;;
+    echo_fast) cmd=("$out/tools/echo_fast" --count 1) ;;
+    tcp_load) cmd=("$out/tools/tcp_load" --mode probe --timeout 1) ;;
+    esac
+    if [ $client != udp_echo_client ] && [ ! -x "${cmd[0]}" ]; then
+        fail "bench-$client-built" "${cmd[0]} missing (bench.py builds it)"
+        continue
     fi
-    msg=$(ip netns exec "$BENCH_NS" timeout -k 5 30 "${cmd[@]}" --count 1 2>&1)
+    msg=$(ip netns exec "$BENCH_NS" timeout -k 5 30 "${cmd[@]}" 2>&1)
     rc=$?
     if [ $rc = 2 ] && echo "$msg" | grep -q "refusing to send: .*default route"; then
         pass "bench-$client-refuses-default-route"
     else
         fail "bench-$client-refuses-default-route" "exit $rc: $msg"
     fi
-    msg=$(timeout -k 5 30 "${cmd[@]}" --count 1 2>&1)
+    msg=$(timeout -k 5 30 "${cmd[@]}" 2>&1)
     rc=$?
     if [ $rc = 2 ] && echo "$msg" | grep -q "refusing to send"; then
         pass "bench-$client-refuses-outside-netns"

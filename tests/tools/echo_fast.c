@@ -11,7 +11,7 @@
  *
  * Prints one JSON object (the keys of udp_echo_client.py --json; RTT samples with
  * --rtts). Refuses to send (exit 2) outside a test network namespace or in one
- * with a default route, like tests/tools/netguard.py. Exit 1 when nothing came
+ * with a default route (tests/tools/netguard.h). Exit 1 when nothing came
  * back or a payload was bad.
  *
  * Build: gcc -O2 -o echo_fast tests/tools/echo_fast.c   (bench.py does it) */
@@ -33,6 +33,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "netguard.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -62,42 +64,6 @@ static double cpu_s(void)
     struct timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-/* ------------------------------------------------------------ the network rule */
-
-static const char *netguard(void)
-{
-    struct stat me, init;
-    if (stat("/proc/self/ns/net", &me) != 0)
-        return "cannot read /proc/self/ns/net";
-    if (stat("/proc/1/ns/net", &init) == 0 && me.st_ino == init.st_ino)
-        return "running in the machine's own network namespace (use ip netns exec)";
-    FILE *f = fopen("/proc/self/net/route", "r");
-    if (!f)
-        return "cannot read /proc/self/net/route";
-    char line[512], ifn[64];
-    unsigned long dst, gw, flags, refc, use, metric, mask;
-    int bad = 0;
-    if (fgets(line, sizeof line, f))
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "%63s %lx %lx %lx %lu %lu %lu %lx", ifn, &dst, &gw, &flags, &refc,
-                       &use, &metric, &mask) == 8 && dst == 0 && mask == 0)
-                bad = 1;
-    fclose(f);
-    if (bad)
-        return "this network namespace has an IPv4 default route";
-    f = fopen("/proc/self/net/ipv6_route", "r");
-    if (f) {
-        char d[64], pl[8], s[64], sl[8], nh[64], m[16], rc[16], u[16], fl[16], dev[64];
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "%63s %7s %63s %7s %63s %15s %15s %15s %15s %63s", d, pl, s, sl, nh,
-                       m, rc, u, fl, dev) == 10 &&
-                strspn(d, "0") == 32 && strcmp(pl, "00") == 0 && strcmp(dev, "lo") != 0)
-                bad = 1;
-        fclose(f);
-    }
-    return bad ? "this network namespace has an IPv6 default route" : NULL;
 }
 
 /* ------------------------------------------------------------ checksums, payloads */
@@ -422,7 +388,7 @@ int main(int argc, char **argv)
                         "count, duration, timeout or window\n");
         return 2;
     }
-    const char *why = netguard();
+    const char *why = netguard_check();
     if (why) {
         fprintf(stderr, "echo_fast: refusing to send: %s\n", why);
         return 2;
