@@ -103,6 +103,36 @@ static bool target_path(const uint8_t *t, uint32_t n, struct http_request *req)
     return true;
 }
 
+/* A request line not yet ended: whether what there is could still become one
+ * (so binary garbage, a TLS handshake say, is refused at once). */
+static bool request_line_prefix_ok(const uint8_t *l, uint32_t n)
+{
+    uint32_t i = 0;
+    if (n && l[n - 1] == '\r') /* its LF has not come yet */
+        n--;
+    while (i < n && is_tchar(l[i]))
+        i++;
+    if (i == n)
+        return true;
+    if (i == 0 || l[i] != ' ')
+        return false;
+    for (i++; i < n && l[i] > ' ' && l[i] < 0x7f; i++)
+        ;
+    if (i == n)
+        return true;
+    if (l[i] != ' ')
+        return false;
+    static const char form[] = "HTTP/0.0"; /* '0': any digit */
+    for (uint32_t k = 0, v = i + 1; v < n; k++, v++) {
+        if (k == 8)
+            return false;
+        bool digit = l[v] >= '0' && l[v] <= '9';
+        if (form[k] == '0' ? !digit : l[v] != (uint8_t)form[k])
+            return false;
+    }
+    return true;
+}
+
 static enum http_parse request_line(const uint8_t *l, uint32_t n,
                                     struct http_request *req)
 {
@@ -229,6 +259,8 @@ enum http_parse http_parse_request(const uint8_t *buf, uint32_t len, uint32_t ma
     for (;;) {
         enum line_status ls = next_line(buf, n, pos, &ll, &next);
         if (ls == LINE_BAD)
+            return HTTP_PARSE_BAD;
+        if (ls == LINE_PARTIAL && first && !request_line_prefix_ok(buf + pos, n - pos))
             return HTTP_PARSE_BAD;
         if (ls == LINE_PARTIAL)
             return len >= max ? HTTP_PARSE_TOO_LARGE : HTTP_PARSE_PARTIAL;
