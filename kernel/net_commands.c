@@ -56,7 +56,21 @@ static void tcp_row(void *ctx, const struct tcp_flow_info *fi)
            (unsigned long)fi->unsent, (unsigned long)fi->unread);
 }
 
-/* The connection table of every stack, after its listening ports. */
+/* The path MTUs learnt (RFC 1191), with the time they have left. */
+static void pmtu_rows(const struct net_stack *s)
+{
+    struct ipv4_pmtu_entry e[IPV4_PMTU_ENTRIES];
+    uint64_t now = timer_now_ns();
+    int n = ipv4_pmtu_list(&s->ip, e, IPV4_PMTU_ENTRIES);
+    for (int i = 0; i < n && i < IPV4_PMTU_ENTRIES; i++) {
+        char a[IPV4_ADDR_STRLEN];
+        printf("path MTU toward %s: %u (for %llu s more)\n", ipv4_addr_fmt(e[i].dst, a),
+               e[i].mtu, (unsigned long long)((e[i].expires - now) / 1000000000u));
+    }
+}
+
+/* The connection table of every stack, after its listening ports, then the path
+ * MTUs learnt. */
 static int cmd_tcp(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -75,6 +89,7 @@ static int cmd_tcp(int argc, char **argv)
                "state", "snd_wnd", "rcv_wnd", "rtt_ms", "cwnd", "mss", "unacked",
                "unsent", "unread");
         tcp_foreach(s->tcp, tcp_row, NULL);
+        pmtu_rows(s);
     }
     return 0;
 }

@@ -156,7 +156,8 @@ void net_tick(struct net_stack *s, uint64_t now)
 void net_set_deadline_hook(struct net_stack *s, void (*fn)(void *ctx, uint64_t t),
                            void *ctx)
 {
-    s->armed = s->arp.armed = s->ip.reass.armed = (struct net_deadline_hook){fn, ctx};
+    s->armed = s->arp.armed = s->ip.reass.armed = s->ip.armed =
+        (struct net_deadline_hook){fn, ctx};
     tcp_set_deadline_hook(s->tcp, fn, ctx);
     if (s->tcp_svc)
         tcp_services_set_deadline_hook(s->tcp_svc, fn, ctx);
