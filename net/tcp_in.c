@@ -354,6 +354,10 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     struct tcp *t = p->t;
     if (p->state == TCP_SYN_RCVD) {
         if (!seq_gt(s->ack, p->snd_una) || seq_gt(s->ack, p->snd_nxt)) {
+            if (seq_gt(s->ack, p->snd_nxt)) /* every drop has its counter */
+                t->st.drop_ack_unsent++;
+            else
+                t->st.drop_ack_old++;
             tcp_send_rst_for(t, s);
             return false;
         }
