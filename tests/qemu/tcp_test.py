@@ -460,63 +460,84 @@ def test_final(ns, g, t_flood):
 def main():
     tmp = tempfile.mkdtemp(prefix="tcp-", dir="build/test")
     try:
-        with Netns("uknet-tcp") as ns, \
-             Guest(cmdline="mode=net", netns=ns.name, mem="4",
-                   nics=[{"tap": "tap0", "mac": GUEST_MAC}], log_path="build/test/tcp.log") as g:
-            g.expect(r"kernel: ready", 30)
-            s = Steps(g, ns)
-            # Keep-alive and pipelining of short answers; -m 4 may make a /stats
-            # answer wait for send space.
-            waits = (r"http\.write_waits", r"http\.write_retries")
-            s.run("http-basic", lambda: test_http_basic(ns, g), waits)
-            s.run("http-keepalive", lambda: test_http_keepalive(ns, g), waits)
-            s.run("http-pipeline", lambda: test_http_pipeline_close(ns, g), waits)
-            s.run("http-malformed", lambda: test_http_malformed(ns, g),
-                  (r"http\.resp_400", r"http\.resp_505"))
-            s.run("rst", lambda: test_rst(ns, g),
-                  (r"tcp\.drop_rst_out_of_window", r"tcp\.rx_rst", r"tcp\.conn_reset",
-                   r"tcpsvc\.reset", r"tcp\.drop_listen_other", r"tcp\.tx_rst"))
-            s.run("pmtu", lambda: test_pmtu(ns, g),
-                  (r"tcp\.retransmits", r"tcp\.rto_timeouts", r"tcp\.rx_rst", r"tcp\.conn_reset",
-                   r"tcpsvc\.reset", r"tcp\.tlp_probes", r"tcp\.retransmits"))
-            # wrk ends with requests in flight: it resets its connections.
-            s.run("wrk", lambda: test_wrk(ns, g),
-                  waits + (r"tcp\.rx_rst", r"tcp\.conn_reset", r"http\.reset"))
-            # Linux probes a zero window one byte below it: out of the window.
-            bulk = (r"tcp\.drop_out_of_window",)
-            s.run("echo-sizes", lambda: test_echo_sizes(ns, g, tmp), bulk)
-            s.run("discard", lambda: test_discard(ns, g, tmp), bulk)
-            # nc killed by timeout closes with bytes unread: resets, and those
-            # for segments still on the way reach the listener.
-            s.run("chargen", lambda: test_chargen(ns, g, tmp),
-                  (r"tcp\.rx_rst", r"tcp\.conn_reset", r"tcpsvc\.reset",
-                   r"tcp\.drop_listen_other", r"tcp\.retransmits") + bulk)
-            # 100 connections asking for /stats at once are more than -m 4's TCP
-            # buffers hold: answers wait for send space, requests that find no
-            # memory are dropped and sent again by the client.
-            s.run("connections", lambda: test_connections(ns, g),
-                  waits + (r"tcp\.drop_rcv_mem", r"tcp\.mem_fail", r"tcp\.retransmits",
-                           r"tcp\.rto_timeouts"))
-            s.run("slow-client", lambda: test_slow_client(ns, g),
-                  (r"http\.resp_408", r"http\.idle_timeouts"))
-            for name, spec in (("loss5-delay10-reorder25", "loss 5% delay 10ms reorder 25%"),
-                               ("loss1-dup1", "loss 1% duplicate 1%")):
-                s.run("netem-" + name, lambda: test_netem(ns, g, name, spec),
-                      (r"tcp\.retransmits", r"tcp\.rto_timeouts", r"tcp\.drop_\w+",
-                       r"tcp\.rx_dup\w*", r"tcp\.\w*recover\w*", r"tcp\.lost_retransmits",
-                       r"tcp\.tlp_probes", r"tcp\.syn_cookies_\w+", r"tcp\.rx_rst",
-                       r"tcp\.conn_reset", r"tcpsvc\.reset", r"tcp\.tx_rst"))
-            # Last: the flood's half-open connections hold port 7's SYN queue for
-            # about two minutes, so that new connections to it get cookies (and a
-            # cookie ACK overtaken by later data is refused, as by Linux).
-            t_flood = time.monotonic()
-            s.run("syn-flood", lambda: test_syn_flood(ns, g),
-                  (r"tcp\.syn_cookies_\w+", r"tcp\.retransmits", r"tcp\.rto_timeouts",
-                   r"net0\.tx_busy_drops"))
-            if not os.environ.get("TCP_STEPS"):
-                test_final(ns, g, t_flood)
+        with Netns("uknet-tcp") as ns:
+            with Guest(cmdline="mode=net", netns=ns.name, mem="4",
+                       nics=[{"tap": "tap0", "mac": GUEST_MAC}],
+                       log_path="build/test/tcp.log") as g:
+                run_steps(ns, g, tmp)
+            test_rdrand(ns)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_rdrand(ns):
+    """The boot-time secret: QEMU's default CPU has no RDRAND (the jitter is
+    used, run_steps checks), -cpu max has it."""
+    with Guest(cmdline="mode=net", netns=ns.name, mem="4", extra=["-cpu", "max"],
+               nics=[{"tap": "tap0", "mac": GUEST_MAC}], log_path="build/test/tcp-rdrand.log") as g:
+        m = g.expect(r"TCP: secret from ([^;]+);", 30)
+        check("secret-from-rdrand-with-cpu-max", m.group(1) == "RDRAND", m.group(0))
+        g.expect(r"kernel: ready", 30)
+        r = curl(ns, ["-o", "/dev/null", "-w", "%{http_code}", URL + "/"])
+        check("cpu-max-guest-serves-http", r.stdout == "200", r.stdout + r.stderr)
+
+
+def run_steps(ns, g, tmp):
+    m = g.expect(r"TCP: secret from ([^;]+);", 30)
+    check("secret-from-jitter-without-rdrand", m.group(1) == "TSC jitter and RTC",
+          m.group(0))
+    g.expect(r"kernel: ready", 30)
+    s = Steps(g, ns)
+    # Keep-alive and pipelining of short answers; -m 4 may make a /stats
+    # answer wait for send space.
+    waits = (r"http\.write_waits", r"http\.write_retries")
+    s.run("http-basic", lambda: test_http_basic(ns, g), waits)
+    s.run("http-keepalive", lambda: test_http_keepalive(ns, g), waits)
+    s.run("http-pipeline", lambda: test_http_pipeline_close(ns, g), waits)
+    s.run("http-malformed", lambda: test_http_malformed(ns, g),
+          (r"http\.resp_400", r"http\.resp_505"))
+    s.run("rst", lambda: test_rst(ns, g),
+          (r"tcp\.drop_rst_out_of_window", r"tcp\.rx_rst", r"tcp\.conn_reset",
+           r"tcpsvc\.reset", r"tcp\.drop_listen_other", r"tcp\.tx_rst"))
+    s.run("pmtu", lambda: test_pmtu(ns, g),
+          (r"tcp\.retransmits", r"tcp\.rto_timeouts", r"tcp\.rx_rst", r"tcp\.conn_reset",
+           r"tcpsvc\.reset", r"tcp\.tlp_probes"))
+    # wrk ends with requests in flight: it resets its connections.
+    s.run("wrk", lambda: test_wrk(ns, g),
+          waits + (r"tcp\.rx_rst", r"tcp\.conn_reset", r"http\.reset"))
+    # Linux probes a zero window one byte below it: out of the window.
+    bulk = (r"tcp\.drop_out_of_window",)
+    s.run("echo-sizes", lambda: test_echo_sizes(ns, g, tmp), bulk)
+    s.run("discard", lambda: test_discard(ns, g, tmp), bulk)
+    # nc killed by timeout closes with bytes unread: resets, and those
+    # for segments still on the way reach the listener.
+    s.run("chargen", lambda: test_chargen(ns, g, tmp),
+          (r"tcp\.rx_rst", r"tcp\.conn_reset", r"tcpsvc\.reset",
+           r"tcp\.drop_listen_other", r"tcp\.retransmits") + bulk)
+    # 100 connections asking for /stats at once are more than -m 4's TCP
+    # buffers hold: answers wait for send space, requests that find no
+    # memory are dropped and sent again by the client.
+    s.run("connections", lambda: test_connections(ns, g),
+          waits + (r"tcp\.drop_rcv_mem", r"tcp\.mem_fail", r"tcp\.retransmits",
+                   r"tcp\.rto_timeouts"))
+    s.run("slow-client", lambda: test_slow_client(ns, g),
+          (r"http\.resp_408", r"http\.idle_timeouts"))
+    for name, spec in (("loss5-delay10-reorder25", "loss 5% delay 10ms reorder 25%"),
+                       ("loss1-dup1", "loss 1% duplicate 1%")):
+        s.run("netem-" + name, lambda: test_netem(ns, g, name, spec),
+              (r"tcp\.retransmits", r"tcp\.rto_timeouts", r"tcp\.drop_\w+",
+               r"tcp\.rx_dup\w*", r"tcp\.\w*recover\w*", r"tcp\.lost_retransmits",
+               r"tcp\.tlp_probes", r"tcp\.syn_cookies_\w+", r"tcp\.rx_rst",
+               r"tcp\.conn_reset", r"tcpsvc\.reset", r"tcp\.tx_rst"))
+    # Last: the flood's half-open connections hold port 7's SYN queue for
+    # about two minutes, so that new connections to it get cookies (and a
+    # cookie ACK overtaken by later data is refused, as by Linux).
+    t_flood = time.monotonic()
+    s.run("syn-flood", lambda: test_syn_flood(ns, g),
+          (r"tcp\.syn_cookies_\w+", r"tcp\.retransmits", r"tcp\.rto_timeouts",
+           r"net0\.tx_busy_drops"))
+    if not os.environ.get("TCP_STEPS"):
+        test_final(ns, g, t_flood)
 
 
 SUITE.run(main)
