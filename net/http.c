@@ -108,28 +108,38 @@ static void html_line(void *ctx, const char *line)
     sink_put(ctx, "\n", 1);
 }
 
+/* Each status we answer: its reason phrase and its counter. */
+#define STATUS(n, text)                                                                  \
+    {                                                                                    \
+        n, text, COUNTER_OFF(struct http_stats, resp_##n)                                \
+    }
+static const struct status {
+    int code;
+    const char *reason;
+    uint16_t off;
+} statuses[] = {
+    STATUS(200, "OK"),
+    STATUS(400, "Bad Request"),
+    STATUS(404, "Not Found"),
+    STATUS(405, "Method Not Allowed"),
+    STATUS(408, "Request Timeout"),
+    STATUS(431, "Request Header Fields Too Large"),
+    STATUS(501, "Not Implemented"),
+    STATUS(503, "Service Unavailable"),
+    STATUS(505, "HTTP Version Not Supported"),
+};
+
+static const struct status *status_of(int code)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (statuses[i].code == code)
+            return &statuses[i];
+    return &statuses[1]; /* not reached: every code we send is listed */
+}
+
 static const char *reason(int status)
 {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 501:
-        return "Not Implemented";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "HTTP Version Not Supported";
-    }
+    return status_of(status)->reason;
 }
 
 static bool path_is(const struct http_request *r, const char *p)
@@ -191,6 +201,7 @@ static uint32_t render(struct http_server *h, int status, const struct http_requ
                      : keep10 ? "Connection: keep-alive\r\n"
                               : "");
     bool head_only = r && r->method == HTTP_METHOD_HEAD;
+    KCHECK(n > 0 && (size_t)n < sizeof head); /* the longest head is about 200 bytes */
     v[0] = view_of_mem(head, (uint32_t)n);
     v[1] = view_of_mem(scratch.p, head_only ? 0 : scratch.len);
     return v[0].len + v[1].len;
@@ -245,13 +256,10 @@ static enum step tcp_failed(struct hconn *c)
     return gone(c, true);
 }
 
-/* A short write: when nothing of ours is in flight no ACK will come to say
- * "writable" (the total memory cap stopped us), so the timer tries again. */
+/* A short write: the timer tries again if no ACK will (see svc_write_stalled). */
 static void short_write(struct hconn *c)
 {
-    struct tcp_flow_info fi;
-    tcp_flow_info(c->f, &fi);
-    if (fi.unacked || fi.unsent)
+    if (!svc_write_stalled(c->f))
         return;
     c->retry = true;
     svc_timer_arm(&c->h->timer, plat_now_ns() + RETRY_NS);
@@ -355,35 +363,7 @@ static enum step flush_out(struct hconn *c)
 
 static void count_status(struct http_stats *st, int status)
 {
-    switch (status) {
-    case 200:
-        st->resp_200++;
-        break;
-    case 400:
-        st->resp_400++;
-        break;
-    case 404:
-        st->resp_404++;
-        break;
-    case 405:
-        st->resp_405++;
-        break;
-    case 408:
-        st->resp_408++;
-        break;
-    case 431:
-        st->resp_431++;
-        break;
-    case 501:
-        st->resp_501++;
-        break;
-    case 503:
-        st->resp_503++;
-        break;
-    default:
-        st->resp_505++;
-        break;
-    }
+    counter_inc(st, status_of(status)->off);
 }
 
 /* Renders and queues one answer; what TCP does not take now is held. WAIT (the
@@ -669,26 +649,20 @@ static void expired(struct hconn *c)
     }
 }
 
+static void tick_one(struct svc_link *k, uint64_t now)
+{
+    struct hconn *c = (struct hconn *)k;
+    if (k->expires <= now) {
+        expired(c);
+    } else if (c->retry) {
+        c->h->st.write_retries++;
+        run(c);
+    }
+}
+
 void http_tick(struct http_server *h, uint64_t now)
 {
-    struct svc_link *k = h->conns.head;
-    h->timer.next = UINT64_MAX; /* what runs below arms it again */
-    while (k) {
-        struct hconn *c = (struct hconn *)k;
-        k = k->next; /* c may go away */
-        if (c->link.expires <= now) {
-            expired(c);
-        } else if (c->retry) {
-            h->st.write_retries++;
-            run(c);
-        }
-    }
-    uint64_t next = UINT64_MAX;
-    for (k = h->conns.head; k; k = k->next)
-        if (k->expires < next)
-            next = k->expires;
-    if (next < h->timer.next)
-        h->timer.next = next;
+    svc_tick(&h->conns, &h->timer, now, tick_one);
 }
 
 uint64_t http_next_deadline(const struct http_server *h)

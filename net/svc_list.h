@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "net/deadline.h"
+#include "net/tcp.h"
 
 struct svc_link {
     struct svc_link *prev, *next;
@@ -63,5 +64,15 @@ static inline void svc_timer_arm(struct svc_timer *t, uint64_t at)
         net_deadline_armed(&t->hook, at);
     }
 }
+
+/* The service's tick: each(k, now) for every connection (it may end k, or arm
+ * the timer again), then the earliest expiry left joins what was armed. */
+void svc_tick(struct svc_list *l, struct svc_timer *t, uint64_t now,
+              void (*each)(struct svc_link *k, uint64_t now));
+
+/* After a short write: true when nothing of the flow's own is in flight, so
+ * that no ACK will come to say "writable" (the total memory cap stopped it) and
+ * only a timer can try again. */
+bool svc_write_stalled(const struct tcp_flow *f);
 
 #endif

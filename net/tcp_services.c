@@ -80,16 +80,25 @@ static void finish(struct conn *c, bool reset)
     free(c);
 }
 
-/* A short write: when nothing of ours is in flight, no ACK will come to say
- * "writable" (the total memory cap stopped us), so the timer tries again. */
+/* A short write: the timer tries again if no ACK will (see svc_write_stalled). */
 static void short_write(struct conn *c)
 {
-    struct tcp_flow_info fi;
-    tcp_flow_info(c->f, &fi);
-    if (fi.unacked || fi.unsent)
+    if (!svc_write_stalled(c->f))
         return;
     c->retry = true;
     svc_timer_arm(&c->s->timer, plat_now_ns() + RETRY_NS);
+}
+
+/* The end of the client's stream (a FIN after what is queued) or an error of
+ * TCP (a reset); always false: the connection is over. */
+static bool ended(struct conn *c, enum tcp_err e)
+{
+    if (e == TCP_OK)
+        c->s->st.closed++;
+    else
+        c->s->st.reset++;
+    finish(c, e != TCP_OK);
+    return false;
 }
 
 /* Reads and drops everything there is; false when the connection is over. */
@@ -100,14 +109,8 @@ static bool drain(struct conn *c, uint64_t *bytes)
         enum tcp_err e = tcp_read(c->f, &v, 0);
         if (e == TCP_EWOULDBLOCK)
             return true;
-        if (e != TCP_OK || v.len == 0) {
-            if (e == TCP_OK)
-                c->s->st.closed++;
-            else
-                c->s->st.reset++;
-            finish(c, e != TCP_OK);
-            return false;
-        }
+        if (e != TCP_OK || v.len == 0)
+            return ended(c, e);
         *bytes += v.len;
         tcp_read_done(c->f);
         touch(c);
@@ -122,11 +125,8 @@ static bool echo_run(struct conn *c)
             struct view v = c->in;
             uint32_t w = 0;
             view_shift(&v, c->in_off);
-            if (tcp_write_some(c->f, &v, 1, &w) != TCP_OK) {
-                c->s->st.reset++;
-                finish(c, true);
-                return false;
-            }
+            if (tcp_write_some(c->f, &v, 1, &w) != TCP_OK)
+                return ended(c, TCP_ECLOSED);
             c->in_off += w;
             c->s->st.echo_bytes += w;
             if (w)
@@ -141,14 +141,8 @@ static bool echo_run(struct conn *c)
         enum tcp_err e = tcp_read(c->f, &v, 0);
         if (e == TCP_EWOULDBLOCK)
             return true;
-        if (e != TCP_OK || v.len == 0) { /* end of stream: FIN after the echo */
-            if (e == TCP_OK)
-                c->s->st.closed++;
-            else
-                c->s->st.reset++;
-            finish(c, e != TCP_OK);
-            return false;
-        }
+        if (e != TCP_OK || v.len == 0) /* end of stream: FIN after the echo */
+            return ended(c, e);
         c->in = v;
         c->in_off = 0;
         c->lent = true;
@@ -163,11 +157,8 @@ static bool chargen_run(struct conn *c)
         struct view vs[2] = {view_of_mem(pattern + c->phase, CHARGEN_CYCLE - c->phase),
                              view_of_mem(pattern, c->phase)};
         uint32_t w = 0;
-        if (tcp_write_some(c->f, vs, c->phase ? 2 : 1, &w) != TCP_OK) {
-            c->s->st.reset++;
-            finish(c, true);
-            return false;
-        }
+        if (tcp_write_some(c->f, vs, c->phase ? 2 : 1, &w) != TCP_OK)
+            return ended(c, TCP_ECLOSED);
         c->phase = (c->phase + w) % CHARGEN_CYCLE;
         c->s->st.chargen_bytes += w;
         if (w)
@@ -276,27 +267,21 @@ void tcp_services_stop(struct tcp_services *s)
     free(s);
 }
 
+static void tick_one(struct svc_link *k, uint64_t now)
+{
+    struct conn *c = (struct conn *)k;
+    if (k->expires <= now) {
+        c->s->st.idle_timeouts++;
+        finish(c, true);
+    } else if (c->retry) {
+        c->s->st.write_retries++;
+        run(c);
+    }
+}
+
 void tcp_services_tick(struct tcp_services *s, uint64_t now)
 {
-    struct svc_link *k = s->conns.head;
-    s->timer.next = UINT64_MAX; /* what run() arms below lowers it again */
-    while (k) {
-        struct conn *c = (struct conn *)k;
-        k = k->next; /* c may go away */
-        if (c->link.expires <= now) {
-            s->st.idle_timeouts++;
-            finish(c, true);
-        } else if (c->retry) {
-            s->st.write_retries++;
-            run(c);
-        }
-    }
-    uint64_t next = UINT64_MAX;
-    for (k = s->conns.head; k; k = k->next)
-        if (k->expires < next)
-            next = k->expires;
-    if (next < s->timer.next)
-        s->timer.next = next;
+    svc_tick(&s->conns, &s->timer, now, tick_one);
 }
 
 uint64_t tcp_services_next_deadline(const struct tcp_services *s)
