@@ -1,4 +1,5 @@
-/* The HTTP/1.1 server (see net/http.h). A connection's step (run) loops: send
+/* The HTTP/1.1 server (see net/http.h), its connections; the answers' rendering
+ * is in net/http_render.c. A connection's step (run) loops: send
  * what is left of the last answer; linger after a close; skip a request body;
  * parse the next request head from the bytes TCP lent us (or, when a head spans
  * segments, from the connection's own buffer); answer it. It stops when TCP says
@@ -7,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/http.h"
+#include "net/http_int.h"
 
 #define HTTP_DESC(n) COUNTER_DESC(struct http_stats, n)
 const struct counter_table http_counter_table =
@@ -21,7 +22,6 @@ const struct counter_table http_gauge_table =
 #define SPILL_MIN                                                                        \
     16384 /* an answer is queued in part (the rest held) only with                       \
              this much send space; otherwise it waits for more */
-#define SCRATCH_MAX (1u << 20)
 #define HEAD_BUF_MIN 512
 
 enum { OPEN, LINGER };
@@ -47,165 +47,6 @@ struct hconn {
     uint8_t *out;  /* answer bytes TCP did not take yet */
     uint32_t out_len, out_off;
 };
-
-/* ------------------------------------------------------------ rendering */
-
-/* The shared rendering buffer: grows to the largest answer rendered. */
-static struct sink {
-    char *p;
-    uint32_t len, cap;
-    bool full;
-} scratch;
-
-static bool sink_reserve(struct sink *s, uint32_t more)
-{
-    if (s->len + more <= s->cap)
-        return true;
-    uint32_t cap = s->cap ? s->cap : 4096;
-    while (cap < s->len + more && cap <= SCRATCH_MAX)
-        cap *= 2;
-    char *p = cap <= SCRATCH_MAX ? realloc(s->p, cap) : NULL;
-    if (!p) {
-        s->full = true;
-        return false;
-    }
-    s->p = p;
-    s->cap = cap;
-    return true;
-}
-
-static void sink_put(struct sink *s, const char *t, uint32_t n)
-{
-    if (s->full || !sink_reserve(s, n))
-        return;
-    memcpy(s->p + s->len, t, n);
-    s->len += n;
-}
-
-static void sink_str(struct sink *s, const char *t)
-{
-    sink_put(s, t, (uint32_t)strlen(t));
-}
-
-static void text_line(void *ctx, const char *line)
-{
-    sink_str(ctx, line);
-    sink_put(ctx, "\n", 1);
-}
-
-static void html_line(void *ctx, const char *line)
-{
-    for (const char *p = line; *p; p++) {
-        if (*p == '<')
-            sink_str(ctx, "&lt;");
-        else if (*p == '>')
-            sink_str(ctx, "&gt;");
-        else if (*p == '&')
-            sink_str(ctx, "&amp;");
-        else
-            sink_put(ctx, p, 1);
-    }
-    sink_put(ctx, "\n", 1);
-}
-
-/* Each status we answer: its reason phrase and its counter. */
-#define STATUS(n, text)                                                                  \
-    {                                                                                    \
-        n, text, COUNTER_OFF(struct http_stats, resp_##n)                                \
-    }
-static const struct status {
-    int code;
-    const char *reason;
-    uint16_t off;
-} statuses[] = {
-    STATUS(200, "OK"),
-    STATUS(400, "Bad Request"),
-    STATUS(404, "Not Found"),
-    STATUS(405, "Method Not Allowed"),
-    STATUS(408, "Request Timeout"),
-    STATUS(431, "Request Header Fields Too Large"),
-    STATUS(501, "Not Implemented"),
-    STATUS(503, "Service Unavailable"),
-    STATUS(505, "HTTP Version Not Supported"),
-};
-
-static const struct status *status_of(int code)
-{
-    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-        if (statuses[i].code == code)
-            return &statuses[i];
-    return &statuses[1]; /* not reached: every code we send is listed */
-}
-
-static const char *reason(int status)
-{
-    return status_of(status)->reason;
-}
-
-static bool path_is(const struct http_request *r, const char *p)
-{
-    return r->path_len == strlen(p) && memcmp(r->path, p, r->path_len) == 0;
-}
-
-static int route(const struct http_request *r)
-{
-    bool known = path_is(r, "/") || path_is(r, "/stats");
-    if (r->method == HTTP_METHOD_OTHER)
-        return 405;
-    return known ? 200 : 404;
-}
-
-/* The body of an answer into scratch; its content type. */
-static const char *render_body(struct http_server *h, int status,
-                               const struct http_request *r)
-{
-    if (status == 200 && path_is(r, "/stats")) {
-        if (h->cfg.stats)
-            h->cfg.stats(h->cfg.ctx, text_line, &scratch);
-        return "text/plain; charset=utf-8";
-    }
-    if (status == 200) {
-        sink_str(&scratch, "<!DOCTYPE html>\n<html><head><title>uknet</title></head>"
-                           "<body>\n<h1>uknet</h1>\n<pre>\n");
-        if (h->cfg.page)
-            h->cfg.page(h->cfg.ctx, html_line, &scratch);
-        sink_str(&scratch,
-                 "</pre>\n<p><a href=\"/stats\">/stats</a></p>\n</body></html>\n");
-        return "text/html; charset=utf-8";
-    }
-    char line[64];
-    snprintf(line, sizeof line, "%d %s", status, reason(status));
-    text_line(&scratch, line);
-    return "text/plain; charset=utf-8";
-}
-
-/* The answer as two views (head, body) of module buffers; 0 when it could not be
- * rendered (then 503 is due). r NULL: an error answer to no parsed request. */
-static uint32_t render(struct http_server *h, int status, const struct http_request *r,
-                       bool close, struct view v[2])
-{
-    static char head[256];
-    scratch.len = 0;
-    scratch.full = false;
-    const char *type = render_body(h, status, r);
-    if (scratch.full)
-        return 0;
-    bool keep10 = !close && r && r->minor == 0; /* HTTP/1.0 keep-alive says so */
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nServer: uknet\r\nContent-Type: %s\r\n"
-                     "Content-Length: %u\r\n%s%s%s\r\n",
-                     status, reason(status), type, (unsigned)scratch.len,
-                     status == 200 ? "Cache-Control: no-store\r\n" : "",
-                     status == 405 ? "Allow: GET, HEAD\r\n" : "",
-                     close    ? "Connection: close\r\n"
-                     : keep10 ? "Connection: keep-alive\r\n"
-                              : "");
-    bool head_only = r && r->method == HTTP_METHOD_HEAD;
-    KCHECK(n > 0 && (size_t)n < sizeof head); /* the longest head is about 200 bytes */
-    v[0] = view_of_mem(head, (uint32_t)n);
-    v[1] = view_of_mem(scratch.p, head_only ? 0 : scratch.len);
-    return v[0].len + v[1].len;
-}
 
 /* ------------------------------------------------------------ connections */
 
@@ -361,11 +202,6 @@ static enum step flush_out(struct hconn *c)
     return GO;
 }
 
-static void count_status(struct http_stats *st, int status)
-{
-    counter_inc(st, status_of(status)->off);
-}
-
 /* Renders and queues one answer; what TCP does not take now is held. WAIT (the
  * request stays unconsumed) while there is too little send space. */
 static enum step answer(struct hconn *c, int status, const struct http_request *r,
@@ -373,11 +209,11 @@ static enum step answer(struct hconn *c, int status, const struct http_request *
 {
     struct http_server *h = c->h;
     struct view v[2];
-    uint32_t total = render(h, status, r, close, v);
+    uint32_t total = http_render(h, status, r, close, v);
     if (!total) { /* no memory to render it */
         status = 503;
         close = true;
-        if (!(total = render(h, status, NULL, close, v))) {
+        if (!(total = http_render(h, status, NULL, close, v))) {
             h->st.drop_no_mem++;
             return gone(c, true);
         }
@@ -407,7 +243,7 @@ static enum step answer(struct hconn *c, int status, const struct http_request *
         c->out_off = 0;
         h->buf_bytes += rest;
     }
-    count_status(&h->st, status);
+    http_count_status(&h->st, status);
     touch(c);
     if (close)
         c->close_after = true;
@@ -426,7 +262,7 @@ static enum step answer_error(struct hconn *c, int status)
 
 static enum step answer_request(struct hconn *c, const struct http_request *r)
 {
-    enum step s = answer(c, route(r), r, !r->keep_alive);
+    enum step s = answer(c, http_route(r), r, !r->keep_alive);
     if (s == GO) {
         c->h->st.requests++;
         if (c->nreq++)
@@ -680,5 +516,5 @@ void http_gauges(const struct http_server *h, struct http_gauges *out)
 {
     out->open = h->conns.n;
     out->buf_bytes = h->buf_bytes;
-    out->scratch_bytes = scratch.cap;
+    out->scratch_bytes = http_scratch_bytes();
 }

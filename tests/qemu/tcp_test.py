@@ -126,6 +126,36 @@ def test_http_basic(ns, g):
     r = curl(ns, ["-I", URL + "/"])
     check("curl-head-200-no-body", r.stdout.startswith("HTTP/1.1 200") and
           "<html" not in r.stdout, r.stdout[:300] + r.stderr)
+    before = g.stats()
+    r = curl(ns, [URL + ":8080/"])
+    after = g.stats()
+    check("other-port-refused", r.returncode == 7 and  # curl: could not connect
+          delta(before, after, "tcp.rx_closed_port") == 1 and
+          delta(before, after, "tcp.tx_rst") == 1, (r.returncode, r.stderr))
+
+
+def test_console_tcp(ns, g):
+    """The console's table while a connection is open (nc holds one to echo)."""
+    p = subprocess.Popen(ns.cmd(["nc", GUEST_IP, "7"]), stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        rows = []
+        for _ in range(50):  # bounded: until nc's connection shows
+            out = g.cmd("tcp")
+            rows = [ln for ln in out.splitlines() if ln.startswith("10.0.0.2:7 ")]
+            if rows:
+                break
+            time.sleep(0.1)
+        check("console-tcp-lists-connection", rows and "10.0.0.1:" in rows[0] and
+              "ESTABLISHED" in rows[0] and re.search(r"listening on 7 9 19 80", out) and
+              "rtt_ms" in out and "cwnd" in out, out)
+    finally:
+        p.stdin.close()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=10)
 
 
 def test_http_keepalive(ns, g):
@@ -491,8 +521,9 @@ def run_steps(ns, g, tmp):
     # Keep-alive and pipelining of short answers; -m 4 may make a /stats
     # answer wait for send space.
     waits = (r"http\.write_waits", r"http\.write_retries")
-    s.run("http-basic", lambda: test_http_basic(ns, g), waits)
+    s.run("http-basic", lambda: test_http_basic(ns, g), waits + (r"tcp\.tx_rst",))
     s.run("http-keepalive", lambda: test_http_keepalive(ns, g), waits)
+    s.run("console-tcp", lambda: test_console_tcp(ns, g))
     s.run("http-pipeline", lambda: test_http_pipeline_close(ns, g), waits)
     s.run("http-malformed", lambda: test_http_malformed(ns, g),
           (r"http\.resp_400", r"http\.resp_505"))
