@@ -245,7 +245,7 @@ density:
 DEB_PACKAGES := gcc make binutils python3 qemu-system-x86 grub-pc-bin grub-common xorriso \
   mtools newlib-source libcmocka-dev iproute2 iputils-ping iputils-arping tcpdump \
   python3-scapy clang valgrind python3-matplotlib libc6-dev libvirt-daemon \
-  libvirt-daemon-driver-qemu libvirt-clients wrk curl dnsmasq-base
+  libvirt-daemon-driver-qemu libvirt-clients wrk curl dnsmasq-base socat netcat-openbsd
 .PHONY: deps
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

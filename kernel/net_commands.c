@@ -57,6 +57,59 @@ static int cmd_dhcp(int argc, char **argv)
     return 0;
 }
 
+/* ---------------------------------------------------------------- tcp */
+
+static void tcp_row(void *ctx, const struct tcp_flow_info *fi)
+{
+    char la[IPV4_ADDR_STRLEN], ra[IPV4_ADDR_STRLEN], l[32], r[32];
+    (void)ctx;
+    snprintf(l, sizeof l, "%s:%u", ipv4_addr_fmt(fi->laddr, la), fi->lport);
+    snprintf(r, sizeof r, "%s:%u", ipv4_addr_fmt(fi->raddr, ra), fi->rport);
+    printf("%-21s %-21s %-12s %7lu %7lu %8.3f %7lu %5lu %7lu %7lu %7lu\n", l, r,
+           tcp_state_name(fi->state), (unsigned long)fi->snd_wnd,
+           (unsigned long)fi->rcv_wnd, (double)fi->srtt_us / 1000.0,
+           (unsigned long)fi->cwnd, (unsigned long)fi->mss, (unsigned long)fi->unacked,
+           (unsigned long)fi->unsent, (unsigned long)fi->unread);
+}
+
+/* The path MTUs learnt (RFC 1191), with the time they have left. */
+static void pmtu_rows(const struct net_stack *s)
+{
+    struct ipv4_pmtu_entry e[IPV4_PMTU_ENTRIES];
+    uint64_t now = timer_now_ns();
+    int n = ipv4_pmtu_list(&s->ip, e, IPV4_PMTU_ENTRIES);
+    for (int i = 0; i < n && i < IPV4_PMTU_ENTRIES; i++) {
+        char a[IPV4_ADDR_STRLEN];
+        printf("path MTU toward %s: %u (for %llu s more)\n", ipv4_addr_fmt(e[i].dst, a),
+               e[i].mtu, (unsigned long long)((e[i].expires - now) / 1000000000u));
+    }
+}
+
+/* The connection table of every stack, after its listening ports, then the path
+ * MTUs learnt. */
+static int cmd_tcp(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    for (int i = 0; i < netglue_stack_count(); i++) {
+        struct net_stack *s = netglue_stack(i);
+        struct tcp_gauges g;
+        uint16_t ports[16];
+        int n = tcp_listen_ports(s->tcp, ports, 16);
+        tcp_gauges(s->tcp, &g);
+        printf("%s: %lu connections (%lu half-open), %lu KiB in buffers; listening on",
+               s->nif->name ? s->nif->name : "net", (unsigned long)g.conns,
+               (unsigned long)g.half_open, (unsigned long)(g.mem_used / 1024));
+        for (int k = 0; k < n && k < 16; k++)
+            printf(" %u", ports[k]);
+        printf("\n%-21s %-21s %-12s %7s %7s %8s %7s %5s %7s %7s %7s\n", "local", "remote",
+               "state", "snd_wnd", "rcv_wnd", "rtt_ms", "cwnd", "mss", "unacked",
+               "unsent", "unread");
+        tcp_foreach(s->tcp, tcp_row, NULL);
+        pmtu_rows(s);
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- ping */
 
 struct ping_run {
@@ -160,6 +213,8 @@ void net_commands_register(void)
                      cmd_route);
     console_register("dhcp", "each interface's DHCP client: state, lease, timers",
                      cmd_dhcp);
+    console_register(
+        "tcp", "TCP connections: addresses, state, windows, RTT, cwnd, queues", cmd_tcp);
     console_register(
         "ping", "ping <a.b.c.d> [count] [size]: echo requests from the guest", cmd_ping);
 }

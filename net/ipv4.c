@@ -17,6 +17,7 @@ int ipv4_init(struct ipv4 *ip, struct eth *eth, struct arp *arp,
     ip->eth = eth;
     ip->arp = arp;
     ip->mtu = eth->nif->mtu ? eth->nif->mtu : 1500;
+    ip->pmtu.next = UINT64_MAX;
     /* Identification: any start will do; the clock makes reboots differ. */
     ip->next_id = (uint16_t)(plat_now_ns() >> 10);
     return ipv4_reass_init(&ip->reass, limits->reass_max_dgrams, limits->reass_max_bytes,
@@ -43,6 +44,8 @@ void ipv4_configure(struct ipv4 *ip, const struct ipv4_config *cfg)
     ip->bcast.be = ip->addr.be | ~ip->netmask.be;
     ip->gateway = cfg->gateway;
     memset(&ip->rc, 0, sizeof ip->rc); /* routes may have changed */
+    ip->pmtu.n = 0;                    /* and so the paths */
+    ip->pmtu.next = UINT64_MAX;
     arp_set_addr(ip->arp, ip->addr);
 }
 
@@ -71,8 +74,7 @@ int ipv4_get_ip(const struct ipv4 *ip, struct ipv4_addr *out, int cap)
 
 uint32_t ipv4_mtu(const struct ipv4 *ip, struct ipv4_addr dst)
 {
-    (void)dst; /* per-destination values come with path-MTU discovery */
-    return (uint32_t)ip->mtu - IPV4_HDR_LEN;
+    return (uint32_t)ipv4_path_mtu(ip, dst) - IPV4_HDR_LEN;
 }
 
 void ipv4_pseudoheader(const struct ipv4 *ip, const struct ipv4_addr *src,
@@ -180,11 +182,14 @@ static void reass_expired(void *ctx, const struct view *hdr, const struct view *
 void ipv4_tick(struct ipv4 *ip, uint64_t now)
 {
     ipv4_reass_tick(&ip->reass, now, reass_expired, ip);
+    if (ip->pmtu.next <= now)
+        ipv4_pmtu_expire(ip, now);
 }
 
 uint64_t ipv4_next_deadline(const struct ipv4 *ip)
 {
-    return ipv4_reass_deadline(&ip->reass);
+    uint64_t r = ipv4_reass_deadline(&ip->reass);
+    return r < ip->pmtu.next ? r : ip->pmtu.next;
 }
 
 /* ------------------------------------------------------------ input */

@@ -91,7 +91,10 @@ typedef uint32_t (*ipv4_headerf)(void *ctx, const struct view *hdr);
     X(tx_err_too_big)                                                                    \
     X(tx_err_no_bufs)                                                                    \
     X(tx_err_disconnected)                                                               \
-    X(tx_err_inval)
+    X(tx_err_inval)                                                                      \
+    X(pmtu_lowered) /* a path MTU learnt or lowered (RFC 1191) */                        \
+    X(pmtu_expired) /* ... back to the link MTU after IPV4_PMTU_TIMEOUT_NS */            \
+    X(pmtu_evicted) /* ... forgotten for a newer one (the table was full) */
 
 struct ipv4_stats {
     IPV4_COUNTERS(COUNTER_FIELD)
@@ -117,6 +120,22 @@ struct ipv4_route_cache {
     uint8_t eth_hdr[ETH_HDR_LEN];
 };
 
+/* Path MTUs learnt per destination (RFC 1191), at most IPV4_PMTU_ENTRIES, each
+ * for IPV4_PMTU_TIMEOUT_NS (section 6.3: ten minutes, then the link MTU is tried
+ * again). */
+#define IPV4_PMTU_ENTRIES 16
+#define IPV4_PMTU_TIMEOUT_NS (600ull * 1000000000ull)
+struct ipv4_pmtu_entry {
+    struct ipv4_addr dst;
+    uint16_t mtu;
+    uint64_t expires;
+};
+struct ipv4_pmtu {
+    struct ipv4_pmtu_entry e[IPV4_PMTU_ENTRIES];
+    uint8_t n;
+    uint64_t next; /* the earliest expiry (UINT64_MAX: none) */
+};
+
 struct ipv4 {
     struct eth *eth;
     struct arp *arp;
@@ -128,6 +147,8 @@ struct ipv4 {
     bool in_input; /* while input delivers (never re-entered): writes never block */
     struct ipv4_addr groups[IPV4_MCAST_MAX];
     struct ipv4_route_cache rc;
+    struct ipv4_pmtu pmtu;
+    struct net_deadline_hook armed; /* the path MTU's expiry (net/deadline.h) */
     struct ipv4_reass reass;
     ipv4_reass_timeout_fn on_reass_timeout;
     void *on_reass_timeout_ctx;
@@ -174,8 +195,23 @@ uint64_t ipv4_pseudoheader_sum(const struct ipv4 *ip, const struct ipv4_addr *sr
 struct ipv4_addr ipv4_src(const struct ipv4 *ip, struct ipv4_addr dst);
 /* Stores up to cap addresses, returns how many there are (always 1). */
 int ipv4_get_ip(const struct ipv4 *ip, struct ipv4_addr *out, int cap);
-/* Largest IP payload that leaves unfragmented toward dst. */
+/* Largest IP payload that leaves unfragmented toward dst: the path MTU toward dst
+ * (when one was learnt) or the link MTU, less the header. */
 uint32_t ipv4_mtu(const struct ipv4 *ip, struct ipv4_addr dst);
+
+/* Path MTU discovery (RFC 1191). The MTU of the path toward dst (IP bytes). */
+uint16_t ipv4_path_mtu(const struct ipv4 *ip, struct ipv4_addr dst);
+/* A router said a datagram toward dst was too big for its next hop of mtu bytes,
+ * and the caller believes it (TCP checks the quoted segment against the
+ * connection: RFC 5927). Lowers the path MTU toward dst to mtu (at least
+ * IPV4_MIN_MTU; never raised this way) for IPV4_PMTU_TIMEOUT_NS. Returns the path
+ * MTU now in force. */
+uint16_t ipv4_pmtu_lower(struct ipv4 *ip, struct ipv4_addr dst, uint16_t mtu);
+/* RFC 1191 section 7: for a router that reports no MTU (0), the largest plateau
+ * below the length of the datagram it quoted. */
+uint16_t ipv4_pmtu_plateau(uint32_t total_len);
+/* The entries in force (up to cap of them, expiry times absolute); how many. */
+int ipv4_pmtu_list(const struct ipv4 *ip, struct ipv4_pmtu_entry *out, int cap);
 /* Writes fail with IPV4_EDISCONNECTED afterwards, input is dropped, waiting
  * writers wake with that error, reassembly memory is freed. */
 void ipv4_disconnect(struct ipv4 *ip);
@@ -187,8 +223,10 @@ int ipv4_join(struct ipv4 *ip, struct ipv4_addr group);
  * held (ICMP, to send time exceeded); NULL for nobody. */
 void ipv4_set_reass_timeout_handler(struct ipv4 *ip, ipv4_reass_timeout_fn fn, void *ctx);
 
-/* Timers (reassembly expiry); the earliest time ipv4_tick has work. */
+/* Timers (reassembly and path MTU expiry); the earliest time ipv4_tick has work. */
 void ipv4_tick(struct ipv4 *ip, uint64_t now);
+/* Forgets the path MTUs whose time is up (ipv4_tick's part). */
+void ipv4_pmtu_expire(struct ipv4 *ip, uint64_t now);
 uint64_t ipv4_next_deadline(const struct ipv4 *ip);
 
 /* Next hop toward dst: dst itself on-link, else the gateway; IPV4_ENOROUTE when

@@ -16,6 +16,10 @@ struct gauges {
     struct ipv4_reass_gauges reass;
     struct tcp_stats tcp; /* a copy: TCP keeps its state in a block of its own */
     struct tcp_gauges tcpg;
+    struct tcp_svc_stats tsvc; /* copies, zero while the service is off */
+    struct tcp_svc_gauges tsvcg;
+    struct http_stats http;
+    struct http_gauges httpg;
 };
 
 enum { IN_STACK, IN_GAUGES, IN_DHCP };
@@ -39,6 +43,10 @@ static const struct layer {
     {"tcp", &tcp_gauge_table, IN_GAUGES, offsetof(struct gauges, tcpg)},
     {"svc", &net_service_counter_table, IN_STACK, offsetof(struct net_stack, svc)},
     {"dhcp", &dhcp_counter_table, IN_DHCP, offsetof(struct dhcp, st)},
+    {"tcpsvc", &tcp_svc_counter_table, IN_GAUGES, offsetof(struct gauges, tsvc)},
+    {"tcpsvc", &tcp_svc_gauge_table, IN_GAUGES, offsetof(struct gauges, tsvcg)},
+    {"http", &http_counter_table, IN_GAUGES, offsetof(struct gauges, http)},
+    {"http", &http_gauge_table, IN_GAUGES, offsetof(struct gauges, httpg)},
 };
 #define NLAYERS (sizeof layers / sizeof layers[0])
 
@@ -48,6 +56,18 @@ static void gauges_now(const struct net_stack *s, struct gauges *g)
     g->reass = ipv4_reass_gauges(&s->ip.reass);
     g->tcp = *tcp_stats(s->tcp);
     tcp_gauges(s->tcp, &g->tcpg);
+    memset(&g->tsvc, 0, sizeof g->tsvc);
+    memset(&g->tsvcg, 0, sizeof g->tsvcg);
+    memset(&g->http, 0, sizeof g->http);
+    memset(&g->httpg, 0, sizeof g->httpg);
+    if (s->tcp_svc) {
+        g->tsvc = s->tcp_svc->st;
+        tcp_services_gauges(s->tcp_svc, &g->tsvcg);
+    }
+    if (s->http) {
+        g->http = s->http->st;
+        http_gauges(s->http, &g->httpg);
+    }
 }
 
 /* NULL for a layer that is not there (no DHCP client). */

@@ -95,6 +95,10 @@ void net_stack_destroy(struct net_stack *s)
     dhcp_destroy(s);
     s->nif->input = NULL;
     s->nif->stack = NULL;
+    if (s->http)
+        http_stop(s->http);
+    if (s->tcp_svc)
+        tcp_services_stop(s->tcp_svc);
     tcp_destroy(s->tcp);
     ipv4_disconnect(&s->ip);
     arp_free(&s->arp);
@@ -158,23 +162,57 @@ void net_tick(struct net_stack *s, uint64_t now)
         tcp_tick(s->tcp, now);
     if (s->dhcp)
         dhcp_tick(s->dhcp, now);
+    if (s->tcp_svc && tcp_services_next_deadline(s->tcp_svc) <= now)
+        tcp_services_tick(s->tcp_svc, now);
+    if (s->http && http_next_deadline(s->http) <= now)
+        http_tick(s->http, now);
 }
 
 void net_set_deadline_hook(struct net_stack *s, void (*fn)(void *ctx, uint64_t t),
                            void *ctx)
 {
-    s->armed = s->arp.armed = s->ip.reass.armed = (struct net_deadline_hook){fn, ctx};
+    s->armed = s->arp.armed = s->ip.reass.armed = s->ip.armed =
+        (struct net_deadline_hook){fn, ctx};
     tcp_set_deadline_hook(s->tcp, fn, ctx);
+    if (s->tcp_svc)
+        tcp_services_set_deadline_hook(s->tcp_svc, fn, ctx);
+    if (s->http)
+        http_set_deadline_hook(s->http, fn, ctx);
+}
+
+static uint64_t earlier(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
 }
 
 uint64_t net_next_deadline(const struct net_stack *s)
 {
-    uint64_t a = arp_next_deadline(&s->arp), r = ipv4_next_deadline(&s->ip);
-    uint64_t t = tcp_next_deadline(s->tcp);
-    uint64_t d = s->dhcp ? dhcp_next_deadline(s->dhcp) : UINT64_MAX;
-    a = a < r ? a : r;
-    a = a < t ? a : t;
-    return a < d ? a : d;
+    uint64_t d = earlier(arp_next_deadline(&s->arp), ipv4_next_deadline(&s->ip));
+    d = earlier(d, tcp_next_deadline(s->tcp));
+    if (s->tcp_svc)
+        d = earlier(d, tcp_services_next_deadline(s->tcp_svc));
+    if (s->http)
+        d = earlier(d, http_next_deadline(s->http));
+    if (s->dhcp)
+        d = earlier(d, dhcp_next_deadline(s->dhcp));
+    return d;
+}
+
+int net_tcp_services_enable(struct net_stack *s, const struct tcp_services_config *cfg)
+{
+    if (s->tcp_svc || !(s->tcp_svc = tcp_services_start(s->tcp, cfg)))
+        return -1;
+    tcp_services_set_deadline_hook(s->tcp_svc, s->armed.fn, s->armed.ctx);
+    return 0;
+}
+
+int net_http_enable(struct net_stack *s, const struct http_config *cfg)
+{
+    static const struct http_config defaults;
+    if (s->http || !(s->http = http_start(s->tcp, cfg ? cfg : &defaults)))
+        return -1;
+    http_set_deadline_hook(s->http, s->armed.fn, s->armed.ctx);
+    return 0;
 }
 
 void net_set_tcp_handler(struct net_stack *s, ipv4_recv_fn fn, void *ctx)

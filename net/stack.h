@@ -13,9 +13,11 @@
 #include "kernel/platform.h"
 #include "net/arp.h"
 #include "net/eth.h"
+#include "net/http.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/tcp.h"
+#include "net/tcp_services.h"
 #include "net/udp.h"
 
 struct net_config {
@@ -62,8 +64,11 @@ struct net_stack {
     ipv4_default_fn dflt;
     void *dflt_ctx;
     struct net_service_stats svc;
-    struct dhcp *dhcp;              /* the DHCP client, when one runs (net/dhcp.h) */
-    struct net_deadline_hook armed; /* net_set_deadline_hook's; DHCP calls it */
+    struct dhcp *dhcp;            /* the DHCP client, when one runs (net/dhcp.h) */
+    struct tcp_services *tcp_svc; /* NULL until enabled */
+    struct http_server *http;     /* NULL until enabled */
+    struct net_deadline_hook
+        armed; /* net_set_deadline_hook's; DHCP and services call it */
     net_addr_fn on_addr;
     void *on_addr_ctx;
 };
@@ -108,6 +113,13 @@ void net_set_default_handler(struct net_stack *s, ipv4_default_fn fn, void *ctx)
  * 0, or -1 when the port is taken. */
 int net_udp_echo_enable(struct net_stack *s);
 int net_udp_discard_enable(struct net_stack *s);
+
+/* Built-in TCP services: echo (7), discard (9) and chargen (19); an HTTP server
+ * (cfg->port, 80 by default) answering "/" and "/stats" from cfg's content
+ * functions. cfg NULL: defaults. 0, or -1 when a port is taken or memory ran out.
+ * Both are stopped by net_stack_destroy. */
+int net_tcp_services_enable(struct net_stack *s, const struct tcp_services_config *cfg);
+int net_http_enable(struct net_stack *s, const struct http_config *cfg);
 
 /* The console's `ping <ip> [count] [size]`, one request: see icmp_ping. */
 enum icmp_ping_status net_ping(struct net_stack *s, struct ipv4_addr dst, uint16_t seq,

@@ -671,8 +671,12 @@ void tcp_icmp_frag_needed(struct tcp *t, const struct view *quote, uint16_t mtu)
     if (!p || p->laddr.be != src.be || p->state < TCP_ESTABLISHED ||
         !seq_geq(seq, p->snd_una) || !seq_lt(seq, p->snd_nxt))
         return;
+    if (mtu == 0) /* a router older than RFC 1191: guess from what it quoted */
+        mtu = ipv4_pmtu_plateau(ipv4_get_total_len(q));
     if (mtu < 296) /* RFC 1191 plateaus start at 296; smaller is not believed */
         mtu = 296;
+    /* The path, for new connections too (ipv4_mtu answers per destination). */
+    ipv4_pmtu_lower(t->ip, dst, mtu);
     uint32_t mss = (uint32_t)mtu - IPV4_HDR_LEN - TCP_HDR_LEN - (p->ts_ok ? 12 : 0);
     if (mss >= p->mss)
         return;

@@ -220,6 +220,9 @@ enum tcp_err tcp_write(struct tcp_flow *f, const struct view *vs, int n);
 /* Queues what fits now; *written bytes taken (may be 0). Never blocks. */
 enum tcp_err tcp_write_some(struct tcp_flow *f, const struct view *vs, int n,
                             uint32_t *written);
+/* Bytes tcp_write_some would take now: the room under the flow's send buffer
+ * cap, less what the total memory cap leaves (0 once the flow cannot be written). */
+uint32_t tcp_write_space(const struct tcp_flow *f);
 
 enum tcp_shutdown_how {
     TCP_SHUT_RD = 1,
@@ -284,6 +287,9 @@ void tcp_flow_info(const struct tcp_flow *f, struct tcp_flow_info *out);
 /* Calls fn for every connection (the console's table). */
 void tcp_foreach(const struct tcp *t, void (*fn)(void *ctx, const struct tcp_flow_info *),
                  void *ctx);
+
+/* The ports listened on (up to cap of them); returns how many there are. */
+int tcp_listen_ports(const struct tcp *t, uint16_t *ports, int cap);
 
 void tcp_gauges(const struct tcp *t, struct tcp_gauges *out);
 const struct tcp_stats *tcp_stats(const struct tcp *t);

@@ -246,6 +246,21 @@ enum tcp_err tcp_write_some(struct tcp_flow *f, const struct view *vs, int n,
     return TCP_OK;
 }
 
+uint32_t tcp_write_space(const struct tcp_flow *f)
+{
+    const struct tcp_pcb *p = (const struct tcp_pcb *)f;
+    const struct tcp *t = p->t;
+    if (!p->user || !can_write(p))
+        return 0;
+    uint32_t queued = p->snd_end - p->snd_una;
+    uint32_t room = queued < p->snd_cap ? p->snd_cap - queued : 0;
+    const struct tcp_chunk *tail = p->sq.tail;
+    uint32_t mem = tail ? TCP_CHUNK_BYTES - tail->len : 0;
+    if (t->mem_used < t->cfg.mem_max)
+        mem += (t->cfg.mem_max - t->mem_used) / TCP_CHUNK_BYTES * TCP_CHUNK_BYTES;
+    return u32_min(room, mem);
+}
+
 enum tcp_err tcp_write(struct tcp_flow *f, const struct view *vs, int n)
 {
     struct tcp_pcb *p = pcb_of(f);

@@ -354,6 +354,10 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     struct tcp *t = p->t;
     if (p->state == TCP_SYN_RCVD) {
         if (!seq_gt(s->ack, p->snd_una) || seq_gt(s->ack, p->snd_nxt)) {
+            if (seq_gt(s->ack, p->snd_nxt)) /* every drop has its counter */
+                t->st.drop_ack_unsent++;
+            else
+                t->st.drop_ack_old++;
             tcp_send_rst_for(t, s);
             return false;
         }
@@ -512,6 +516,18 @@ static void unacceptable(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t no
     p->ack_now = true;
 }
 
+/* A reset one below RCV.NXT after the peer's FIN (Linux accepts it too,
+ * tcp_reset_check): a peer that closed and then got more data answers each such
+ * segment with a reset whose sequence number is the segment's acknowledgment,
+ * its FIN's own number, one below what we expect since the FIN. Without this the
+ * connection retransmits data and its FIN to no one until the retries run out. */
+static bool rst_after_fin(const struct tcp_pcb *p, const struct tcp_seg *s)
+{
+    return (s->flags & TCP_RST) && p->fin_rcvd && s->seq == p->rcv_nxt - 1 &&
+           (p->state == TCP_CLOSE_WAIT || p->state == TCP_LAST_ACK ||
+            p->state == TCP_CLOSING);
+}
+
 static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
 {
     struct tcp *t = p->t;
@@ -531,6 +547,11 @@ static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     }
     if (!ts_check(p, s, now))
         return;
+    if (rst_after_fin(p, s)) {
+        s->seq = p->rcv_nxt;
+        rst_arrived(p, s);
+        return;
+    }
     if (!acceptable(p, s)) {
         /* A zero window still takes ACKs (RFC 9293 3.10.7.4): a probe's data
          * goes, its acknowledgment field counts. */

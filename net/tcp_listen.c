@@ -25,6 +25,18 @@ struct tcp_listener *tcp_listener_find(struct tcp *t, uint16_t port)
     return NULL;
 }
 
+int tcp_listen_ports(const struct tcp *t, uint16_t *ports, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < TCP_MAX_LISTENERS; i++)
+        if (t->listeners[i]) {
+            if (n < cap)
+                ports[n] = t->listeners[i]->port;
+            n++;
+        }
+    return n;
+}
+
 /* ------------------------------------------------------------ SYN */
 
 static int mss_index(uint16_t mss)

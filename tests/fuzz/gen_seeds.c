@@ -509,6 +509,31 @@ static void seeds_config(void)
     free(s);
 }
 
+/* HTTP request heads (selector byte, then the bytes). */
+static void seeds_http(void)
+{
+    static const char *const heads[] = {
+        "GET / HTTP/1.1\r\nHost: 10.0.0.2\r\nUser-Agent: curl/7.88.1\r\nAccept: "
+        "*/*\r\n\r\n",
+        "GET /stats HTTP/1.1\r\nHost: a\r\n\r\nHEAD / HTTP/1.1\r\nHost: a\r\n\r\n",
+        "POST /x?y HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: "
+        "close\r\n\r\nhello",
+        "\r\nGET http://10.0.0.2/stats HTTP/1.0\nConnection: keep-alive\n\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "GET  / HTTP/2.0\r\n\r\n",
+    };
+    struct buf *s = calloc(1, sizeof *s);
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        char name[16];
+        s->n = 0;
+        put8(s, (uint8_t)(i & 1 ? 1 : 0));
+        put(s, heads[i], strlen(heads[i]));
+        snprintf(name, sizeof name, "head%zu", i);
+        emit("fuzz_http", name, s);
+    }
+    free(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -527,5 +552,6 @@ int main(int argc, char **argv)
     seeds_config();
     seeds_dhcp();
     seeds_tcp();
+    seeds_http();
     return 0;
 }

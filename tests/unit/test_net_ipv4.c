@@ -2,7 +2,8 @@
  * to 1500 (and larger ones with scatter-gather) with payload sizes around each
  * boundary, checked frame by frame (offsets, MF, lengths, shared fresh id, headerf
  * bytes in the first fragment) and end to end (stack B reassembles what stack A
- * wrote); every write error; options; pseudoheader, src, get_ip, mtu. */
+ * wrote); every write error; options; pseudoheader, src, get_ip, mtu; the path
+ * MTU table (RFC 1191). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "net/stack.h"
+#include "tests/unit/host_plat.h"
 #include "tests/unit/net_fixtures.h"
 #include "tests/unit/stack_harness.h"
 
@@ -490,6 +492,75 @@ static void test_addr_parsing(void **state)
     assert_int_equal(net_config_parse("10.1.2.3/16", "nope", &c), -1);
 }
 
+static uint64_t hook_calls, hook_last;
+static void on_armed(void *ctx, uint64_t t)
+{
+    (void)ctx;
+    hook_calls++;
+    hook_last = t;
+}
+
+/* RFC 1191: a path MTU per destination, only ever lowered by a message, never
+ * below 68, for ten minutes; the table is bounded and forgets the entry that
+ * expires first; the deadline reaches the stack's hook. */
+static void test_path_mtu(void **state)
+{
+    (void)state;
+    struct ipv4 *ip = &sa->ip;
+    struct ipv4_addr d1 = ipv4_addr_make(192, 168, 7, 1),
+                     d2 = ipv4_addr_make(192, 168, 7, 2);
+    uint64_t t0 = 5000ull * 1000000000ull;
+    host_clock_set(t0);
+    hook_calls = 0;
+    net_set_deadline_hook(sa, on_armed, NULL);
+    assert_int_equal(ipv4_mtu(ip, d1), 1480);
+    assert_int_equal(ipv4_next_deadline(ip), UINT64_MAX);
+    assert_int_equal(ipv4_pmtu_lower(ip, d1, 1280), 1280);
+    assert_int_equal(ipv4_mtu(ip, d1), 1260); /* that destination only */
+    assert_int_equal(ipv4_mtu(ip, d2), 1480);
+    assert_int_equal(hook_calls, 1);
+    assert_int_equal(hook_last, t0 + IPV4_PMTU_TIMEOUT_NS);
+    assert_int_equal(net_next_deadline(sa), t0 + IPV4_PMTU_TIMEOUT_NS);
+    assert_int_equal(ipv4_pmtu_lower(ip, d1, 1400), 1280); /* never raised */
+    assert_int_equal(ipv4_pmtu_lower(ip, d1, 20), 68);     /* never below 68 */
+    assert_int_equal(ipv4_path_mtu(ip, d1), 68);
+    assert_int_equal(ipv4_pmtu_lower(ip, d2, 1500), 1500); /* not lower: nothing */
+    assert_int_equal(net_counter(sa, "ipv4.pmtu_lowered"), 2);
+    struct ipv4_pmtu_entry e[4];
+    assert_int_equal(ipv4_pmtu_list(ip, e, 4), 1);
+    assert_true(ipv4_addr_eq(e[0].dst, d1));
+    /* Ten minutes on, the tick forgets it: the link MTU is tried again. */
+    host_clock_set(t0 + IPV4_PMTU_TIMEOUT_NS - 1);
+    net_tick(sa, plat_now_ns());
+    assert_int_equal(ipv4_mtu(ip, d1), 48);
+    host_clock_set(t0 + IPV4_PMTU_TIMEOUT_NS);
+    assert_int_equal(ipv4_mtu(ip, d1), 1480); /* expired, even before the tick */
+    net_tick(sa, plat_now_ns());
+    assert_int_equal(net_counter(sa, "ipv4.pmtu_expired"), 1);
+    assert_int_equal(ipv4_pmtu_list(ip, e, 4), 0);
+    assert_int_equal(ipv4_next_deadline(ip), UINT64_MAX);
+    /* A full table forgets the oldest entry. */
+    for (int i = 0; i < IPV4_PMTU_ENTRIES + 1; i++) {
+        host_clock_advance(1000);
+        ipv4_pmtu_lower(ip, ipv4_addr_make(10, 9, 0, (uint8_t)i), (uint16_t)(1000 + i));
+    }
+    assert_int_equal(net_counter(sa, "ipv4.pmtu_evicted"), 1);
+    assert_int_equal(ipv4_pmtu_list(ip, NULL, 0), IPV4_PMTU_ENTRIES);
+    assert_int_equal(ipv4_path_mtu(ip, ipv4_addr_make(10, 9, 0, 0)), 1500);
+    assert_int_equal(ipv4_path_mtu(ip, ipv4_addr_make(10, 9, 0, 16)), 1016);
+    assert_int_equal(ipv4_next_deadline(ip),
+                     t0 + IPV4_PMTU_TIMEOUT_NS + 2000 + IPV4_PMTU_TIMEOUT_NS);
+    /* A link MTU below the path's wins. */
+    assert_int_equal(ipv4_set_mtu(ip, 600), 0);
+    assert_int_equal(ipv4_path_mtu(ip, ipv4_addr_make(10, 9, 0, 16)), 600);
+    /* RFC 1191 section 7's plateaus, for routers that report no MTU. */
+    assert_int_equal(ipv4_pmtu_plateau(1500), 1492);
+    assert_int_equal(ipv4_pmtu_plateau(1492), 1006);
+    assert_int_equal(ipv4_pmtu_plateau(576), 508);
+    assert_int_equal(ipv4_pmtu_plateau(100), 68);
+    assert_int_equal(ipv4_pmtu_plateau(60), 68);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -505,6 +576,7 @@ int main(void)
         T(test_broadcast_and_multicast_destinations),
         T(test_small_operations),
         T(test_addr_parsing),
+        T(test_path_mtu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -570,6 +570,7 @@ static void test_mss_from_mtu_and_frag_needed(void **state)
     size_t n = fx_ip_frame(frame, 1, 9, 0, icmp, il);
     fake_netif_rx(&fk, frame, (uint32_t)n);
     h_expect_none();
+    assert_int_equal(ipv4_path_mtu(&st->ip, fx_peer_ip()), 1000); /* not believed */
     net_wr32(quote + 24, base);
     il = fx_icmp(icmp, 3, 4, 600, quote, 28);
     n = fx_ip_frame(frame, 1, 9, 0, icmp, il);
@@ -588,6 +589,58 @@ static void test_mss_from_mtu_and_frag_needed(void **state)
         at += o.len;
     }
     assert_int_equal(at, base + 1920);
+    tcp_abort(f);
+    /* The path toward the peer is 600 now, for new connections too: a SYN-ACK
+     * announces 560; ten minutes later the link MTU is tried again. */
+    assert_int_equal(ipv4_mtu(&st->ip, fx_peer_ip()), 580);
+    assert_int_equal(ctr("ipv4.pmtu_lowered"), 1);
+    struct peer p2;
+    h_clear(); /* the abort's reset */
+    peer_init(&p2, 7000);
+    p2.port = PEER_PORT + 1;
+    h_raw(p2.port, p2.dport, TCP_SYN, p2.isn, 0, 65535, &so, NULL, 0);
+    h_expect(&o, TCP_SYN | TCP_ACK);
+    assert_int_equal(o.o.mss, 560);
+    h_raw(p2.port, p2.dport, TCP_RST, p2.isn + 1, 0, 0, NULL, NULL, 0);
+    h_advance(IPV4_PMTU_TIMEOUT_NS);
+    assert_int_equal(ctr("ipv4.pmtu_expired"), 1);
+    assert_int_equal(ipv4_mtu(&st->ip, fx_peer_ip()), 980);
+    h_clear();
+    p2.port = PEER_PORT + 2;
+    h_raw(p2.port, p2.dport, TCP_SYN, p2.isn, 0, 65535, &so, NULL, 0);
+    h_expect(&o, TCP_SYN | TCP_ACK);
+    assert_int_equal(o.o.mss, 960);
+    h_raw(p2.port, p2.dport, TCP_RST, p2.isn + 1, 0, 0, NULL, NULL, 0);
+}
+
+/* A router older than RFC 1191 reports no MTU: the plateau below the length of
+ * the datagram it quotes (1000 -> 508). */
+static void test_frag_needed_without_mtu(void **state)
+{
+    (void)state;
+    struct peer pr;
+    struct oseg o;
+    static uint8_t d[3000];
+    h_listen();
+    peer_init(&pr, 1000);
+    struct tcp_flow *f =
+        h_open(&pr, &(struct tcp_opts){.present = TCP_OPTF_MSS, .mss = 1460});
+    uint32_t base = pr.ack;
+    write_all(f, d, sizeof d);
+    h_expect(&o, TCP_ACK);
+    h_clear();
+    uint8_t icmp[8 + 28], quote[28], frame[128];
+    fx_ipv4(quote, fx_dut_ip(), fx_peer_ip(), 6, 0, 0x4000, 64, 980); /* 1000 in all */
+    net_wr16(quote + 20, DUT_PORT);
+    net_wr16(quote + 22, PEER_PORT);
+    net_wr32(quote + 24, base);
+    size_t il = fx_icmp(icmp, 3, 4, 0, quote, 28);
+    size_t n = fx_ip_frame(frame, 1, 9, 0, icmp, il);
+    fake_netif_rx(&fk, frame, (uint32_t)n);
+    assert_int_equal(ipv4_path_mtu(&st->ip, fx_peer_ip()), 508);
+    h_expect(&o, TCP_ACK);
+    assert_int_equal(o.len, 468);
+    h_clear();
     tcp_abort(f);
 }
 
@@ -612,6 +665,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_cap_blocks_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frag_needed_without_mtu, setup_mtu1000,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_mss_from_mtu_and_frag_needed, setup_mtu1000,
                                         teardown),
     };

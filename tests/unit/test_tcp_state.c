@@ -586,6 +586,46 @@ static void test_rst_validation(void **state)
     assert_int_equal(tc->nconns, 0);
 }
 
+/* The peer closed, then got data it no longer wanted: its resets carry its
+ * FIN's sequence number, one below RCV.NXT; taken in CLOSE-WAIT and LAST-ACK
+ * (as Linux does), never before the FIN. */
+static void test_rst_after_peer_fin(void **state)
+{
+    (void)state;
+    struct peer pr;
+    struct view v;
+    h_listen();
+    peer_init(&pr, 100);
+    struct tcp_flow *f = h_open(&pr, NULL);
+    h_raw(PEER_PORT, DUT_PORT, TCP_RST | TCP_ACK, pr.seq - 1, pr.ack, 0, NULL, NULL, 0);
+    assert_int_equal(h_state(f), TCP_ESTABLISHED); /* no FIN yet: out of the window */
+    assert_int_equal(ctr("tcp.drop_rst_out_of_window"), 1);
+    uint32_t fin_seq = pr.seq;
+    peer_send(&pr, TCP_FIN | TCP_ACK, NULL, 0);
+    assert_int_equal(h_state(f), TCP_CLOSE_WAIT);
+    assert_int_equal(tcp_read(f, &v, 0), TCP_OK);
+    assert_int_equal(v.len, 0);
+    struct view d = view_of_mem("late", 4);
+    assert_int_equal(tcp_write(f, &d, 1), TCP_OK);
+    h_clear();
+    h_raw(PEER_PORT, DUT_PORT, TCP_RST, fin_seq, 0, 0, NULL, NULL, 0);
+    assert_int_equal(h_state(f), TCP_CLOSED);
+    assert_int_equal(ctr("tcp.rx_rst"), 1);
+    assert_int_equal(tcp_flow_error(f), TCP_ERESET);
+    tcp_close(f);
+    /* In LAST-ACK the same. */
+    peer_init(&pr, 5000);
+    pr.port = PEER_PORT + 1;
+    f = h_open(&pr, NULL);
+    fin_seq = pr.seq;
+    peer_send(&pr, TCP_FIN | TCP_ACK, NULL, 0);
+    tcp_close(f);
+    assert_int_equal(h_state(f), TCP_LAST_ACK);
+    h_raw(PEER_PORT + 1, DUT_PORT, TCP_RST, fin_seq, 0, 0, NULL, NULL, 0);
+    assert_int_equal(ctr("tcp.rx_rst"), 2);
+    assert_int_equal(tc->nconns, 0);
+}
+
 static void test_syn_and_bad_acks_challenged(void **state)
 {
     (void)state;
@@ -816,6 +856,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_half_close, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_time_wait_reuse, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_rst_validation, setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(test_rst_after_peer_fin, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_syn_and_bad_acks_challenged, setup_plain,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_syn_received_cases, setup_plain, teardown),
