@@ -282,6 +282,7 @@ void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
 {
     struct tcp *t = p->t;
     p->iss = tcp_isn(t, p->laddr, p->lport, p->raddr, p->rport, now, &p->ts_off);
+    p->ph_sum = ipv4_pseudo_sum(p->laddr, p->raddr, IPV4_PROTO_TCP, 0);
     p->snd_una = p->snd_nxt = p->iss;
     p->snd_end = p->iss + 1;
     p->recover = p->iss;
@@ -347,19 +348,11 @@ static void update_deadline(struct tcp_pcb *p)
     p->deadline = d == UINT64_MAX ? 0 : d;
 }
 
-/* A timer moved later or stopped leaves the connection's deadline (and the
- * module's) early: the tick finds nothing due there and recomputes. */
-void tcp_timer_set(struct tcp_pcb *p, uint64_t *timer, uint64_t deadline)
+void tcp_deadline_lowered(struct tcp *t, uint64_t deadline)
 {
-    struct tcp *t = p->t;
-    *timer = deadline;
-    if (deadline && (!p->deadline || deadline < p->deadline))
-        p->deadline = deadline;
-    if (deadline && deadline < t->next_deadline) {
-        t->next_deadline = deadline;
-        if (t->deadline_fn)
-            t->deadline_fn(t->deadline_ctx, deadline);
-    }
+    t->next_deadline = deadline;
+    if (t->deadline_fn)
+        t->deadline_fn(t->deadline_ctx, deadline);
 }
 
 /* RFC 6298 5.5: backed off by the timeouts in a row (rto_us stays as computed, so
@@ -514,7 +507,7 @@ void tcp_event_wake(struct tcp_pcb *p, unsigned ev)
         waitq_wake_all(&p->cwait);
 }
 
-void tcp_events_fire(struct tcp_pcb *p)
+void tcp_events_fire_slow(struct tcp_pcb *p)
 {
     while (p->events && p->ev_fn && p->user) {
         unsigned ev = p->events;

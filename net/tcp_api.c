@@ -130,10 +130,13 @@ static void lend(struct tcp_pcb *p, struct view *out)
     *out = r->v;
 }
 
-static enum tcp_err read_wait(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
+/* Out of line: the waiting loop would make every tcp_read save more registers. */
+__attribute__((noinline)) static enum tcp_err
+read_wait(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
 {
     uint64_t deadline = timeout_ns ? deadline_of(timeout_ns) : 0;
     enum tcp_err e = TCP_OK;
+    *out = view_of_mem(NULL, 0);
     p->hold++;
     for (;;) {
         if (!p->user) {
@@ -181,7 +184,6 @@ enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
             return TCP_EWOULDBLOCK;
         }
     }
-    *out = view_of_mem(NULL, 0);
     return read_wait(p, out, timeout_ns);
 }
 

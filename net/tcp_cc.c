@@ -105,12 +105,8 @@ static void cubic_ack(struct tcp_pcb *p, uint32_t acked, uint64_t now)
 
 /* ------------------------------------------------------------ window growth */
 
-void tcp_cc_ack(struct tcp_pcb *p, uint32_t acked, uint64_t now)
+void tcp_cc_grow(struct tcp_pcb *p, uint32_t acked, uint64_t now)
 {
-    /* Grow only when the window was used (RFC 7661's idea): an application
-     * that sends little must not inflate cwnd without limit. */
-    if (p->prior_flight + p->mss < p->cwnd / 2)
-        return;
     if (p->cwnd < p->ssthresh) { /* slow start, RFC 3465 L = 2 */
         p->cwnd += u32_min(acked, 2 * p->mss);
         if (p->cwnd > p->ssthresh && p->t->cfg.cc == TCP_CC_CUBIC)
@@ -228,9 +224,8 @@ static void fast_ack(struct tcp_pcb *p, uint32_t acked, bool dup, uint64_t now)
     }
 }
 
-void tcp_recovery_ack(struct tcp_pcb *p, uint32_t acked, bool dup)
+void tcp_recovery_ack(struct tcp_pcb *p, uint32_t acked, bool dup, uint64_t now)
 {
-    uint64_t now = plat_now_ns();
     if (p->recovery == TCP_REC_FAST) {
         fast_ack(p, acked, dup, now);
         return;

@@ -276,7 +276,8 @@ static void established_passive(struct tcp_pcb *p, const struct tcp_seg *s, uint
         tcp_listen_established(p);
 }
 
-static uint32_t new_ack(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t now)
+__attribute__((always_inline)) static inline uint32_t
+new_ack(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t now)
 {
     uint32_t acked = s->ack - p->snd_una;
     p->prior_flight = tcp_flight(p);
@@ -386,7 +387,7 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     if (dup)
         t->st.rx_dupacks++;
     if (acked || dup || sacked)
-        tcp_recovery_ack(p, acked, dup);
+        tcp_recovery_ack(p, acked, dup, now);
     if (acked || wchanged)
         p->kick = true;
     return fin_acked(p, now);
@@ -394,7 +395,8 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
 
 /* ------------------------------------------------------------ data and FIN */
 
-static void delayed_ack(struct tcp_pcb *p, uint32_t len, uint8_t flags)
+__attribute__((always_inline)) static inline void delayed_ack(struct tcp_pcb *p,
+                                                              uint32_t len, uint8_t flags)
 {
     /* The peer's segment size, as Linux estimates it: the largest seen, or
      * smaller when a segment not ending a write (no PSH) of at least 536 bytes
@@ -600,7 +602,13 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     p->snd_wl1 = s->seq;
     if (seq_gt(s->ack, p->snd_una)) {
         p->snd_wl2 = s->ack;
-        tcp_recovery_ack(p, new_ack(p, s, now), false);
+        uint32_t acked = new_ack(p, s, now);
+        if (!p->sb.n) { /* tcp_recovery_ack outside recovery, nothing SACKed */
+            p->dupacks = 0;
+            tcp_cc_ack(p, acked, now);
+        } else {
+            tcp_recovery_ack(p, acked, false, now);
+        }
         p->kick = true;
     }
     if (len) {

@@ -143,6 +143,7 @@ struct tcp_pcb {
     uint32_t ooo_bytes;
     uint32_t keep_idle_ms, keep_intvl_ms;
 
+    uint64_t ph_sum; /* pseudoheader partial sum, length excluded (addresses fixed) */
     uint64_t ts_recent_ns, rtt_start_ns, last_rx_ns;
     uint64_t t_rtx, t_delack, t_keep, t_wait; /* 0 = off */
     uint64_t deadline;                        /* the earliest of them */
@@ -284,8 +285,20 @@ static inline void tcp_pcb_drop(struct tcp_pcb *p)
  * unless flush), err recorded, waiters woken; freed when nothing holds it. */
 void tcp_pcb_closed(struct tcp_pcb *p, enum tcp_err err, bool flush);
 void tcp_set_state(struct tcp_pcb *p, enum tcp_state s);
-/* Timers: deadline absolute ns, 0 = off. */
-void tcp_timer_set(struct tcp_pcb *p, uint64_t *timer, uint64_t deadline);
+/* Timers: deadline absolute ns, 0 = off. A timer moved later or stopped leaves
+ * the connection's deadline (and the module's) early: the tick finds nothing due
+ * there and recomputes. */
+void tcp_deadline_lowered(struct tcp *t, uint64_t deadline);
+static inline void tcp_timer_set(struct tcp_pcb *p, uint64_t *timer, uint64_t deadline)
+{
+    *timer = deadline;
+    if (!deadline)
+        return;
+    if (!p->deadline || deadline < p->deadline)
+        p->deadline = deadline;
+    if (deadline < p->t->next_deadline)
+        tcp_deadline_lowered(p->t, deadline);
+}
 void tcp_rtx_arm(struct tcp_pcb *p, uint64_t now);
 /* With data in flight: a tail loss probe when one may go, else the RTO. */
 void tcp_flight_timer_arm(struct tcp_pcb *p, uint64_t now);
@@ -295,13 +308,20 @@ void tcp_time_wait(struct tcp_pcb *p);
 /* Events for the flow's handler (delivered by tcp_events_fire) and its waiters
  * (woken now). */
 void tcp_event_wake(struct tcp_pcb *p, unsigned ev);
-static inline void tcp_event(struct tcp_pcb *p, unsigned ev)
+__attribute__((always_inline)) static inline void tcp_event(struct tcp_pcb *p,
+                                                            unsigned ev)
 {
     p->events |= ev;
-    if (p->rwait.head || p->wwait.head || p->cwait.head)
+    /* One test for the three queues (no thread waits, usually). */
+    if ((uintptr_t)p->rwait.head | (uintptr_t)p->wwait.head | (uintptr_t)p->cwait.head)
         tcp_event_wake(p, ev);
 }
-void tcp_events_fire(struct tcp_pcb *p);
+void tcp_events_fire_slow(struct tcp_pcb *p);
+static inline void tcp_events_fire(struct tcp_pcb *p)
+{
+    if (p->events)
+        tcp_events_fire_slow(p);
+}
 /* RFC 5961 rate limit: true when a challenge ACK may go out now. */
 bool tcp_challenge_ok(struct tcp *t, uint64_t now);
 /* Evicts the oldest TIME-WAIT connection; false when there is none. */
@@ -343,8 +363,6 @@ uint32_t tcp_retransmit(struct tcp_pcb *p, uint32_t seq, uint32_t len);
 /* Zero-window probe and keepalive probe. */
 void tcp_send_probe(struct tcp_pcb *p);
 void tcp_send_keepalive(struct tcp_pcb *p);
-/* The window field for a segment leaving now (updates rcv_adv). */
-uint16_t tcp_window_field(struct tcp_pcb *p);
 /* What the receive window would be now (bytes). */
 static inline uint32_t tcp_rcv_space(const struct tcp_pcb *p)
 {
@@ -367,7 +385,17 @@ struct tcp_chunk *tcp_chunk_get(struct tcp *t);
 void tcp_chunk_put(struct tcp_chunk *c);
 /* Received-segment records come from a free list (inline), else the heap. */
 struct tcp_rseg *tcp_rseg_alloc(struct tcp *t);
-void tcp_rseg_free(struct tcp *t, struct tcp_rseg *r);
+void tcp_rseg_free_slow(struct tcp *t, struct tcp_rseg *r);
+static inline void tcp_rseg_free(struct tcp *t, struct tcp_rseg *r)
+{
+    if (t->nfree_rsegs < TCP_FREE_RSEGS && !t->destroying) {
+        r->next = t->free_rsegs;
+        t->free_rsegs = r;
+        t->nfree_rsegs++;
+    } else {
+        tcp_rseg_free_slow(t, r);
+    }
+}
 static inline struct tcp_rseg *tcp_rseg_get(struct tcp *t)
 {
     struct tcp_rseg *r = t->free_rsegs;
@@ -388,9 +416,38 @@ static inline void tcp_rseg_put(struct tcp *t, struct tcp_rseg *r)
     tcp_rseg_free(t, r);
 }
 /* Appends up to the caps; returns the bytes taken. */
-uint32_t tcp_sndq_append(struct tcp_pcb *p, const struct view *vs, int n);
+uint32_t tcp_sndq_append_slow(struct tcp_pcb *p, const struct view *vs, int n);
+static inline uint32_t tcp_sndq_append(struct tcp_pcb *p, const struct view *vs, int n)
+{
+    struct tcp_chunk *tail = p->sq.tail;
+    uint32_t queued = p->snd_end - p->snd_una, len = vs->len;
+    /* The common case: one view that fits the room left in the last chunk. */
+    if (n == 1 && tail && len <= TCP_CHUNK_BYTES - tail->len && queued < p->snd_cap &&
+        len <= p->snd_cap - queued) {
+        memcpy(tail->data + tail->len, view_data(vs), len);
+        tail->len += len;
+        p->snd_end += len;
+        return len;
+    }
+    return tcp_sndq_append_slow(p, vs, n);
+}
 /* Drops acknowledged bytes before p->snd_una. */
-void tcp_sndq_ack(struct tcp_pcb *p);
+void tcp_sndq_ack_slow(struct tcp_pcb *p);
+static inline void tcp_sndq_ack(struct tcp_pcb *p)
+{
+    struct tcp_chunk *c = p->sq.head;
+    /* Nothing to do while the oldest chunk still holds unacknowledged bytes. */
+    if (!c || seq_gt(c->seq + c->len, p->snd_una))
+        return;
+    /* All acknowledged, one chunk: kept for the next write, from its start again
+     * unless a frame still points into it. */
+    if (c == p->sq.tail && p->snd_una == p->snd_end && !p->fin_sent && c->nb.refs == 1) {
+        c->seq = p->snd_end;
+        c->len = 0;
+        return;
+    }
+    tcp_sndq_ack_slow(p);
+}
 /* Views of [seq, seq + len) (referenced; tcp_views_unref after the send); returns
  * the bytes covered (len shortened at a chunk boundary when views run out). */
 uint32_t tcp_sndq_views(struct tcp_pcb *p, uint32_t seq, uint32_t len, struct view *vs,
@@ -401,14 +458,57 @@ void tcp_views_unref(struct view *vs, int n);
 uint32_t tcp_sndq_copy(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t *dst);
 void tcp_sndq_free(struct tcp_pcb *p);
 /* Received data: appended in order, or kept out of order. false: no memory. */
-bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s, const struct view *d);
+bool tcp_rq_append_slow(struct tcp_pcb *p, const struct tcp_seg *s, const struct view *d);
+/* Short segments are pinned only while half the RX buffers TCP may hold are
+ * free: an RX buffer for a few bytes is cheap to keep briefly (the application
+ * reads at once, usually) and costly to keep long. */
+static inline bool tcp_can_pin(const struct tcp *t, const struct tcp_seg *s,
+                               const struct view *d)
+{
+    uint32_t cap = t->cfg.rx_pinned_max;
+    if (d->len < TCP_COPYBREAK)
+        cap /= 2;
+    return d->buf && !(s->info->flags & IPV4_RX_REASSEMBLED) && t->rx_pinned < cap;
+}
+static inline bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s,
+                                 const struct view *d)
+{
+    struct tcp *t = p->t;
+    struct tcp_rseg *r = t->free_rsegs;
+    if (!r || !tcp_can_pin(t, s, d))
+        return tcp_rq_append_slow(p, s, d);
+    /* The common case: a view of the RX buffer, the record from the free list. */
+    t->free_rsegs = r->next;
+    t->nfree_rsegs--;
+    r->next = NULL;
+    r->seq = p->rcv_nxt;
+    r->v = *d;
+    netbuf_ref(d->buf);
+    r->pinned = true;
+    t->rx_pinned++;
+    t->st.rx_pinned++;
+    if (p->rq.tail)
+        p->rq.tail->next = r;
+    else
+        p->rq.head = r;
+    p->rq.tail = r;
+    p->rq.bytes += d->len;
+    p->rcv_nxt += d->len;
+    return true;
+}
 bool tcp_ooo_insert(struct tcp_pcb *p, const struct tcp_seg *s, uint32_t seq,
                     const struct view *d);
 /* Moves what the out-of-order queue holds at RCV.NXT to the receive queue. */
 void tcp_ooo_drain(struct tcp_pcb *p);
 void tcp_rcv_free(struct tcp_pcb *p); /* in order and out of order */
 void tcp_ooo_free(struct tcp_pcb *p);
-void tcp_lent_release(struct tcp_pcb *p);
+static inline void tcp_lent_release(struct tcp_pcb *p)
+{
+    if (p->lent) {
+        tcp_rseg_put(p->t, p->lent);
+        p->lent = NULL;
+    }
+}
 
 /* ------------------------------------------------------------ tcp_sack.c */
 
@@ -433,13 +533,20 @@ void tcp_sack_blocks(const struct tcp_pcb *p, struct tcp_opts *o, int max);
 void tcp_cc_init(struct tcp_pcb *p);
 void tcp_rtt_sample(struct tcp_pcb *p, uint64_t rtt_ns);
 /* A new cumulative ACK of acked bytes (outside fast recovery). */
-void tcp_cc_ack(struct tcp_pcb *p, uint32_t acked, uint64_t now);
+void tcp_cc_grow(struct tcp_pcb *p, uint32_t acked, uint64_t now);
+static inline void tcp_cc_ack(struct tcp_pcb *p, uint32_t acked, uint64_t now)
+{
+    /* Grow only when the window was used (RFC 7661's idea): an application
+     * that sends little must not inflate cwnd without limit. */
+    if (p->prior_flight + p->mss >= p->cwnd / 2)
+        tcp_cc_grow(p, acked, now);
+}
 /* Loss: the new ssthresh (CUBIC also remembers the window). */
 uint32_t tcp_cc_ssthresh(struct tcp_pcb *p);
 void tcp_cc_recovered(struct tcp_pcb *p);
 /* The ACK side of loss recovery: entering on duplicate ACKs or SACK, partial and
  * full ACKs, and the retransmission timeout. */
-void tcp_recovery_ack(struct tcp_pcb *p, uint32_t acked, bool dup);
+void tcp_recovery_ack(struct tcp_pcb *p, uint32_t acked, bool dup, uint64_t now);
 void tcp_rto_timeout(struct tcp_pcb *p);
 void tcp_tlp_timeout(struct tcp_pcb *p);
 

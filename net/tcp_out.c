@@ -17,15 +17,29 @@ struct seg_out {
     struct tcp *t;
     struct tcp_pcb *p; /* inline payload: [iseq, iseq + ilen) of p's send queue */
     uint32_t iseq, ilen;
+    uint64_t ph_sum; /* the pseudoheader's partial sum without the length */
     struct tcp_repr r;
-    struct tcp_opts o;
     bool syn;
     uint32_t optlen;
-    struct ipv4_addr src, dst;
+    struct ipv4_addr dst;
     const struct view *pl;
     int n;
     uint32_t plen;
+    struct tcp_opts o; /* only what o.present names is read */
 };
+
+/* The one-chunk case of tcp_sndq_copy without its call. */
+static inline uint32_t copy_inline(struct tcp_pcb *p, uint32_t seq, uint32_t len,
+                                   uint8_t *dst)
+{
+    const struct tcp_chunk *c = p->sq.cur;
+    uint32_t off = c ? seq - c->seq : 0;
+    if (c && off < c->len && len <= c->len - off) {
+        memcpy(dst, c->data + off, len);
+        return len;
+    }
+    return tcp_sndq_copy(p, seq, len, dst);
+}
 
 static uint32_t put_header(void *ctx, const struct view *hv)
 {
@@ -38,10 +52,8 @@ static uint32_t put_header(void *ctx, const struct view *hv)
     if (c->optlen)
         tcp_options_emit(&c->o, c->syn, h + TCP_HDR_LEN, c->optlen);
     if (c->ilen)
-        c->ilen = tcp_sndq_copy(c->p, c->iseq, c->ilen, h + hl);
-    /* ipv4_pseudoheader_sum's value, inlined (addresses known here). */
-    uint64_t s = ipv4_pseudo_sum(c->src, c->dst, IPV4_PROTO_TCP,
-                                 (uint16_t)(hl + c->ilen + c->plen));
+        c->ilen = copy_inline(c->p, c->iseq, c->ilen, h + hl);
+    uint64_t s = c->ph_sum + csum_be16((uint16_t)(hl + c->ilen + c->plen));
     s = csum_add(s, h, hl + c->ilen);
     if (c->n)
         s = csum_views(s, c->pl, c->n);
@@ -49,7 +61,7 @@ static uint32_t put_header(void *ctx, const struct view *hv)
     return hl + c->ilen;
 }
 
-static enum ipv4_err xmit(struct seg_out *c)
+static inline enum ipv4_err xmit(struct seg_out *c)
 {
     static const struct ipv4_wopts wo = {.nowait = true, .dont_fragment = true};
     struct tcp *t = c->t;
@@ -66,7 +78,8 @@ static enum ipv4_err xmit(struct seg_out *c)
 
 /* ------------------------------------------------------------ windows */
 
-uint16_t tcp_window_field(struct tcp_pcb *p)
+/* The window field for a segment leaving now (updates rcv_adv). */
+static inline uint16_t tcp_window_field(struct tcp_pcb *p)
 {
     uint32_t space = tcp_rcv_space(p);
     /* The right edge never moves left (RFC 9293 3.8.6.2.2), and moves right only
@@ -97,10 +110,28 @@ void tcp_window_update_slow(struct tcp_pcb *p)
 
 /* ------------------------------------------------------------ one segment */
 
-static void seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t flags)
+/* SYN and SYN-ACK: options and an unscaled window (RFC 7323 2.2). */
+__attribute__((noinline)) static void syn_fields(struct seg_out *c, struct tcp_pcb *p)
+{
+    uint32_t w = u32_min(tcp_rcv_space(p), 65535);
+    c->r.window = (uint16_t)w;
+    p->rcv_adv = p->rcv_nxt + w;
+    c->o.present = TCP_OPTF_MSS;
+    c->o.mss = p->adv_mss;
+    if (p->ws_ok) {
+        c->o.present |= TCP_OPTF_WS;
+        c->o.wscale = p->rcv_ws;
+    }
+    if (p->sack_ok)
+        c->o.present |= TCP_OPTF_SACK_PERM;
+}
+
+__attribute__((always_inline)) static inline void
+seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t flags)
 {
     c->t = p->t;
-    c->src = p->laddr;
+    c->p = p;
+    c->ph_sum = p->ph_sum;
     c->dst = p->raddr;
     c->r.sport = p->lport;
     c->r.dport = p->rport;
@@ -114,21 +145,10 @@ static void seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t
     c->n = 0;
     c->plen = 0;
     c->ilen = 0;
-    if (c->syn) { /* windows in SYNs are never scaled (RFC 7323 2.2) */
-        uint32_t w = u32_min(tcp_rcv_space(p), 65535);
-        c->r.window = (uint16_t)w;
-        p->rcv_adv = p->rcv_nxt + w;
-        c->o.present = TCP_OPTF_MSS;
-        c->o.mss = p->adv_mss;
-        if (p->ws_ok) {
-            c->o.present |= TCP_OPTF_WS;
-            c->o.wscale = p->rcv_ws;
-        }
-        if (p->sack_ok)
-            c->o.present |= TCP_OPTF_SACK_PERM;
-    } else {
+    if (c->syn)
+        syn_fields(c, p);
+    else
         c->r.window = tcp_window_field(p);
-    }
     if (p->ts_ok) {
         c->o.present |= TCP_OPTF_TS;
         c->o.ts_val = tcp_ts_now(plat_now_ns()) + p->ts_off;
@@ -154,8 +174,10 @@ static int max_views(const struct tcp_pcb *p)
 }
 
 /* Data [seq, seq + len) (len possibly 0) with flags; returns the data bytes sent
- * (fewer than len when the views ran out: then no FIN or PSH). */
-static uint32_t send_data(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t flags)
+ * (fewer than len when the views ran out: then no FIN or PSH). Inline in
+ * send_new (new data, the common case), out of line for the rest. */
+__attribute__((always_inline)) static inline uint32_t
+send_data_inl(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t flags)
 {
     struct seg_out c;
     struct view vs[TCP_MAX_VIEWS];
@@ -194,6 +216,12 @@ static uint32_t send_data(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t
         p->t->st.tx_data_bytes += len;
     }
     return len;
+}
+
+__attribute__((noinline)) static uint32_t send_data(struct tcp_pcb *p, uint32_t seq,
+                                                    uint32_t len, uint8_t flags)
+{
+    return send_data_inl(p, seq, len, flags);
 }
 
 void tcp_send_ack(struct tcp_pcb *p)
@@ -242,7 +270,8 @@ void tcp_send_rst_pcb(struct tcp_pcb *p)
 static void seg_reply(struct seg_out *c, struct tcp *t, const struct tcp_seg *s)
 {
     c->t = t;
-    c->src = s->info->dst;
+    c->p = NULL;
+    c->ph_sum = ipv4_pseudo_sum(s->info->dst, s->info->src, IPV4_PROTO_TCP, 0);
     c->dst = s->info->src;
     c->r.sport = s->dport;
     c->r.dport = s->sport;
@@ -306,7 +335,7 @@ uint32_t tcp_retransmit(struct tcp_pcb *p, uint32_t seq, uint32_t len)
     return sent + ((flags & TCP_FIN) && sent == data ? 1 : 0);
 }
 
-static void arm_timers(struct tcp_pcb *p, uint64_t now);
+static inline void arm_timers(struct tcp_pcb *p, uint64_t now);
 
 void tcp_send_probe(struct tcp_pcb *p)
 {
@@ -384,7 +413,14 @@ static bool send_lost(struct tcp_pcb *p)
     return true;
 }
 
-static bool send_new(struct tcp_pcb *p, uint64_t now)
+/* Something queued not yet sent: data, or the FIN. */
+static inline bool new_pending(const struct tcp_pcb *p)
+{
+    return seq_lt(p->snd_nxt, p->snd_end) || (p->shut_wr && !p->fin_sent);
+}
+
+__attribute__((always_inline)) static inline bool send_new(struct tcp_pcb *p,
+                                                           uint64_t now)
 {
     uint32_t unsent = tcp_unsent(p);
     bool fin = p->shut_wr && !p->fin_sent;
@@ -415,7 +451,7 @@ static bool send_new(struct tcp_pcb *p, uint64_t now)
     if (!len && !(flags & TCP_FIN))
         return false;
     uint32_t seq = p->snd_nxt;
-    uint32_t sent = send_data(p, seq, len, flags);
+    uint32_t sent = send_data_inl(p, seq, len, flags);
     if (sent < len)
         flags &= (uint8_t)~TCP_FIN;
     p->snd_nxt += sent;
@@ -431,7 +467,7 @@ static bool send_new(struct tcp_pcb *p, uint64_t now)
     return true;
 }
 
-static void arm_timers(struct tcp_pcb *p, uint64_t now)
+static inline void arm_timers(struct tcp_pcb *p, uint64_t now)
 {
     if (p->t_rtx)
         return;
@@ -486,7 +522,7 @@ void tcp_output(struct tcp_pcb *p)
         if (p->recovery != TCP_REC_NONE)
             while (send_lost(p))
                 ;
-        while (send_new(p, now))
+        while (new_pending(p) && send_new(p, now))
             ;
     } while (p->output_again && may_send_data(p));
     p->in_output = false;
