@@ -192,16 +192,17 @@ void tcp_pcb_free(struct tcp_pcb *p)
     }
 }
 
-void tcp_set_state(struct tcp_pcb *p, enum tcp_state s)
+void tcp_established(struct tcp_pcb *p)
 {
-    if (s == TCP_ESTABLISHED && p->state != TCP_ESTABLISHED) {
-        p->t->st.conn_established++;
-        if (p->cwait.head) /* tcp_connect */
-            waitq_wake_all(&p->cwait);
-    }
+    p->t->st.conn_established++;
+    if (p->cwait.head) /* tcp_connect */
+        waitq_wake_all(&p->cwait);
+}
+
+void tcp_log_state(const struct tcp_pcb *p, enum tcp_state s)
+{
     log_debug("tcp", "%u->%u: %s -> %s", p->lport, p->rport, tcp_state_name(p->state),
               tcp_state_name(s));
-    p->state = (uint8_t)s;
 }
 
 void tcp_pcb_closed(struct tcp_pcb *p, enum tcp_err err, bool flush)

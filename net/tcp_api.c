@@ -244,7 +244,7 @@ enum tcp_err tcp_write_some(struct tcp_flow *f, const struct view *vs, int n,
     (void)vi, (void)off;
     *written = tcp_sndq_append(p, vs, n);
     if (*written)
-        tcp_output(p);
+        tcp_output_slow(p); /* data was queued: no early exit */
     return TCP_OK;
 }
 
@@ -262,7 +262,7 @@ enum tcp_err tcp_write(struct tcp_flow *f, const struct view *vs, int n)
             break;
         }
         if (append_some(p, vs, n, &vi, &off))
-            tcp_output(p);
+            tcp_output_slow(p);
         if (vi >= n)
             break;
         if (p->snd_end - p->snd_una < p->snd_cap) { /* the total cap, not ours */

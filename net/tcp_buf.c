@@ -131,11 +131,9 @@ void tcp_sndq_ack_slow(struct tcp_pcb *p)
     }
 }
 
-void tcp_sndq_free(struct tcp_pcb *p)
+void tcp_sndq_free_slow(struct tcp_pcb *p)
 {
     struct tcp_chunk *c = p->sq.head;
-    if (!c)
-        return;
     while (c) {
         struct tcp_chunk *n = c->next;
         tcp_chunk_put(c);
@@ -418,10 +416,8 @@ static void free_list(struct tcp *t, struct tcp_rseg *r)
     }
 }
 
-void tcp_ooo_free(struct tcp_pcb *p)
+void tcp_ooo_free_slow(struct tcp_pcb *p)
 {
-    if (!p->ooo && !p->fin_ooo)
-        return;
     free_list(p->t, p->ooo);
     p->ooo = NULL;
     p->ooo_bytes = 0;
@@ -429,7 +425,7 @@ void tcp_ooo_free(struct tcp_pcb *p)
     p->fin_ooo = false;
 }
 
-void tcp_rcv_free(struct tcp_pcb *p)
+void tcp_rcv_free_slow(struct tcp_pcb *p)
 {
     if (p->rq.head) {
         free_list(p->t, p->rq.head);

@@ -386,8 +386,12 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
                tcp_flight(p) > 0 && p->snd_wnd > 0;
     if (dup)
         t->st.rx_dupacks++;
-    if (acked || dup || sacked)
+    if (acked && !dup && !sacked && p->recovery == TCP_REC_NONE && !p->sb.n) {
+        p->dupacks = 0; /* tcp_recovery_ack's outcome outside recovery */
+        tcp_cc_ack(p, acked, now);
+    } else if (acked || dup || sacked) {
         tcp_recovery_ack(p, acked, dup, now);
+    }
     if (acked || wchanged)
         p->kick = true;
     return fin_acked(p, now);
@@ -572,20 +576,21 @@ static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         fin_arrived(p, s);
 }
 
-/* Header prediction (after Van Jacobson): in ESTABLISHED, a segment with only ACK
- * (and PSH), exactly at RCV.NXT, the window unchanged, acknowledging nothing or
- * new data, its data inside the window, no recovery, no out-of-order data, no FIN
- * of ours outstanding, timestamps in order. What the full path would do, minus
- * its checks. false: take the full path. */
+/* Header prediction (after Van Jacobson): in ESTABLISHED, a segment with ACK (and
+ * PSH, FIN) exactly at RCV.NXT, acknowledging nothing or new data, its data (and
+ * FIN) inside the window, the window not zero nor in persist, no recovery, no
+ * out-of-order data, no FIN of ours outstanding, timestamps in order. What the
+ * full path would do, minus its checks. false: take the full path. */
 static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
 {
     struct tcp *t = p->t;
-    uint32_t len = s->data.len;
-    if (p->state != TCP_ESTABLISHED || (s->flags & ~TCP_PSH) != TCP_ACK ||
-        s->seq != p->rcv_nxt || (s->wnd << p->snd_ws) != p->snd_wnd ||
-        p->recovery != TCP_REC_NONE || p->ooo || p->shut_rd || p->fin_sent ||
-        seq_gt(s->ack, p->snd_nxt) || seq_lt(s->ack, p->snd_una) || len > rcv_wnd(p) ||
-        (!len && s->ack == p->snd_una))
+    uint32_t len = s->data.len, fin = s->flags & TCP_FIN;
+    uint32_t w = (uint32_t)s->wnd << p->snd_ws;
+    if (p->state != TCP_ESTABLISHED || (s->flags & ~(TCP_PSH | TCP_FIN)) != TCP_ACK ||
+        s->seq != p->rcv_nxt || p->recovery != TCP_REC_NONE || p->ooo || p->shut_rd ||
+        p->fin_sent || seq_gt(s->ack, p->snd_nxt) || seq_lt(s->ack, p->snd_una) ||
+        len + fin > rcv_wnd(p) || (!len && !fin && s->ack == p->snd_una) ||
+        (w != p->snd_wnd && (!w || p->rtx_mode == TCP_TM_PERSIST)))
         return false;
     if (p->ts_ok) {
         if (s->o.present != TCP_OPTF_TS || seq_lt(s->o.ts_val, p->ts_recent))
@@ -603,12 +608,18 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     if (seq_gt(s->ack, p->snd_una)) {
         p->snd_wl2 = s->ack;
         uint32_t acked = new_ack(p, s, now);
-        if (!p->sb.n) { /* tcp_recovery_ack outside recovery, nothing SACKed */
+        if (!p->sb.n) { /* tcp_recovery_ack's outcome outside recovery */
             p->dupacks = 0;
             tcp_cc_ack(p, acked, now);
         } else {
             tcp_recovery_ack(p, acked, false, now);
         }
+        p->kick = true;
+    }
+    if (w != p->snd_wnd) { /* window_update's outcome */
+        p->snd_wnd = w;
+        if (w > p->max_snd_wnd)
+            p->max_snd_wnd = w;
         p->kick = true;
     }
     if (len) {
@@ -617,10 +628,13 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         if (!tcp_rq_append(p, s, &s->data)) {
             t->st.drop_rcv_mem++;
             p->ack_now = true;
+            s->flags &= (uint8_t)~TCP_FIN;
         }
         delayed_ack(p, len, s->flags);
         tcp_event(p, TCP_EV_READABLE);
     }
+    if (fin)
+        fin_arrived(p, s);
     return true;
 }
 

@@ -284,7 +284,16 @@ static inline void tcp_pcb_drop(struct tcp_pcb *p)
 /* Enters CLOSED: unhashed, timers off, queues freed (unread data stays readable
  * unless flush), err recorded, waiters woken; freed when nothing holds it. */
 void tcp_pcb_closed(struct tcp_pcb *p, enum tcp_err err, bool flush);
-void tcp_set_state(struct tcp_pcb *p, enum tcp_state s);
+void tcp_established(struct tcp_pcb *p);
+void tcp_log_state(const struct tcp_pcb *p, enum tcp_state s);
+static inline void tcp_set_state(struct tcp_pcb *p, enum tcp_state s)
+{
+    if (s == TCP_ESTABLISHED && p->state != TCP_ESTABLISHED)
+        tcp_established(p);
+    if (LOG_DEBUG <= log_threshold)
+        tcp_log_state(p, s);
+    p->state = (uint8_t)s;
+}
 /* Timers: deadline absolute ns, 0 = off. A timer moved later or stopped leaves
  * the connection's deadline (and the module's) early: the tick finds nothing due
  * there and recomputes. */
@@ -347,7 +356,23 @@ void tcp_listen_detach(struct tcp_pcb *p);
 
 /* ------------------------------------------------------------ tcp_out.c */
 
-void tcp_output(struct tcp_pcb *p);
+/* Something queued not yet sent: data, or the FIN. */
+static inline bool tcp_new_pending(const struct tcp_pcb *p)
+{
+    return seq_lt(p->snd_nxt, p->snd_end) || (p->shut_wr && !p->fin_sent);
+}
+void tcp_output_slow(struct tcp_pcb *p);
+/* Sends what may go now, then arms the retransmission or the persist timer. */
+static inline void tcp_output(struct tcp_pcb *p)
+{
+    /* Nothing to send, nothing to recover, the timer as it must be. */
+    if (!tcp_new_pending(p) && p->recovery == TCP_REC_NONE &&
+        (p->t_rtx || p->snd_nxt == p->snd_una)) {
+        p->kick = false;
+        return;
+    }
+    tcp_output_slow(p);
+}
 void tcp_send_ack(struct tcp_pcb *p);
 void tcp_send_challenge_ack(struct tcp_pcb *p);
 /* SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED). */
@@ -456,7 +481,12 @@ void tcp_views_unref(struct view *vs, int n);
 /* Copies [seq, seq + len) of the send queue to dst; returns the bytes copied
  * (fewer only if the queue does not hold them all). */
 uint32_t tcp_sndq_copy(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t *dst);
-void tcp_sndq_free(struct tcp_pcb *p);
+void tcp_sndq_free_slow(struct tcp_pcb *p);
+static inline void tcp_sndq_free(struct tcp_pcb *p)
+{
+    if (p->sq.head)
+        tcp_sndq_free_slow(p);
+}
 /* Received data: appended in order, or kept out of order. false: no memory. */
 bool tcp_rq_append_slow(struct tcp_pcb *p, const struct tcp_seg *s, const struct view *d);
 /* Short segments are pinned only while half the RX buffers TCP may hold are
@@ -500,8 +530,19 @@ bool tcp_ooo_insert(struct tcp_pcb *p, const struct tcp_seg *s, uint32_t seq,
                     const struct view *d);
 /* Moves what the out-of-order queue holds at RCV.NXT to the receive queue. */
 void tcp_ooo_drain(struct tcp_pcb *p);
-void tcp_rcv_free(struct tcp_pcb *p); /* in order and out of order */
-void tcp_ooo_free(struct tcp_pcb *p);
+void tcp_rcv_free_slow(struct tcp_pcb *p);
+void tcp_ooo_free_slow(struct tcp_pcb *p);
+static inline void tcp_ooo_free(struct tcp_pcb *p)
+{
+    if (p->ooo || p->fin_ooo)
+        tcp_ooo_free_slow(p);
+}
+/* In order and out of order. */
+static inline void tcp_rcv_free(struct tcp_pcb *p)
+{
+    if (p->rq.head || p->ooo || p->fin_ooo)
+        tcp_rcv_free_slow(p);
+}
 static inline void tcp_lent_release(struct tcp_pcb *p)
 {
     if (p->lent) {

@@ -13,18 +13,20 @@
  * references; IPv4 would copy them anyway). */
 #define TCP_INLINE_MAX 256
 
+/* One segment: the header fields (host order), options, payload. */
 struct seg_out {
     struct tcp *t;
-    struct tcp_pcb *p; /* inline payload: [iseq, iseq + ilen) of p's send queue */
-    uint32_t iseq, ilen;
-    uint64_t ph_sum; /* the pseudoheader's partial sum without the length */
-    struct tcp_repr r;
+    struct tcp_pcb *p; /* inline payload: [seq, seq + ilen) of p's send queue */
+    uint32_t ports;    /* source port << 16 | destination port */
+    uint32_t seq, ack;
+    uint16_t window;
+    uint8_t flags;
     bool syn;
-    uint32_t optlen;
+    uint32_t optlen, ilen, plen;
+    uint64_t ph_sum; /* the pseudoheader's partial sum without the length */
     struct ipv4_addr dst;
     const struct view *pl;
     int n;
-    uint32_t plen;
     struct tcp_opts o; /* only what o.present names is read */
 };
 
@@ -41,20 +43,28 @@ static inline uint32_t copy_inline(struct tcp_pcb *p, uint32_t seq, uint32_t len
     return tcp_sndq_copy(p, seq, len, dst);
 }
 
+/* The header, options and inline payload in place, the checksum over them (the
+ * header's words summed as written) and the payload views. */
 static uint32_t put_header(void *ctx, const struct view *hv)
 {
     struct seg_out *c = ctx;
     uint8_t *h = view_data(hv);
     uint32_t hl = TCP_HDR_LEN + c->optlen;
-    c->r.hdr_len = (uint8_t)hl;
-    c->r.csum = 0;
-    tcp_header_emit(&c->r, h);
+    uint32_t w3 = (hl / 4) << 28 | (uint32_t)c->flags << 16 | c->window;
+    net_wr32(h + TCP_OFF_SPORT, c->ports);
+    net_wr32(h + TCP_OFF_SEQ, c->seq);
+    net_wr32(h + TCP_OFF_ACK, c->ack);
+    net_wr32(h + TCP_OFF_DOFF, w3);
+    net_wr32(h + TCP_OFF_CSUM, 0);
     if (c->optlen)
         tcp_options_emit(&c->o, c->syn, h + TCP_HDR_LEN, c->optlen);
     if (c->ilen)
-        c->ilen = copy_inline(c->p, c->iseq, c->ilen, h + hl);
-    uint64_t s = c->ph_sum + csum_be16((uint16_t)(hl + c->ilen + c->plen));
-    s = csum_add(s, h, hl + c->ilen);
+        c->ilen = copy_inline(c->p, c->seq, c->ilen, h + hl);
+    uint64_t s = c->ph_sum + csum_be16((uint16_t)(hl + c->ilen + c->plen)) +
+                 csum_load32(h) + csum_load32(h + 4) + csum_load32(h + 8) +
+                 csum_load32(h + 12);
+    if (c->optlen + c->ilen)
+        s = csum_add(s, h + TCP_HDR_LEN, c->optlen + c->ilen);
     if (c->n)
         s = csum_views(s, c->pl, c->n);
     net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
@@ -114,7 +124,7 @@ void tcp_window_update_slow(struct tcp_pcb *p)
 __attribute__((noinline)) static void syn_fields(struct seg_out *c, struct tcp_pcb *p)
 {
     uint32_t w = u32_min(tcp_rcv_space(p), 65535);
-    c->r.window = (uint16_t)w;
+    c->window = (uint16_t)w;
     p->rcv_adv = p->rcv_nxt + w;
     c->o.present = TCP_OPTF_MSS;
     c->o.mss = p->adv_mss;
@@ -133,12 +143,10 @@ seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t flags)
     c->p = p;
     c->ph_sum = p->ph_sum;
     c->dst = p->raddr;
-    c->r.sport = p->lport;
-    c->r.dport = p->rport;
-    c->r.seq = seq;
-    c->r.ack = (flags & TCP_ACK) ? p->rcv_nxt : 0;
-    c->r.flags = flags;
-    c->r.urg = 0;
+    c->ports = (uint32_t)p->lport << 16 | p->rport;
+    c->seq = seq;
+    c->ack = (flags & TCP_ACK) ? p->rcv_nxt : 0;
+    c->flags = flags;
     c->syn = flags & TCP_SYN;
     c->o.present = 0;
     c->pl = NULL;
@@ -148,7 +156,7 @@ seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t flags)
     if (c->syn)
         syn_fields(c, p);
     else
-        c->r.window = tcp_window_field(p);
+        c->window = tcp_window_field(p);
     if (p->ts_ok) {
         c->o.present |= TCP_OPTF_TS;
         c->o.ts_val = tcp_ts_now(plat_now_ns()) + p->ts_off;
@@ -190,20 +198,18 @@ send_data_inl(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t flags)
         uint32_t room = p->mss > extra ? p->mss - extra : 0;
         if (len > room) {
             len = room;
-            c.r.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+            c.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
         }
     }
     if (len > TCP_INLINE_MAX) {
         uint32_t got = tcp_sndq_views(p, seq, len, vs, max_views(p), &n);
         if (got < len)
-            c.r.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+            c.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
         len = got;
         c.pl = vs;
         c.n = n;
         c.plen = len;
     } else {
-        c.p = p;
-        c.iseq = seq;
         c.ilen = len;
     }
     xmit(&c);
@@ -261,7 +267,7 @@ void tcp_send_rst_pcb(struct tcp_pcb *p)
     struct seg_out c;
     seg_init(&c, p, p->snd_nxt, TCP_RST | TCP_ACK);
     c.o.present = 0;
-    c.r.window = 0;
+    c.window = 0;
     xmit(&c);
     p->t->st.tx_rst++;
 }
@@ -273,10 +279,8 @@ static void seg_reply(struct seg_out *c, struct tcp *t, const struct tcp_seg *s)
     c->p = NULL;
     c->ph_sum = ipv4_pseudo_sum(s->info->dst, s->info->src, IPV4_PROTO_TCP, 0);
     c->dst = s->info->src;
-    c->r.sport = s->dport;
-    c->r.dport = s->sport;
-    c->r.urg = 0;
-    c->r.window = 0;
+    c->ports = (uint32_t)s->dport << 16 | s->sport;
+    c->window = 0;
     c->o.present = 0;
     c->syn = false;
     c->pl = NULL;
@@ -292,13 +296,13 @@ void tcp_send_rst_for(struct tcp *t, const struct tcp_seg *s)
         return;
     seg_reply(&c, t, s);
     if (s->flags & TCP_ACK) {
-        c.r.seq = s->ack;
-        c.r.ack = 0;
-        c.r.flags = TCP_RST;
+        c.seq = s->ack;
+        c.ack = 0;
+        c.flags = TCP_RST;
     } else {
-        c.r.seq = 0;
-        c.r.ack = s->seq + s->len;
-        c.r.flags = TCP_RST | TCP_ACK;
+        c.seq = 0;
+        c.ack = s->seq + s->len;
+        c.flags = TCP_RST | TCP_ACK;
     }
     xmit(&c);
     t->st.tx_rst++;
@@ -309,10 +313,10 @@ void tcp_send_cookie_synack(struct tcp *t, const struct tcp_seg *s, uint32_t iss
 {
     struct seg_out c;
     seg_reply(&c, t, s);
-    c.r.seq = iss;
-    c.r.ack = s->seq + 1;
-    c.r.flags = TCP_SYN | TCP_ACK;
-    c.r.window = (uint16_t)u32_min(t->cfg.rcvbuf, 65535);
+    c.seq = iss;
+    c.ack = s->seq + 1;
+    c.flags = TCP_SYN | TCP_ACK;
+    c.window = (uint16_t)u32_min(t->cfg.rcvbuf, 65535);
     c.o = *o;
     c.o.present |= TCP_OPTF_MSS;
     c.o.mss = mss;
@@ -413,12 +417,6 @@ static bool send_lost(struct tcp_pcb *p)
     return true;
 }
 
-/* Something queued not yet sent: data, or the FIN. */
-static inline bool new_pending(const struct tcp_pcb *p)
-{
-    return seq_lt(p->snd_nxt, p->snd_end) || (p->shut_wr && !p->fin_sent);
-}
-
 __attribute__((always_inline)) static inline bool send_new(struct tcp_pcb *p,
                                                            uint64_t now)
 {
@@ -505,7 +503,7 @@ void tcp_tlp_timeout(struct tcp_pcb *p)
     tcp_rtx_arm(p, now);
 }
 
-void tcp_output(struct tcp_pcb *p)
+void tcp_output_slow(struct tcp_pcb *p)
 {
     if (!may_send_data(p))
         return;
@@ -522,7 +520,7 @@ void tcp_output(struct tcp_pcb *p)
         if (p->recovery != TCP_REC_NONE)
             while (send_lost(p))
                 ;
-        while (new_pending(p) && send_new(p, now))
+        while (tcp_new_pending(p) && send_new(p, now))
             ;
     } while (p->output_again && may_send_data(p));
     p->in_output = false;
