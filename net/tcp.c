@@ -1,6 +1,7 @@
 /* The TCP module (see net/tcp.h, internals in net/tcp_int.h): creation, the
  * connection table, a connection's lifetime (holds, CLOSED, free), timers and the
  * tick, events, counters and the observation calls. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,12 +156,14 @@ struct tcp_pcb *tcp_pcb_new(struct tcp *t)
     if (p) {
         t->free_pcbs = p->next;
         t->nfree_pcbs--;
-        memset(p, 0, sizeof *p);
-    } else if (!(p = calloc(1, sizeof *p))) {
+    } else if (!(p = malloc(sizeof *p))) {
         t->st.mem_fail++;
         return NULL;
     }
+    /* What the creator and tcp_pcb_init_vars set is left alone. */
+    memset(p, 0, offsetof(struct tcp_pcb, sb.b));
     p->t = t;
+    p->prev = NULL;
     p->next = t->all;
     if (t->all)
         t->all->prev = p;

@@ -23,6 +23,25 @@ static bool parse_options(struct tcp *t, struct tcp_seg *s, const uint8_t *h, ui
         s->o.ts_ecr = net_rd32(op + 8);
         return true;
     }
+    /* SYNs: MSS and window scale, or Linux's MSS, SACK-permitted, timestamps,
+     * window scale (what tcp_options_parse makes of them, without the walk). */
+    uint32_t w0 = net_rd32(op);
+    if ((w0 >> 16) == 0x0204 && (ol == 8 || ol == 20)) {
+        uint32_t ws = net_rd32(op + ol - 4);
+        bool ts = ol == 20 && net_rd32(op + 4) == 0x0402080au;
+        if ((ws >> 8) == 0x010303u && (ol == 8 || ts)) {
+            s->o.present = TCP_OPTF_MSS | TCP_OPTF_WS;
+            s->o.mss = (uint16_t)w0;
+            s->o.wscale = (uint8_t)u32_min(ws & 0xff, TCP_MAX_WSCALE);
+            s->o.nsack = 0;
+            if (ts) {
+                s->o.present |= TCP_OPTF_SACK_PERM | TCP_OPTF_TS;
+                s->o.ts_val = net_rd32(op + 8);
+                s->o.ts_ecr = net_rd32(op + 12);
+            }
+            return true;
+        }
+    }
     tcp_options_parse(op, ol, &s->o);
     if (s->o.bad)
         t->st.rx_bad_opts++;

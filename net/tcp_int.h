@@ -86,25 +86,20 @@ enum tcp_rtx_mode {
     TCP_TM_TLP,     /* tail loss probe (RFC 8985 7), then the RTO */
 };
 
+/* A connection. tcp_pcb_new zeroes it up to sb.b; what follows is set before it
+ * is read (by tcp_pcb_new, the creator, tcp_pcb_init_vars). */
 struct tcp_pcb {
-    struct tcp *t;
-    struct tcp_pcb *hnext;         /* hash chain */
-    struct tcp_pcb *next, *prev;   /* every connection (timers) */
-    struct tcp_pcb *aq_next;       /* listener's accept queue */
     struct tcp_listener *listener; /* passive open not yet handed over */
-    struct ipv4_addr laddr, raddr;
-    uint16_t lport, rport;
-    uint8_t state;    /* enum tcp_state */
-    uint8_t recovery; /* enum tcp_recovery */
-    uint8_t rtx_mode; /* enum tcp_rtx_mode */
-    uint8_t err;      /* enum tcp_err: why it ended */
-    uint16_t hold;    /* the user's handle + threads inside calls */
+    uint8_t state;                 /* enum tcp_state */
+    uint8_t recovery;              /* enum tcp_recovery */
+    uint8_t rtx_mode;              /* enum tcp_rtx_mode */
+    uint8_t err;                   /* enum tcp_err: why it ended */
+    uint16_t hold;                 /* the user's handle + threads inside calls */
 
     bool user;   /* an application holds the flow */
     bool hashed; /* in the lookup table */
     bool in_aq;  /* in its listener's accept queue */
-    bool sack_ok, ts_ok, ws_ok;
-    bool nodelay, keepalive;
+    bool nodelay;
     bool shut_rd, shut_wr; /* shut_wr: a FIN follows the queued data */
     bool fin_sent, fin_rcvd, fin_ooo;
     bool ack_now;     /* an ACK is owed at once */
@@ -116,35 +111,25 @@ struct tcp_pcb {
     bool orphan;  /* the application closed it: no reader any more */
     bool tlp_out; /* a tail loss probe was sent; no other until an ACK */
 
-    uint8_t snd_ws, rcv_ws;
+    uint8_t snd_ws;
     uint8_t dupacks;
     uint8_t nrtx;     /* retransmission timeouts in a row */
     uint8_t probes;   /* keepalive or zero-window probes unanswered */
     uint8_t rcv_full; /* full-sized segments not yet acknowledged */
     uint8_t nooo;
-    uint8_t keep_cnt;
 
-    uint16_t mss;     /* payload bytes per segment we send (options excluded) */
-    uint16_t rcv_mss; /* largest segment received (delayed ACK) */
-    uint16_t peer_mss;
-    uint16_t adv_mss; /* what we announced */
-
-    uint32_t iss, irs;
-    uint32_t snd_una, snd_nxt, snd_end; /* snd_end: after the last byte queued */
+    uint32_t irs;
     uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
     uint32_t rcv_nxt, rcv_adv; /* rcv_adv: right edge last announced */
-    uint32_t snd_cap, rcv_cap;
-    uint32_t cwnd, ssthresh, recover, rtx_nxt, lost_end, prior_flight;
+    uint32_t rtx_nxt, lost_end, prior_flight;
     uint32_t rtx_mark; /* SND.NXT when the holes were last retransmitted */
-    uint32_t ts_recent, ts_off, last_ack_sent, rtt_seq;
-    uint32_t srtt_us, rttvar_us, rto_us;
+    uint32_t ts_recent, last_ack_sent;
+    uint32_t srtt_us, rttvar_us;
     uint32_t fin_seq;  /* an out-of-order FIN's sequence number */
     uint32_t ooo_last; /* start of the out-of-order segment received last */
     uint32_t ooo_bytes;
-    uint32_t keep_idle_ms, keep_intvl_ms;
 
-    uint64_t ph_sum; /* pseudoheader partial sum, length excluded (addresses fixed) */
-    uint64_t ts_recent_ns, rtt_start_ns, last_rx_ns;
+    uint64_t ts_recent_ns, rtt_start_ns;
     uint64_t t_rtx, t_delack, t_keep, t_wait; /* 0 = off */
     uint64_t deadline;                        /* the earliest of them */
 
@@ -152,13 +137,36 @@ struct tcp_pcb {
     struct tcp_rq rq;      /* in order, not yet read */
     struct tcp_rseg *lent; /* handed out by tcp_read */
     struct tcp_rseg *ooo;  /* out of order, sorted, disjoint */
-    struct tcp_sb sb;
-    struct tcp_cc cc;
 
     struct waitq rwait, wwait, cwait;
     tcp_event_fn ev_fn;
     void *ev_ctx;
     unsigned events; /* pending for ev_fn */
+
+    struct tcp_sb sb; /* last of the zeroed part: sb.b is read below sb.n only */
+
+    struct tcp *t;
+    struct tcp_pcb *next, *prev; /* every connection (timers) */
+    struct tcp_pcb *hnext;       /* hash chain (while hashed) */
+    struct tcp_pcb *aq_next;     /* listener's accept queue (while in_aq) */
+    struct ipv4_addr laddr, raddr;
+    uint16_t lport, rport;
+    uint32_t iss;
+    uint32_t snd_una, snd_nxt, snd_end; /* snd_end: after the last byte queued */
+    uint32_t recover, rtt_seq, ts_off;
+    uint32_t snd_cap, rcv_cap;
+    uint32_t cwnd, ssthresh;
+    uint32_t rto_us;
+    uint32_t keep_idle_ms, keep_intvl_ms;
+    uint16_t mss;     /* payload bytes per segment we send (options excluded) */
+    uint16_t rcv_mss; /* largest segment received (delayed ACK) */
+    uint16_t peer_mss;
+    uint16_t adv_mss; /* what we announced */
+    uint8_t rcv_ws, keep_cnt;
+    bool sack_ok, ts_ok, ws_ok, keepalive;
+    uint64_t ph_sum; /* pseudoheader partial sum, length excluded (addresses fixed) */
+    uint64_t last_rx_ns;
+    struct tcp_cc cc; /* tcp_cc_init */
 };
 
 struct tcp_listener {

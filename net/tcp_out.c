@@ -43,6 +43,50 @@ static inline uint32_t copy_inline(struct tcp_pcb *p, uint32_t seq, uint32_t len
     return tcp_sndq_copy(p, seq, len, dst);
 }
 
+/* tcp_options_len for what our segments carry: the SYN layout, timestamps alone
+ * without a call. */
+static inline uint32_t options_len(const struct tcp_opts *o, bool syn)
+{
+    if (!o->present)
+        return 0;
+    if (syn)
+        return ((o->present & TCP_OPTF_MSS) ? 4 : 0) +
+               ((o->present & TCP_OPTF_TS)          ? 12
+                : (o->present & TCP_OPTF_SACK_PERM) ? 4
+                                                    : 0) +
+               ((o->present & TCP_OPTF_WS) ? 4 : 0);
+    if (o->present == TCP_OPTF_TS)
+        return 12;
+    return tcp_options_len(o, false);
+}
+
+/* tcp_options_emit's bytes for the SYN layout and for timestamps alone, a word at
+ * a time (c->optlen bytes). */
+static void put_options(const struct seg_out *c, uint8_t *q)
+{
+    const struct tcp_opts *o = &c->o;
+    if (!c->syn && o->present != TCP_OPTF_TS) {
+        tcp_options_emit(o, false, q, c->optlen);
+        return;
+    }
+    if (o->present & TCP_OPTF_MSS) {
+        net_wr32(q, 0x02040000u | o->mss);
+        q += 4;
+    }
+    if (o->present & TCP_OPTF_TS) {
+        bool sp = c->syn && (o->present & TCP_OPTF_SACK_PERM);
+        net_wr32(q, sp ? 0x0402080au : 0x0101080au);
+        net_wr32(q + 4, o->ts_val);
+        net_wr32(q + 8, o->ts_ecr);
+        q += 12;
+    } else if (o->present & TCP_OPTF_SACK_PERM) {
+        net_wr32(q, 0x01010402u);
+        q += 4;
+    }
+    if (c->syn && (o->present & TCP_OPTF_WS))
+        net_wr32(q, 0x01030300u | u32_min(o->wscale, TCP_MAX_WSCALE));
+}
+
 /* The header, options and inline payload in place, the checksum over them (the
  * header's words summed as written) and the payload views. */
 static uint32_t put_header(void *ctx, const struct view *hv)
@@ -57,7 +101,7 @@ static uint32_t put_header(void *ctx, const struct view *hv)
     net_wr32(h + TCP_OFF_DOFF, w3);
     net_wr32(h + TCP_OFF_CSUM, 0);
     if (c->optlen)
-        tcp_options_emit(&c->o, c->syn, h + TCP_HDR_LEN, c->optlen);
+        put_options(c, h + TCP_HDR_LEN);
     if (c->ilen)
         c->ilen = copy_inline(c->p, c->seq, c->ilen, h + hl);
     uint64_t s = c->ph_sum + csum_be16((uint16_t)(hl + c->ilen + c->plen)) +
@@ -75,7 +119,7 @@ static inline enum ipv4_err xmit(struct seg_out *c)
 {
     static const struct ipv4_wopts wo = {.nowait = true, .dont_fragment = true};
     struct tcp *t = c->t;
-    c->optlen = c->o.present ? tcp_options_len(&c->o, c->syn) : 0;
+    c->optlen = options_len(&c->o, c->syn);
     enum ipv4_err e =
         ipv4_write(t->ip, &wo, c->dst, IPV4_PROTO_TCP, TCP_HDR_LEN + c->optlen + c->ilen,
                    put_header, c, c->pl, c->n);
