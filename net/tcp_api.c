@@ -179,7 +179,11 @@ enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
             lend(p, out);
             return TCP_OK;
         }
-        if (!timeout_ns && !p->fin_rcvd && p->state != TCP_CLOSED) {
+        if (p->fin_rcvd) { /* the end of the stream */
+            *out = view_of_mem(NULL, 0);
+            return TCP_OK;
+        }
+        if (!timeout_ns && p->state != TCP_CLOSED) {
             out->len = 0;
             return TCP_EWOULDBLOCK;
         }
@@ -279,6 +283,30 @@ enum tcp_err tcp_write(struct tcp_flow *f, const struct view *vs, int n)
 
 /* ------------------------------------------------------------ closing */
 
+/* The FIN after the queued data (the caller holds p). */
+static void shut_wr(struct tcp_pcb *p)
+{
+    switch (p->state) {
+    case TCP_SYN_SENT:
+        tcp_pcb_closed(p, TCP_ECLOSED, true);
+        break;
+    case TCP_SYN_RCVD: /* RFC 9293 3.10.4: the FIN waits for ESTABLISHED */
+        p->shut_wr = true;
+        break;
+    case TCP_ESTABLISHED:
+        p->shut_wr = true;
+        tcp_set_state(p, TCP_FIN_WAIT_1);
+        break;
+    case TCP_CLOSE_WAIT:
+        p->shut_wr = true;
+        tcp_set_state(p, TCP_LAST_ACK);
+        break;
+    default:
+        break;
+    }
+    tcp_output(p);
+}
+
 enum tcp_err tcp_shutdown(struct tcp_flow *f, enum tcp_shutdown_how how)
 {
     struct tcp_pcb *p = pcb_of(f);
@@ -291,27 +319,8 @@ enum tcp_err tcp_shutdown(struct tcp_flow *f, enum tcp_shutdown_how how)
         tcp_rcv_free(p);
         tcp_event(p, TCP_EV_READABLE);
     }
-    if ((how & TCP_SHUT_WR) && !p->shut_wr) {
-        switch (p->state) {
-        case TCP_SYN_SENT:
-            tcp_pcb_closed(p, TCP_ECLOSED, true);
-            break;
-        case TCP_SYN_RCVD: /* RFC 9293 3.10.4: the FIN waits for ESTABLISHED */
-            p->shut_wr = true;
-            break;
-        case TCP_ESTABLISHED:
-            p->shut_wr = true;
-            tcp_set_state(p, TCP_FIN_WAIT_1);
-            break;
-        case TCP_CLOSE_WAIT:
-            p->shut_wr = true;
-            tcp_set_state(p, TCP_LAST_ACK);
-            break;
-        default:
-            break;
-        }
-        tcp_output(p);
-    }
+    if ((how & TCP_SHUT_WR) && !p->shut_wr)
+        shut_wr(p);
     tcp_pcb_drop(p);
     return TCP_OK;
 }
@@ -331,9 +340,8 @@ void tcp_close(struct tcp_flow *f)
                 tcp_send_rst_pcb(p);
             tcp_pcb_closed(p, TCP_ECLOSED, true);
         } else {
-            p->user = true; /* for tcp_shutdown's check */
-            tcp_shutdown(f, TCP_SHUT_WR);
-            p->user = false;
+            if (!p->shut_wr)
+                shut_wr(p);
             if (p->state == TCP_FIN_WAIT_2)
                 tcp_timer_set(p, &p->t_wait,
                               plat_now_ns() + p->t->cfg.fin_wait2_ms * TCP_MS);

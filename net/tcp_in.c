@@ -48,6 +48,12 @@ static bool parse_options(struct tcp *t, struct tcp_seg *s, const uint8_t *h, ui
     return true;
 }
 
+/* Data + SYN + FIN (set where the full path needs it: prediction does not). */
+static inline uint32_t seg_len(const struct tcp_seg *s)
+{
+    return s->data.len + ((s->flags & TCP_SYN) ? 1 : 0) + (s->flags & TCP_FIN);
+}
+
 void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
 {
     struct tcp *t = ctx;
@@ -84,7 +90,6 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
     s.data = *pkt;
     s.data.off += hl;
     s.data.len -= hl;
-    s.len = s.data.len + ((s.flags & TCP_SYN) ? 1 : 0) + ((s.flags & TCP_FIN) ? 1 : 0);
     s.o.present = 0;
     s.o.nsack = 0;
     if (hl > TCP_HDR_LEN)
@@ -97,6 +102,7 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
         tcp_pcb_drop(p);
         return;
     }
+    s.len = seg_len(&s);
     struct tcp_listener *l = tcp_listener_find(t, s.dport);
     if (l) {
         t->st.rx_listen++;
@@ -109,7 +115,8 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
 
 /* ------------------------------------------------------------ SYN-SENT */
 
-static void syn_sent(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
+__attribute__((noinline)) static void syn_sent(struct tcp_pcb *p, struct tcp_seg *s,
+                                               uint64_t now)
 {
     struct tcp *t = p->t;
     bool ack = s->flags & TCP_ACK;
@@ -255,7 +262,8 @@ static void rst_arrived(struct tcp_pcb *p, const struct tcp_seg *s)
 
 /* RFC 6191: a SYN may reopen a TIME-WAIT connection when its timestamp (or,
  * without timestamps, its sequence number) is beyond the old connection's. */
-static bool time_wait_reuse(struct tcp_pcb *p, struct tcp_seg *s)
+__attribute__((noinline)) static bool time_wait_reuse(struct tcp_pcb *p,
+                                                      struct tcp_seg *s)
 {
     struct tcp *t = p->t;
     if ((s->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
@@ -537,33 +545,22 @@ static void unacceptable(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t no
     p->ack_now = true;
 }
 
-static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
+/* RFC 9293 3.10.7.4's first two checks (sequence number, RST) and the trim to
+ * the window; false: the segment is done with. In order, neither SYN nor RST,
+ * inside the window (the usual case) passes without them. */
+static inline bool window_checks(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
 {
-    struct tcp *t = p->t;
-    if (p->state == TCP_SYN_RCVD && (s->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
-        s->seq == p->irs) {
-        tcp_send_syn(p); /* our SYN-ACK was lost: the peer sent its SYN again */
-        return;
-    }
-    if (p->state == TCP_SYN_RCVD &&
-        (s->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) &&
-        s->seq + 1 == p->rcv_nxt && s->ack == p->snd_nxt) {
-        /* Simultaneous open (RFC 9293 figure 7 line 6, the exception of RFC 5961
-         * 4.2): the peer's SYN-ACK acknowledges ours; its SYN we had. */
-        s->flags &= (uint8_t)~TCP_SYN;
-        s->seq++;
-        s->len--;
-    }
-    if (!ts_check(p, s, now))
-        return;
+    if (s->seq == p->rcv_nxt && !(s->flags & (TCP_SYN | TCP_RST)) &&
+        s->data.len + (s->flags & TCP_FIN) <= rcv_wnd(p))
+        return true;
     if (!acceptable(p, s)) {
         /* A zero window still takes ACKs (RFC 9293 3.10.7.4): a probe's data
          * goes, its acknowledgment field counts. */
         if (rcv_wnd(p) || s->seq != p->rcv_nxt || (s->flags & (TCP_RST | TCP_SYN))) {
             unacceptable(p, s, now);
-            return;
+            return false;
         }
-        t->st.rx_window_probes++;
+        p->t->st.rx_window_probes++;
         s->data.len = 0;
         s->flags &= (uint8_t)~TCP_FIN;
         s->len = 0;
@@ -571,9 +568,33 @@ static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     }
     if (s->flags & TCP_RST) {
         rst_arrived(p, s);
-        return;
+        return false;
     }
     trim(p, s);
+    return true;
+}
+
+__attribute__((noinline)) static void synchronized(struct tcp_pcb *p, struct tcp_seg *s,
+                                                   uint64_t now)
+{
+    struct tcp *t = p->t;
+    if (p->state == TCP_SYN_RCVD && (s->flags & TCP_SYN)) {
+        if (!(s->flags & TCP_ACK) && s->seq == p->irs) {
+            tcp_send_syn(p); /* our SYN-ACK was lost: the peer sent its SYN again */
+            return;
+        }
+        if ((s->flags & TCP_ACK) && s->seq + 1 == p->rcv_nxt && s->ack == p->snd_nxt) {
+            /* Simultaneous open (RFC 9293 figure 7 line 6, the exception of RFC
+             * 5961 4.2): the peer's SYN-ACK acknowledges ours; its SYN we had. */
+            s->flags &= (uint8_t)~TCP_SYN;
+            s->seq++;
+            s->len--;
+        }
+    }
+    if (!ts_check(p, s, now))
+        return;
+    if (!window_checks(p, s, now))
+        return;
     if ((s->o.present & TCP_OPTF_TS) && p->ts_ok && seq_leq(s->seq, p->last_ack_sent)) {
         p->ts_recent = s->o.ts_val;
         p->ts_recent_ns = now;
@@ -657,15 +678,44 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     return true;
 }
 
+/* A bare ACK of everything we sent, in order, timestamps in order: in
+ * SYN-RECEIVED the handshake's end, in LAST-ACK (our FIN sent) the connection's.
+ * What the full path does with them, minus its checks. false: the full path. */
+static bool final_ack(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
+{
+    if (s->flags != TCP_ACK || s->data.len || s->seq != p->rcv_nxt ||
+        s->ack != p->snd_nxt ||
+        (p->ts_ok ? s->o.present != TCP_OPTF_TS || seq_lt(s->o.ts_val, p->ts_recent)
+                  : s->o.present != 0))
+        return false;
+    if (p->state == TCP_LAST_ACK && p->fin_sent) {
+        /* new_ack's bookkeeping would go with the connection. */
+        p->snd_una = s->ack;
+        tcp_pcb_closed(p, TCP_OK, true);
+        return true;
+    }
+    if (p->state != TCP_SYN_RCVD)
+        return false;
+    if (p->ts_ok) {
+        p->ts_recent = s->o.ts_val; /* SEG.SEQ = Last.ACK.sent */
+        p->ts_recent_ns = now;
+    }
+    p->last_rx_ns = now;
+    p->probes = 0;
+    established_passive(p, s, now);
+    return true;
+}
+
 void tcp_conn_input(struct tcp_pcb *p, struct tcp_seg *s)
 {
     uint64_t now = plat_now_ns();
-    if (predicted(p, s, now))
-        ;
-    else if (p->state == TCP_SYN_SENT)
-        syn_sent(p, s, now);
-    else if (p->state != TCP_TIME_WAIT || !time_wait_reuse(p, s))
-        synchronized(p, s, now);
+    if (!predicted(p, s, now) && !final_ack(p, s, now)) {
+        s->len = seg_len(s);
+        if (p->state == TCP_SYN_SENT)
+            syn_sent(p, s, now);
+        else if (p->state != TCP_TIME_WAIT || !time_wait_reuse(p, s))
+            synchronized(p, s, now);
+    }
     if (p->state == TCP_CLOSED) {
         tcp_events_fire(p);
         return;
