@@ -374,22 +374,25 @@ void tcp_rtx_arm(struct tcp_pcb *p, uint64_t now)
  * probe at a time, in the states where data may still be sent. */
 void tcp_flight_timer_arm(struct tcp_pcb *p, uint64_t now)
 {
-    if (p->tlp_out || p->recovery != TCP_REC_NONE || !p->srtt_us || p->nrtx ||
-        (p->state != TCP_ESTABLISHED && p->state != TCP_CLOSE_WAIT)) {
-        tcp_rtx_arm(p, now);
+    uint64_t rto = (uint64_t)p->rto_us * 1000;
+    if (!(p->tlp_out | p->nrtx | p->recovery) && p->pto_us &&
+        (p->state == TCP_ESTABLISHED || p->state == TCP_CLOSE_WAIT)) {
+        uint64_t pto = (uint64_t)p->pto_us * 1000;
+        if (tcp_flight(p) <= p->mss)
+            pto += 200 * TCP_MS; /* RFC 8985 WCDelAckT */
+        if (pto < rto) {
+            p->rtx_mode = TCP_TM_TLP;
+            tcp_timer_set(p, &p->t_rtx, now + pto);
+            return;
+        }
+    }
+    if (p->nrtx) {
+        tcp_rtx_arm(p, now); /* backed off */
         return;
     }
-    uint64_t pto = 2 * (uint64_t)p->srtt_us * 1000;
-    if (tcp_flight(p) <= p->mss)
-        pto += 200 * TCP_MS; /* RFC 8985 WCDelAckT */
-    if (pto < 10 * TCP_MS)
-        pto = 10 * TCP_MS;
-    if (pto >= (uint64_t)p->rto_us * 1000) {
-        tcp_rtx_arm(p, now);
-        return;
-    }
-    p->rtx_mode = TCP_TM_TLP;
-    tcp_timer_set(p, &p->t_rtx, now + pto);
+    uint64_t max = (uint64_t)p->t->cfg.rto_max_ms * TCP_MS;
+    p->rtx_mode = TCP_TM_RTO;
+    tcp_timer_set(p, &p->t_rtx, now + (rto < max ? rto : max));
 }
 
 void tcp_delack_arm(struct tcp_pcb *p, uint64_t now)

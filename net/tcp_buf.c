@@ -28,7 +28,7 @@ static void chunk_release(struct netbuf *b)
         waitq_wake_all(&t->mem_wait);
 }
 
-struct tcp_chunk *tcp_chunk_get(struct tcp *t)
+struct tcp_chunk *tcp_chunk_alloc(struct tcp *t)
 {
     struct tcp_chunk *c;
     if (t->mem_used + TCP_CHUNK_BYTES > t->cfg.mem_max) {

@@ -29,6 +29,8 @@ void tcp_rtt_sample(struct tcp_pcb *p, uint64_t rtt_ns)
         p->rttvar_us = (3 * p->rttvar_us + d) / 4;
         p->srtt_us = (7 * p->srtt_us + r) / 8;
     }
+    /* RFC 8985 7.2's PTO before WCDelAckT: 2 SRTT, at least 10 ms. */
+    p->pto_us = u32_max(2 * p->srtt_us, 10000);
     uint32_t var = u32_max(1000, 4 * p->rttvar_us); /* G: the 1 ms timestamp tick */
     uint32_t rto = p->srtt_us + var;
     rto = u32_max(rto, t->cfg.rto_min_ms * 1000);

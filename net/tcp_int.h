@@ -125,6 +125,7 @@ struct tcp_pcb {
     uint32_t rtx_mark; /* SND.NXT when the holes were last retransmitted */
     uint32_t ts_recent, last_ack_sent;
     uint32_t srtt_us, rttvar_us;
+    uint32_t pto_us;   /* 2 SRTT, at least 10 ms (0 before an RTT sample) */
     uint32_t fin_seq;  /* an out-of-order FIN's sequence number */
     uint32_t ooo_last; /* start of the out-of-order segment received last */
     uint32_t ooo_bytes;
@@ -414,7 +415,21 @@ uint16_t tcp_mss_for(struct tcp *t, struct ipv4_addr dst);
 
 /* ------------------------------------------------------------ tcp_buf.c */
 
-struct tcp_chunk *tcp_chunk_get(struct tcp *t);
+struct tcp_chunk *tcp_chunk_alloc(struct tcp *t);
+/* A chunk (refs 1, empty) from the spares, else the heap; NULL over the cap. */
+static inline struct tcp_chunk *tcp_chunk_get(struct tcp *t)
+{
+    struct tcp_chunk *c = t->free_chunks;
+    if (!c || t->mem_used + TCP_CHUNK_BYTES > t->cfg.mem_max)
+        return tcp_chunk_alloc(t);
+    t->free_chunks = c->next;
+    t->nfree_chunks--;
+    t->mem_used += TCP_CHUNK_BYTES;
+    c->nb.refs = 1; /* the rest as chunk_release left it (tcp_chunk_alloc) */
+    c->next = NULL;
+    c->len = 0;
+    return c;
+}
 void tcp_chunk_put(struct tcp_chunk *c);
 /* Received-segment records come from a free list (inline), else the heap. */
 struct tcp_rseg *tcp_rseg_alloc(struct tcp *t);
@@ -454,15 +469,22 @@ static inline uint32_t tcp_sndq_append(struct tcp_pcb *p, const struct view *vs,
 {
     struct tcp_chunk *tail = p->sq.tail;
     uint32_t queued = p->snd_end - p->snd_una, len = vs->len;
-    /* The common case: one view that fits the room left in the last chunk. */
-    if (n == 1 && tail && len <= TCP_CHUNK_BYTES - tail->len && queued < p->snd_cap &&
-        len <= p->snd_cap - queued) {
-        memcpy(tail->data + tail->len, view_data(vs), len);
-        tail->len += len;
-        p->snd_end += len;
-        return len;
+    /* The common cases: one view that fits the room left in the last chunk, or
+     * a first chunk. */
+    if (n != 1 || queued >= p->snd_cap || len > p->snd_cap - queued)
+        return tcp_sndq_append_slow(p, vs, n);
+    if (!tail) {
+        if (len > TCP_CHUNK_BYTES || !(tail = tcp_chunk_get(p->t)))
+            return tcp_sndq_append_slow(p, vs, n);
+        tail->seq = p->snd_end;
+        p->sq.head = p->sq.tail = p->sq.cur = tail;
+    } else if (len > TCP_CHUNK_BYTES - tail->len) {
+        return tcp_sndq_append_slow(p, vs, n);
     }
-    return tcp_sndq_append_slow(p, vs, n);
+    memcpy(tail->data + tail->len, view_data(vs), len);
+    tail->len += len;
+    p->snd_end += len;
+    return len;
 }
 /* Drops acknowledged bytes before p->snd_una. */
 void tcp_sndq_ack_slow(struct tcp_pcb *p);

@@ -483,7 +483,7 @@ __attribute__((always_inline)) static inline bool send_new(struct tcp_pcb *p,
     }
     uint8_t flags = TCP_ACK;
     if (len == unsent) { /* the last of the queue */
-        if (len < p->mss && len && !p->nodelay && !fin && tcp_flight(p))
+        if (tcp_flight(p) && len < p->mss && len && !p->nodelay && !fin)
             return false; /* Nagle */
         if (len)
             flags |= TCP_PSH;
@@ -506,7 +506,7 @@ __attribute__((always_inline)) static inline bool send_new(struct tcp_pcb *p,
         p->rtt_seq = seq;
         p->rtt_start_ns = now;
     }
-    return true;
+    return tcp_new_pending(p);
 }
 
 static inline void arm_timers(struct tcp_pcb *p, uint64_t now)
@@ -564,7 +564,7 @@ void tcp_output_slow(struct tcp_pcb *p)
         if (p->recovery != TCP_REC_NONE)
             while (send_lost(p))
                 ;
-        while (tcp_new_pending(p) && send_new(p, now))
+        while (send_new(p, now)) /* true: more may go */
             ;
     } while (p->output_again && may_send_data(p));
     p->in_output = false;
