@@ -164,22 +164,6 @@ void tcp_window_update_slow(struct tcp_pcb *p)
 
 /* ------------------------------------------------------------ one segment */
 
-/* SYN and SYN-ACK: options and an unscaled window (RFC 7323 2.2). */
-__attribute__((noinline)) static void syn_fields(struct seg_out *c, struct tcp_pcb *p)
-{
-    uint32_t w = u32_min(tcp_rcv_space(p), 65535);
-    c->window = (uint16_t)w;
-    p->rcv_adv = p->rcv_nxt + w;
-    c->o.present = TCP_OPTF_MSS;
-    c->o.mss = p->adv_mss;
-    if (p->ws_ok) {
-        c->o.present |= TCP_OPTF_WS;
-        c->o.wscale = p->rcv_ws;
-    }
-    if (p->sack_ok)
-        c->o.present |= TCP_OPTF_SACK_PERM;
-}
-
 __attribute__((always_inline)) static inline void
 seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t flags)
 {
@@ -191,22 +175,19 @@ seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t flags)
     c->seq = seq;
     c->ack = (flags & TCP_ACK) ? p->rcv_nxt : 0;
     c->flags = flags;
-    c->syn = flags & TCP_SYN;
+    c->syn = false; /* SYNs: tcp_send_syn */
     c->o.present = 0;
     c->pl = NULL;
     c->n = 0;
     c->plen = 0;
     c->ilen = 0;
-    if (c->syn)
-        syn_fields(c, p);
-    else
-        c->window = tcp_window_field(p);
+    c->window = tcp_window_field(p);
     if (p->ts_ok) {
         c->o.present |= TCP_OPTF_TS;
         c->o.ts_val = tcp_ts_now(plat_now_ns()) + p->ts_off;
         c->o.ts_ecr = (flags & TCP_ACK) ? p->ts_recent : 0;
     }
-    if (!c->syn && p->ooo && p->sack_ok)
+    if (p->ooo && p->sack_ok)
         tcp_sack_blocks(p, &c->o, TCP_MAX_SACK);
 }
 
@@ -225,12 +206,78 @@ static int max_views(const struct tcp_pcb *p)
     return m < 1 ? 1 : m > TCP_MAX_VIEWS ? TCP_MAX_VIEWS : m;
 }
 
+/* The common segment of a connection: not a SYN, no SACK blocks, its payload
+ * (if any) inline; put_plain writes it from the connection's fields. */
+struct plain_seg {
+    struct tcp_pcb *p;
+    uint32_t seq, len, optlen;
+    uint8_t flags;
+};
+
+static uint32_t put_plain(void *ctx, const struct view *hv)
+{
+    struct plain_seg *f = ctx;
+    struct tcp_pcb *p = f->p;
+    uint8_t *h = view_data(hv);
+    uint32_t hl = TCP_HDR_LEN + f->optlen;
+    uint32_t w3 = (hl / 4) << 28 | (uint32_t)f->flags << 16 | tcp_window_field(p);
+    net_wr32(h + TCP_OFF_SPORT, (uint32_t)p->lport << 16 | p->rport);
+    net_wr32(h + TCP_OFF_SEQ, f->seq);
+    net_wr32(h + TCP_OFF_ACK, (f->flags & TCP_ACK) ? p->rcv_nxt : 0);
+    net_wr32(h + TCP_OFF_DOFF, w3);
+    net_wr32(h + TCP_OFF_CSUM, 0);
+    if (f->optlen) { /* NOP NOP timestamps */
+        net_wr32(h + TCP_HDR_LEN, 0x0101080au);
+        net_wr32(h + TCP_HDR_LEN + 4, tcp_ts_now(plat_now_ns()) + p->ts_off);
+        net_wr32(h + TCP_HDR_LEN + 8, (f->flags & TCP_ACK) ? p->ts_recent : 0);
+    }
+    if (f->len)
+        f->len = copy_inline(p, f->seq, f->len, h + hl);
+    uint64_t s = p->ph_sum + csum_be16((uint16_t)(hl + f->len)) + csum_load32(h) +
+                 csum_load32(h + 4) + csum_load32(h + 8) + csum_load32(h + 12);
+    if (f->optlen + f->len)
+        s = csum_add(s, h + TCP_HDR_LEN, f->optlen + f->len);
+    net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
+    return hl + f->len;
+}
+
+/* The segment may go the plain way: payload inline, no SACK blocks. */
+static inline bool plain_ok(const struct tcp_pcb *p, uint32_t len)
+{
+    return len <= TCP_INLINE_MAX && !(p->ooo && p->sack_ok);
+}
+
+/* One plain segment; returns the payload bytes it took. */
+static inline uint32_t send_plain(struct tcp_pcb *p, uint32_t seq, uint32_t len,
+                                  uint8_t flags)
+{
+    static const struct ipv4_wopts wo = {.nowait = true, .dont_fragment = true};
+    struct tcp *t = p->t;
+    struct plain_seg f = {p, seq, len, p->ts_ok ? 12 : 0, flags};
+    if (ipv4_write(t->ip, &wo, p->raddr, IPV4_PROTO_TCP, TCP_HDR_LEN + f.optlen + len,
+                   put_plain, &f, NULL, 0) == IPV4_OK)
+        t->st.tx++;
+    else
+        t->st.tx_errors++;
+    return f.len;
+}
+
 /* Data [seq, seq + len) (len possibly 0) with flags; returns the data bytes sent
  * (fewer than len when the views ran out: then no FIN or PSH). Inline in
  * send_new (new data, the common case), out of line for the rest. */
 __attribute__((always_inline)) static inline uint32_t
 send_data_inl(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t flags)
 {
+    if (plain_ok(p, len)) {
+        uint32_t sent = send_plain(p, seq, len, flags);
+        if (flags & TCP_ACK)
+            ack_sent(p);
+        if (sent) {
+            p->t->st.tx_data_segs++;
+            p->t->st.tx_data_bytes += sent;
+        }
+        return sent;
+    }
     struct seg_out c;
     struct view vs[TCP_MAX_VIEWS];
     int n = 0;
@@ -276,9 +323,13 @@ __attribute__((noinline)) static uint32_t send_data(struct tcp_pcb *p, uint32_t 
 
 void tcp_send_ack(struct tcp_pcb *p)
 {
-    struct seg_out c;
-    seg_init(&c, p, p->snd_nxt, TCP_ACK);
-    xmit(&c);
+    if (plain_ok(p, 0)) {
+        send_plain(p, p->snd_nxt, 0, TCP_ACK);
+    } else {
+        struct seg_out c;
+        seg_init(&c, p, p->snd_nxt, TCP_ACK);
+        xmit(&c);
+    }
     p->t->st.tx_acks++;
     ack_sent(p);
 }
@@ -291,16 +342,57 @@ void tcp_send_challenge_ack(struct tcp_pcb *p)
     tcp_send_ack(p);
 }
 
+/* A SYN or SYN-ACK from the connection's fields: the window unscaled (RFC 7323
+ * 2.2), the options in tcp_options_emit's SYN layout (MSS, SACK-permitted and
+ * timestamps or NOPs, NOP and window scale). */
+static uint32_t put_syn(void *ctx, const struct view *hv)
+{
+    struct plain_seg *f = ctx;
+    struct tcp_pcb *p = f->p;
+    uint8_t *h = view_data(hv), *q = h + TCP_HDR_LEN;
+    uint32_t hl = TCP_HDR_LEN + f->optlen, w = u32_min(tcp_rcv_space(p), 65535);
+    p->rcv_adv = p->rcv_nxt + w;
+    net_wr32(h + TCP_OFF_SPORT, (uint32_t)p->lport << 16 | p->rport);
+    net_wr32(h + TCP_OFF_SEQ, f->seq);
+    net_wr32(h + TCP_OFF_ACK, (f->flags & TCP_ACK) ? p->rcv_nxt : 0);
+    net_wr32(h + TCP_OFF_DOFF, (hl / 4) << 28 | (uint32_t)f->flags << 16 | w);
+    net_wr32(h + TCP_OFF_CSUM, 0);
+    net_wr32(q, 0x02040000u | p->adv_mss);
+    q += 4;
+    if (p->ts_ok) {
+        net_wr32(q, p->sack_ok ? 0x0402080au : 0x0101080au);
+        net_wr32(q + 4, tcp_ts_now(plat_now_ns()) + p->ts_off);
+        net_wr32(q + 8, (f->flags & TCP_ACK) ? p->ts_recent : 0);
+        q += 12;
+    } else if (p->sack_ok) {
+        net_wr32(q, 0x01010402u);
+        q += 4;
+    }
+    if (p->ws_ok)
+        net_wr32(q, 0x01030300u | u32_min(p->rcv_ws, TCP_MAX_WSCALE));
+    uint64_t s = p->ph_sum + csum_be16((uint16_t)hl);
+    s = csum_add(s, h, hl);
+    net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
+    return hl;
+}
+
 enum ipv4_err tcp_send_syn(struct tcp_pcb *p)
 {
-    struct seg_out c;
+    static const struct ipv4_wopts wo = {.nowait = true, .dont_fragment = true};
+    struct tcp *t = p->t;
     bool synack = p->state == TCP_SYN_RCVD;
-    seg_init(&c, p, p->iss, synack ? TCP_SYN | TCP_ACK : TCP_SYN);
+    uint32_t optlen = 4 + (p->ts_ok ? 12 : p->sack_ok ? 4 : 0) + (p->ws_ok ? 4 : 0);
+    struct plain_seg f = {p, p->iss, 0, optlen, synack ? TCP_SYN | TCP_ACK : TCP_SYN};
     if (synack)
-        p->t->st.tx_synack++;
+        t->st.tx_synack++;
     else
-        p->t->st.tx_syn++;
-    enum ipv4_err e = xmit(&c);
+        t->st.tx_syn++;
+    enum ipv4_err e = ipv4_write(t->ip, &wo, p->raddr, IPV4_PROTO_TCP,
+                                 TCP_HDR_LEN + optlen, put_syn, &f, NULL, 0);
+    if (e == IPV4_OK)
+        t->st.tx++;
+    else
+        t->st.tx_errors++;
     if (synack)
         ack_sent(p);
     return e;
