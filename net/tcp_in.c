@@ -329,8 +329,8 @@ new_ack(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t now)
         tcp_flight_timer_arm(p, now);
     else if (p->rtx_mode != TCP_TM_PERSIST)
         p->t_rtx = 0;
-    if (p->user)
-        tcp_event(p, TCP_EV_WRITABLE);
+    if (p->user) /* the waiters are woken by the caller */
+        p->events |= TCP_EV_WRITABLE;
     return acked;
 }
 
@@ -399,7 +399,12 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         tcp_send_challenge_ack(p);
         return false;
     }
-    uint32_t acked = seq_gt(s->ack, p->snd_una) ? new_ack(p, s, now) : 0;
+    uint32_t acked = 0;
+    if (seq_gt(s->ack, p->snd_una)) {
+        acked = new_ack(p, s, now);
+        if (tcp_waiters(p))
+            tcp_event_wake(p, p->events);
+    }
     bool sacked = false, wchanged = false;
     if (p->sack_ok && (s->o.present & TCP_OPTF_SACK) && tcp_flight(p)) {
         uint32_t before = p->sb.sacked;
@@ -628,7 +633,7 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     uint32_t w = (uint32_t)s->wnd << p->snd_ws;
     if (p->state != TCP_ESTABLISHED || (s->flags & ~(TCP_PSH | TCP_FIN)) != TCP_ACK ||
         s->seq != p->rcv_nxt || p->recovery != TCP_REC_NONE || p->ooo || p->shut_rd ||
-        p->fin_sent || seq_gt(s->ack, p->snd_nxt) || seq_lt(s->ack, p->snd_una) ||
+        p->fin_sent || s->ack - p->snd_una > p->snd_nxt - p->snd_una || /* not in [una, nxt] */
         len + fin > rcv_wnd(p) || (!len && !fin && s->ack == p->snd_una) ||
         (w != p->snd_wnd && (!w || p->rtx_mode == TCP_TM_PERSIST)))
         return false;
@@ -671,8 +676,10 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
             s->flags &= (uint8_t)~TCP_FIN;
         }
         delayed_ack(p, len, s->flags);
-        tcp_event(p, TCP_EV_READABLE);
+        p->events |= TCP_EV_READABLE;
     }
+    if (tcp_waiters(p)) /* for both events (fin_arrived wakes its own) */
+        tcp_event_wake(p, p->events);
     if (fin)
         fin_arrived(p, s);
     return true;

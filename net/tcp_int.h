@@ -326,12 +326,16 @@ void tcp_time_wait(struct tcp_pcb *p);
 /* Events for the flow's handler (delivered by tcp_events_fire) and its waiters
  * (woken now). */
 void tcp_event_wake(struct tcp_pcb *p, unsigned ev);
+/* One test for the three queues (no thread waits, usually). */
+static inline bool tcp_waiters(const struct tcp_pcb *p)
+{
+    return (uintptr_t)p->rwait.head | (uintptr_t)p->wwait.head | (uintptr_t)p->cwait.head;
+}
 __attribute__((always_inline)) static inline void tcp_event(struct tcp_pcb *p,
                                                             unsigned ev)
 {
     p->events |= ev;
-    /* One test for the three queues (no thread waits, usually). */
-    if ((uintptr_t)p->rwait.head | (uintptr_t)p->wwait.head | (uintptr_t)p->cwait.head)
+    if (tcp_waiters(p))
         tcp_event_wake(p, ev);
 }
 void tcp_events_fire_slow(struct tcp_pcb *p);
