@@ -633,7 +633,8 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     uint32_t w = (uint32_t)s->wnd << p->snd_ws;
     if (p->state != TCP_ESTABLISHED || (s->flags & ~(TCP_PSH | TCP_FIN)) != TCP_ACK ||
         s->seq != p->rcv_nxt || p->recovery != TCP_REC_NONE || p->ooo || p->shut_rd ||
-        p->fin_sent || s->ack - p->snd_una > p->snd_nxt - p->snd_una || /* not in [una, nxt] */
+        p->fin_sent ||
+        s->ack - p->snd_una > p->snd_nxt - p->snd_una || /* not in [una, nxt] */
         len + fin > rcv_wnd(p) || (!len && !fin && s->ack == p->snd_una) ||
         (w != p->snd_wnd && (!w || p->rtx_mode == TCP_TM_PERSIST)))
         return false;

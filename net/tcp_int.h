@@ -206,6 +206,9 @@ struct tcp {
     void *deadline_ctx;
     uint64_t chal_credit_ns, chal_last_ns; /* challenge ACK token bucket */
     uint32_t port_seq;
+    /* A new connection's values from cfg, worked out once (tcp_create). */
+    uint8_t dfl_rcv_ws, dfl_keep_cnt;
+    bool dfl_sack, dfl_ts, dfl_ws;
     bool destroying;
     struct tcp_stats st;
 };
