@@ -73,10 +73,16 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
         t->st.drop_bcast++;
         return;
     }
-    /* ipv4_pseudoheader_sum's value, inlined. */
+    /* ipv4_pseudoheader_sum's value, inlined; a segment without data (whole
+     * words) summed without the call. */
     uint64_t sum =
         ipv4_pseudo_sum(info->src, info->dst, IPV4_PROTO_TCP, (uint16_t)pkt->len);
-    if (csum_fold(csum_add(sum, h, pkt->len)) != 0xffff) {
+    if (pkt->len == hl)
+        sum +=
+            csum_hdr20(h) + csum_add_words32(0, h + TCP_HDR_LEN, (hl - TCP_HDR_LEN) / 4);
+    else
+        sum = csum_add(sum, h, pkt->len);
+    if (csum_fold(sum) != 0xffff) {
         t->st.drop_bad_csum++;
         return;
     }

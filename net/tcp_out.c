@@ -370,8 +370,8 @@ static uint32_t put_syn(void *ctx, const struct view *hv)
     }
     if (p->ws_ok)
         net_wr32(q, 0x01030300u | u32_min(p->rcv_ws, TCP_MAX_WSCALE));
-    uint64_t s = p->ph_sum + csum_be16((uint16_t)hl);
-    s = csum_add(s, h, hl);
+    uint64_t s = p->ph_sum + csum_be16((uint16_t)hl) + csum_hdr20(h) +
+                 csum_add_words32(0, h + TCP_HDR_LEN, f->optlen / 4);
     net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
     return hl;
 }
