@@ -124,12 +124,10 @@ static inline uint32_t hash_of(struct ipv4_addr ra, uint16_t rport, uint16_t lpo
     return (h * 0x9e3779b1u) >> 24;
 }
 
-struct tcp_pcb *tcp_lookup(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
-                           uint16_t lport)
+struct tcp_pcb *tcp_lookup_slow(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
+                                uint16_t lport)
 {
-    struct tcp_pcb *p = t->last;
-    if (p && p->raddr.be == raddr.be && p->rport == rport && p->lport == lport)
-        return p;
+    struct tcp_pcb *p;
     for (p = t->hash[hash_of(raddr, rport, lport)]; p; p = p->hnext)
         if (p->raddr.be == raddr.be && p->rport == rport && p->lport == lport) {
             t->last = p;

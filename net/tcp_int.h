@@ -277,8 +277,18 @@ static inline uint32_t tcp_unsent(const struct tcp_pcb *p)
 
 /* ------------------------------------------------------------ tcp.c */
 
-struct tcp_pcb *tcp_lookup(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
-                           uint16_t lport);
+struct tcp_pcb *tcp_lookup_slow(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
+                                uint16_t lport);
+/* The connection of a 4-tuple (the local address checked by the caller): the one
+ * found last, else the hash table. */
+static inline struct tcp_pcb *tcp_lookup(struct tcp *t, struct ipv4_addr raddr,
+                                         uint16_t rport, uint16_t lport)
+{
+    struct tcp_pcb *p = t->last;
+    if (p && p->raddr.be == raddr.be && p->rport == rport && p->lport == lport)
+        return p;
+    return tcp_lookup_slow(t, raddr, rport, lport);
+}
 struct tcp_pcb *tcp_pcb_new(struct tcp *t);
 void tcp_pcb_hash(struct tcp_pcb *p);
 void tcp_pcb_free(struct tcp_pcb *p);
