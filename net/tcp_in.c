@@ -182,6 +182,8 @@ static uint32_t rcv_wnd(const struct tcp_pcb *p)
 static bool acceptable(const struct tcp_pcb *p, const struct tcp_seg *s)
 {
     uint32_t w = rcv_wnd(p), nxt = p->rcv_nxt;
+    if (s->seq == nxt) /* in order (the usual case): the four cases' outcome */
+        return s->len == 0 || w > 0;
     if (s->len == 0)
         return w == 0 ? s->seq == nxt : (seq_geq(s->seq, nxt) && seq_lt(s->seq, nxt + w));
     if (w == 0)
@@ -556,22 +558,34 @@ static void unacceptable(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t no
     p->ack_now = true;
 }
 
-/* RFC 9293 3.10.7.4's first two checks (sequence number, RST) and the trim to
- * the window; false: the segment is done with. In order, neither SYN nor RST,
- * inside the window (the usual case) passes without them. */
-static inline bool window_checks(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
+__attribute__((noinline)) static void synchronized(struct tcp_pcb *p, struct tcp_seg *s,
+                                                   uint64_t now)
 {
-    if (s->seq == p->rcv_nxt && !(s->flags & (TCP_SYN | TCP_RST)) &&
-        s->data.len + (s->flags & TCP_FIN) <= rcv_wnd(p))
-        return true;
+    struct tcp *t = p->t;
+    if (p->state == TCP_SYN_RCVD && (s->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
+        s->seq == p->irs) {
+        tcp_send_syn(p); /* our SYN-ACK was lost: the peer sent its SYN again */
+        return;
+    }
+    if (p->state == TCP_SYN_RCVD &&
+        (s->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) &&
+        s->seq + 1 == p->rcv_nxt && s->ack == p->snd_nxt) {
+        /* Simultaneous open (RFC 9293 figure 7 line 6, the exception of RFC 5961
+         * 4.2): the peer's SYN-ACK acknowledges ours; its SYN we had. */
+        s->flags &= (uint8_t)~TCP_SYN;
+        s->seq++;
+        s->len--;
+    }
+    if (!ts_check(p, s, now))
+        return;
     if (!acceptable(p, s)) {
         /* A zero window still takes ACKs (RFC 9293 3.10.7.4): a probe's data
          * goes, its acknowledgment field counts. */
         if (rcv_wnd(p) || s->seq != p->rcv_nxt || (s->flags & (TCP_RST | TCP_SYN))) {
             unacceptable(p, s, now);
-            return false;
+            return;
         }
-        p->t->st.rx_window_probes++;
+        t->st.rx_window_probes++;
         s->data.len = 0;
         s->flags &= (uint8_t)~TCP_FIN;
         s->len = 0;
@@ -579,33 +593,9 @@ static inline bool window_checks(struct tcp_pcb *p, struct tcp_seg *s, uint64_t 
     }
     if (s->flags & TCP_RST) {
         rst_arrived(p, s);
-        return false;
+        return;
     }
     trim(p, s);
-    return true;
-}
-
-__attribute__((noinline)) static void synchronized(struct tcp_pcb *p, struct tcp_seg *s,
-                                                   uint64_t now)
-{
-    struct tcp *t = p->t;
-    if (p->state == TCP_SYN_RCVD && (s->flags & TCP_SYN)) {
-        if (!(s->flags & TCP_ACK) && s->seq == p->irs) {
-            tcp_send_syn(p); /* our SYN-ACK was lost: the peer sent its SYN again */
-            return;
-        }
-        if ((s->flags & TCP_ACK) && s->seq + 1 == p->rcv_nxt && s->ack == p->snd_nxt) {
-            /* Simultaneous open (RFC 9293 figure 7 line 6, the exception of RFC
-             * 5961 4.2): the peer's SYN-ACK acknowledges ours; its SYN we had. */
-            s->flags &= (uint8_t)~TCP_SYN;
-            s->seq++;
-            s->len--;
-        }
-    }
-    if (!ts_check(p, s, now))
-        return;
-    if (!window_checks(p, s, now))
-        return;
     if ((s->o.present & TCP_OPTF_TS) && p->ts_ok && seq_leq(s->seq, p->last_ack_sent)) {
         p->ts_recent = s->o.ts_val;
         p->ts_recent_ns = now;
