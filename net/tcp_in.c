@@ -9,6 +9,11 @@
  * LISTEN is in tcp_listen.c. */
 #include "net/tcp_int.h"
 
+/* The full path for the synchronized states, out of line: the prediction's
+ * registers stay its own. */
+__attribute__((noinline)) static void synchronized(struct tcp_pcb *p, struct tcp_seg *s,
+                                                   uint64_t now);
+
 /* ------------------------------------------------------------ demux */
 
 static bool parse_options(struct tcp *t, struct tcp_seg *s, const uint8_t *h, uint32_t hl)
@@ -558,8 +563,7 @@ static void unacceptable(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t no
     p->ack_now = true;
 }
 
-__attribute__((noinline)) static void synchronized(struct tcp_pcb *p, struct tcp_seg *s,
-                                                   uint64_t now)
+static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
 {
     struct tcp *t = p->t;
     if (p->state == TCP_SYN_RCVD && (s->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
