@@ -639,9 +639,47 @@ void tcp_tlp_timeout(struct tcp_pcb *p)
     tcp_rtx_arm(p, now);
 }
 
+/* The common output: nothing in flight, outside recovery, all that is queued
+ * (and the FIN when due) one plain segment the windows take whole, so neither
+ * Nagle nor SWS avoidance holds it: what the loop below would do, in one pass
+ * (no thread can be inside: in_output is clear). false: the loop. */
+__attribute__((always_inline)) static inline bool output_idle(struct tcp_pcb *p)
+{
+    uint32_t len = p->snd_end - p->snd_nxt;
+    bool fin = p->shut_wr && !p->fin_sent;
+    if (p->snd_nxt != p->snd_una || p->in_output || p->recovery != TCP_REC_NONE ||
+        seq_lt(p->snd_end, p->snd_nxt) || len > p->mss || len > p->snd_wnd ||
+        len > p->cwnd || !plain_ok(p, len) || (!len && !fin))
+        return false;
+    uint64_t now = plat_now_ns();
+    uint8_t flags = TCP_ACK | (len ? TCP_PSH : 0) | (fin ? TCP_FIN : 0);
+    uint32_t seq = p->snd_nxt, sent = send_plain(p, seq, len, flags);
+    ack_sent(p);
+    p->kick = false;
+    p->snd_nxt += sent;
+    if (sent) {
+        p->t->st.tx_data_segs++;
+        p->t->st.tx_data_bytes += sent;
+        if (!p->ts_ok && !p->rtt_timing) {
+            p->rtt_timing = true;
+            p->rtt_seq = seq;
+            p->rtt_start_ns = now;
+        }
+    }
+    if (fin && sent == len) {
+        p->snd_nxt++;
+        p->fin_sent = true;
+    }
+    if (!p->t_rtx && tcp_flight(p))
+        tcp_flight_timer_arm(p, now);
+    return true;
+}
+
 void tcp_output_slow(struct tcp_pcb *p)
 {
     if (!may_send_data(p))
+        return;
+    if (p->snd_nxt == p->snd_una && output_idle(p))
         return;
     if (p->in_output) { /* another thread is inside (its driver call blocked) */
         p->output_again = true;
