@@ -689,7 +689,8 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
 /* A bare ACK of everything we sent, in order, timestamps in order: in
  * SYN-RECEIVED the handshake's end, in LAST-ACK (our FIN sent) the connection's.
  * What the full path does with them, minus its checks. false: the full path. */
-static bool final_ack(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
+__attribute__((noinline)) static bool final_ack(struct tcp_pcb *p, struct tcp_seg *s,
+                                                uint64_t now)
 {
     if (s->flags != TCP_ACK || s->data.len || s->seq != p->rcv_nxt ||
         s->ack != p->snd_nxt ||
