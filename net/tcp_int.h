@@ -354,7 +354,14 @@ __attribute__((always_inline)) static inline void tcp_event(struct tcp_pcb *p,
 void tcp_events_fire_slow(struct tcp_pcb *p);
 static inline void tcp_events_fire(struct tcp_pcb *p)
 {
-    if (p->events)
+    if (!p->events)
+        return;
+    if (p->ev_fn && p->user) { /* the first round here, the rest in the loop */
+        unsigned ev = p->events;
+        p->events = 0;
+        p->ev_fn(p->ev_ctx, (struct tcp_flow *)p, ev);
+    }
+    if (p->events || !p->ev_fn)
         tcp_events_fire_slow(p);
 }
 /* RFC 5961 rate limit: true when a challenge ACK may go out now. */
