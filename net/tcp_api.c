@@ -125,7 +125,6 @@ static void lend(struct tcp_pcb *p, struct view *out)
     if (!p->rq.head)
         p->rq.tail = NULL;
     p->rq.bytes -= r->v.len;
-    r->next = NULL;
     p->lent = r;
     *out = r->v;
 }

@@ -484,7 +484,8 @@ static inline void tcp_rseg_put(struct tcp *t, struct tcp_rseg *r)
 {
     if (r->pinned)
         t->rx_pinned--;
-    view_release(&r->v);
+    if (r->v.buf) /* the record is set again when taken from the free list */
+        netbuf_unref(r->v.buf);
     tcp_rseg_free(t, r);
 }
 /* Appends up to the caps; returns the bytes taken. */
