@@ -101,8 +101,7 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
     s.data = *pkt;
     s.data.off += hl;
     s.data.len -= hl;
-    s.o.present = 0;
-    s.o.nsack = 0;
+    s.o.present = 0; /* nothing else of s.o is read then */
     if (hl > TCP_HDR_LEN)
         parse_options(t, &s, h, hl);
     struct tcp_pcb *p = tcp_lookup(t, info->src, s.sport, s.dport);
@@ -335,8 +334,7 @@ new_ack(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t now)
         tcp_rtt_sample(p, now - p->rtt_start_ns);
         p->rtt_timing = false;
     }
-    p->nrtx = 0;
-    p->probes = 0;
+    p->nrtx = 0; /* probes: reset by both callers already (the peer is alive) */
     p->tlp_out = false;
     if (tcp_flight(p))
         tcp_flight_timer_arm(p, now);

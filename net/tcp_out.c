@@ -136,13 +136,18 @@ static inline enum ipv4_err xmit(struct seg_out *c)
 static inline uint16_t tcp_window_field(struct tcp_pcb *p)
 {
     uint32_t space = tcp_rcv_space(p);
+    int32_t cur = (int32_t)(p->rcv_adv - p->rcv_nxt); /* announced beyond RCV.NXT */
     /* The right edge never moves left (RFC 9293 3.8.6.2.2), and moves right only
      * by at least min(buffer / 2, MSS) (receiver SWS avoidance). */
-    uint32_t edge = p->rcv_nxt + ((space >> p->rcv_ws) << p->rcv_ws);
-    if (seq_gt(edge, p->rcv_adv) &&
-        seq_geq(p->rcv_nxt + space, p->rcv_adv + u32_min(p->rcv_cap / 2, p->adv_mss)))
-        p->rcv_adv = edge;
-    int32_t w = (int32_t)(p->rcv_adv - p->rcv_nxt) >> p->rcv_ws;
+    if ((int32_t)(space - (uint32_t)cur) >=
+        (int32_t)u32_min(p->rcv_cap / 2, p->adv_mss)) {
+        int32_t r = (int32_t)((space >> p->rcv_ws) << p->rcv_ws);
+        if (r > cur) {
+            p->rcv_adv = p->rcv_nxt + (uint32_t)r;
+            cur = r;
+        }
+    }
+    int32_t w = cur >> p->rcv_ws;
     return (uint16_t)(w < 0 ? 0 : w > 65535 ? 65535 : w);
 }
 
