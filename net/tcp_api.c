@@ -204,8 +204,9 @@ void tcp_read_done(struct tcp_flow *f)
 /* RFC 9293 3.10.2: in SYN-SENT and SYN-RECEIVED the data waits for ESTABLISHED. */
 static bool can_write(const struct tcp_pcb *p)
 {
-    return !p->shut_wr && (p->state == TCP_ESTABLISHED || p->state == TCP_CLOSE_WAIT ||
-                           p->state == TCP_SYN_SENT || p->state == TCP_SYN_RCVD);
+    return !p->shut_wr &&
+           ((1u << p->state) & (1u << TCP_ESTABLISHED | 1u << TCP_CLOSE_WAIT |
+                                1u << TCP_SYN_SENT | 1u << TCP_SYN_RCVD));
 }
 
 static enum tcp_err write_error(const struct tcp_pcb *p)
@@ -239,12 +240,10 @@ enum tcp_err tcp_write_some(struct tcp_flow *f, const struct view *vs, int n,
                             uint32_t *written)
 {
     struct tcp_pcb *p = pcb_of(f);
-    int vi = 0;
-    uint32_t off = 0;
-    *written = 0;
-    if (!p->user || !can_write(p))
+    if (!p->user || !can_write(p)) {
+        *written = 0;
         return write_error(p);
-    (void)vi, (void)off;
+    }
     *written = tcp_sndq_append(p, vs, n);
     if (*written)
         tcp_output_slow(p); /* data was queued: no early exit */

@@ -723,10 +723,6 @@ void tcp_conn_input(struct tcp_pcb *p, struct tcp_seg *s)
         else if (p->state != TCP_TIME_WAIT || !time_wait_reuse(p, s))
             synchronized(p, s, now);
     }
-    if (p->state == TCP_CLOSED) {
-        tcp_events_fire(p);
-        return;
-    }
     /* The application first: its answer may carry the ACK, and the data the ACK
      * lets go may go with it (tcp_output clears kick). */
     tcp_events_fire(p);
