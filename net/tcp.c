@@ -1,6 +1,7 @@
 /* The TCP module (see net/tcp.h, internals in net/tcp_int.h): creation, the
  * connection table, a connection's lifetime (holds, CLOSED, free), timers and the
  * tick, events, counters and the observation calls. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,14 @@ static void config_defaults(struct tcp_config *c)
         c->rto_max_ms = c->rto_min_ms;
 }
 
+static uint8_t wscale_for(uint32_t bytes)
+{
+    uint8_t s = 0;
+    while (s < TCP_MAX_WSCALE && (bytes >> s) > 65535)
+        s++;
+    return s;
+}
+
 struct tcp *tcp_create(struct ipv4 *ip, const struct tcp_config *cfg)
 {
     struct tcp *t = calloc(1, sizeof *t);
@@ -65,6 +74,11 @@ struct tcp *tcp_create(struct ipv4 *ip, const struct tcp_config *cfg)
         memcpy(t->cfg.secret, &a, 8);
         memcpy(t->cfg.secret + 8, &b, 8);
     }
+    t->dfl_rcv_ws = t->cfg.no_ws ? 0 : wscale_for(t->cfg.rcvbuf);
+    t->dfl_keep_cnt = (uint8_t)u32_min(t->cfg.keep_cnt, 255);
+    t->dfl_sack = !t->cfg.no_sack;
+    t->dfl_ts = !t->cfg.no_ts;
+    t->dfl_ws = !t->cfg.no_ws;
     t->next_deadline = UINT64_MAX;
     t->chal_credit_ns = 1000000000ull;
     t->chal_last_ns = plat_now_ns();
@@ -110,12 +124,10 @@ static inline uint32_t hash_of(struct ipv4_addr ra, uint16_t rport, uint16_t lpo
     return (h * 0x9e3779b1u) >> 24;
 }
 
-struct tcp_pcb *tcp_lookup(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
-                           uint16_t lport)
+struct tcp_pcb *tcp_lookup_slow(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
+                                uint16_t lport)
 {
-    struct tcp_pcb *p = t->last;
-    if (p && p->raddr.be == raddr.be && p->rport == rport && p->lport == lport)
-        return p;
+    struct tcp_pcb *p;
     for (p = t->hash[hash_of(raddr, rport, lport)]; p; p = p->hnext)
         if (p->raddr.be == raddr.be && p->rport == rport && p->lport == lport) {
             t->last = p;
@@ -145,6 +157,17 @@ static void unhash(struct tcp_pcb *p)
         p->t->last = NULL;
 }
 
+/* n 16-byte words zeroed by as many stores (GCC makes memset of this size a rep
+ * stosq: an instruction per 8 bytes under TCG). */
+static inline void zero16(void *p, size_t n)
+{
+    typedef uint64_t v2 __attribute__((vector_size(16), aligned(8)));
+    v2 *q = p;
+#pragma GCC unroll 32
+    for (size_t i = 0; i < n; i++)
+        q[i] = (v2){0, 0};
+}
+
 struct tcp_pcb *tcp_pcb_new(struct tcp *t)
 {
     if (t->nconns >= t->cfg.max_conns && !tcp_evict_time_wait(t)) {
@@ -155,12 +178,14 @@ struct tcp_pcb *tcp_pcb_new(struct tcp *t)
     if (p) {
         t->free_pcbs = p->next;
         t->nfree_pcbs--;
-        memset(p, 0, sizeof *p);
-    } else if (!(p = calloc(1, sizeof *p))) {
+    } else if (!(p = malloc(sizeof *p))) {
         t->st.mem_fail++;
         return NULL;
     }
+    /* What the creator and tcp_pcb_init_vars set is left alone. */
+    zero16(p, (offsetof(struct tcp_pcb, sb.b) + 15) / 16);
     p->t = t;
+    p->prev = NULL;
     p->next = t->all;
     if (t->all)
         t->all->prev = p;
@@ -192,16 +217,17 @@ void tcp_pcb_free(struct tcp_pcb *p)
     }
 }
 
-void tcp_set_state(struct tcp_pcb *p, enum tcp_state s)
+void tcp_established(struct tcp_pcb *p)
 {
-    if (s == TCP_ESTABLISHED && p->state != TCP_ESTABLISHED) {
-        p->t->st.conn_established++;
-        if (p->cwait.head) /* tcp_connect */
-            waitq_wake_all(&p->cwait);
-    }
+    p->t->st.conn_established++;
+    if (p->cwait.head) /* tcp_connect */
+        waitq_wake_all(&p->cwait);
+}
+
+void tcp_log_state(const struct tcp_pcb *p, enum tcp_state s)
+{
     log_debug("tcp", "%u->%u: %s -> %s", p->lport, p->rport, tcp_state_name(p->state),
               tcp_state_name(s));
-    p->state = (uint8_t)s;
 }
 
 void tcp_pcb_closed(struct tcp_pcb *p, enum tcp_err err, bool flush)
@@ -270,18 +296,11 @@ uint16_t tcp_mss_for(struct tcp *t, struct ipv4_addr dst)
     return (uint16_t)(m > 65495 ? 65495 : m);
 }
 
-static uint8_t wscale_for(uint32_t bytes)
-{
-    uint8_t s = 0;
-    while (s < TCP_MAX_WSCALE && (bytes >> s) > 65535)
-        s++;
-    return s;
-}
-
 void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
 {
     struct tcp *t = p->t;
     p->iss = tcp_isn(t, p->laddr, p->lport, p->raddr, p->rport, now, &p->ts_off);
+    p->ph_sum = ipv4_pseudo_sum(p->laddr, p->raddr, IPV4_PROTO_TCP, 0);
     p->snd_una = p->snd_nxt = p->iss;
     p->snd_end = p->iss + 1;
     p->recover = p->iss;
@@ -292,16 +311,16 @@ void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
     p->peer_mss = TCP_DEFAULT_MSS;
     p->mss = (uint16_t)u32_min(p->adv_mss, TCP_DEFAULT_MSS);
     p->rcv_mss = p->mss;
-    p->rcv_ws = t->cfg.no_ws ? 0 : wscale_for(p->rcv_cap);
+    p->rcv_ws = t->dfl_rcv_ws;
     p->rto_us = 1000000; /* RFC 6298 2.1 */
     p->keepalive = t->cfg.keepalive;
     p->keep_idle_ms = t->cfg.keep_idle_ms;
     p->keep_intvl_ms = t->cfg.keep_intvl_ms;
-    p->keep_cnt = (uint8_t)u32_min(t->cfg.keep_cnt, 255);
+    p->keep_cnt = t->dfl_keep_cnt;
     p->last_rx_ns = now;
-    p->sack_ok = !t->cfg.no_sack;
-    p->ts_ok = !t->cfg.no_ts;
-    p->ws_ok = !t->cfg.no_ws;
+    p->sack_ok = t->dfl_sack;
+    p->ts_ok = t->dfl_ts;
+    p->ws_ok = t->dfl_ws;
     /* Again at ESTABLISHED with the MSS negotiated; a connection shut down in
      * SYN-RECEIVED goes to FIN-WAIT-1 without passing there. */
     tcp_cc_init(p);
@@ -347,19 +366,11 @@ static void update_deadline(struct tcp_pcb *p)
     p->deadline = d == UINT64_MAX ? 0 : d;
 }
 
-/* A timer moved later or stopped leaves the connection's deadline (and the
- * module's) early: the tick finds nothing due there and recomputes. */
-void tcp_timer_set(struct tcp_pcb *p, uint64_t *timer, uint64_t deadline)
+void tcp_deadline_lowered(struct tcp *t, uint64_t deadline)
 {
-    struct tcp *t = p->t;
-    *timer = deadline;
-    if (deadline && (!p->deadline || deadline < p->deadline))
-        p->deadline = deadline;
-    if (deadline && deadline < t->next_deadline) {
-        t->next_deadline = deadline;
-        if (t->deadline_fn)
-            t->deadline_fn(t->deadline_ctx, deadline);
-    }
+    t->next_deadline = deadline;
+    if (t->deadline_fn)
+        t->deadline_fn(t->deadline_ctx, deadline);
 }
 
 /* RFC 6298 5.5: backed off by the timeouts in a row (rto_us stays as computed, so
@@ -377,22 +388,25 @@ void tcp_rtx_arm(struct tcp_pcb *p, uint64_t now)
  * probe at a time, in the states where data may still be sent. */
 void tcp_flight_timer_arm(struct tcp_pcb *p, uint64_t now)
 {
-    if (p->tlp_out || p->recovery != TCP_REC_NONE || !p->srtt_us || p->nrtx ||
-        (p->state != TCP_ESTABLISHED && p->state != TCP_CLOSE_WAIT)) {
-        tcp_rtx_arm(p, now);
+    uint64_t rto = (uint64_t)p->rto_us * 1000;
+    if (!(p->tlp_out | p->nrtx | p->recovery) && p->pto_us &&
+        (p->state == TCP_ESTABLISHED || p->state == TCP_CLOSE_WAIT)) {
+        uint64_t pto = (uint64_t)p->pto_us * 1000;
+        if (tcp_flight(p) <= p->mss)
+            pto += 200 * TCP_MS; /* RFC 8985 WCDelAckT */
+        if (pto < rto) {
+            p->rtx_mode = TCP_TM_TLP;
+            tcp_timer_set(p, &p->t_rtx, now + pto);
+            return;
+        }
+    }
+    if (p->nrtx) {
+        tcp_rtx_arm(p, now); /* backed off */
         return;
     }
-    uint64_t pto = 2 * (uint64_t)p->srtt_us * 1000;
-    if (tcp_flight(p) <= p->mss)
-        pto += 200 * TCP_MS; /* RFC 8985 WCDelAckT */
-    if (pto < 10 * TCP_MS)
-        pto = 10 * TCP_MS;
-    if (pto >= (uint64_t)p->rto_us * 1000) {
-        tcp_rtx_arm(p, now);
-        return;
-    }
-    p->rtx_mode = TCP_TM_TLP;
-    tcp_timer_set(p, &p->t_rtx, now + pto);
+    uint64_t max = (uint64_t)p->t->cfg.rto_max_ms * TCP_MS;
+    p->rtx_mode = TCP_TM_RTO;
+    tcp_timer_set(p, &p->t_rtx, now + (rto < max ? rto : max));
 }
 
 void tcp_delack_arm(struct tcp_pcb *p, uint64_t now)
@@ -514,7 +528,7 @@ void tcp_event_wake(struct tcp_pcb *p, unsigned ev)
         waitq_wake_all(&p->cwait);
 }
 
-void tcp_events_fire(struct tcp_pcb *p)
+void tcp_events_fire_slow(struct tcp_pcb *p)
 {
     while (p->events && p->ev_fn && p->user) {
         unsigned ev = p->events;

@@ -125,15 +125,17 @@ static void lend(struct tcp_pcb *p, struct view *out)
     if (!p->rq.head)
         p->rq.tail = NULL;
     p->rq.bytes -= r->v.len;
-    r->next = NULL;
     p->lent = r;
     *out = r->v;
 }
 
-static enum tcp_err read_wait(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
+/* Out of line: the waiting loop would make every tcp_read save more registers. */
+__attribute__((noinline)) static enum tcp_err
+read_wait(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
 {
     uint64_t deadline = timeout_ns ? deadline_of(timeout_ns) : 0;
     enum tcp_err e = TCP_OK;
+    *out = view_of_mem(NULL, 0);
     p->hold++;
     for (;;) {
         if (!p->user) {
@@ -176,12 +178,15 @@ enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
             lend(p, out);
             return TCP_OK;
         }
-        if (!timeout_ns && !p->fin_rcvd && p->state != TCP_CLOSED) {
+        if (p->fin_rcvd) { /* the end of the stream */
+            *out = view_of_mem(NULL, 0);
+            return TCP_OK;
+        }
+        if (!timeout_ns && p->state != TCP_CLOSED) {
             out->len = 0;
             return TCP_EWOULDBLOCK;
         }
     }
-    *out = view_of_mem(NULL, 0);
     return read_wait(p, out, timeout_ns);
 }
 
@@ -199,8 +204,9 @@ void tcp_read_done(struct tcp_flow *f)
 /* RFC 9293 3.10.2: in SYN-SENT and SYN-RECEIVED the data waits for ESTABLISHED. */
 static bool can_write(const struct tcp_pcb *p)
 {
-    return !p->shut_wr && (p->state == TCP_ESTABLISHED || p->state == TCP_CLOSE_WAIT ||
-                           p->state == TCP_SYN_SENT || p->state == TCP_SYN_RCVD);
+    return !p->shut_wr &&
+           ((1u << p->state) & (1u << TCP_ESTABLISHED | 1u << TCP_CLOSE_WAIT |
+                                1u << TCP_SYN_SENT | 1u << TCP_SYN_RCVD));
 }
 
 static enum tcp_err write_error(const struct tcp_pcb *p)
@@ -234,15 +240,13 @@ enum tcp_err tcp_write_some(struct tcp_flow *f, const struct view *vs, int n,
                             uint32_t *written)
 {
     struct tcp_pcb *p = pcb_of(f);
-    int vi = 0;
-    uint32_t off = 0;
-    *written = 0;
-    if (!p->user || !can_write(p))
+    if (!p->user || !can_write(p)) {
+        *written = 0;
         return write_error(p);
-    (void)vi, (void)off;
+    }
     *written = tcp_sndq_append(p, vs, n);
     if (*written)
-        tcp_output(p);
+        tcp_output_slow(p); /* data was queued: no early exit */
     return TCP_OK;
 }
 
@@ -275,7 +279,7 @@ enum tcp_err tcp_write(struct tcp_flow *f, const struct view *vs, int n)
             break;
         }
         if (append_some(p, vs, n, &vi, &off))
-            tcp_output(p);
+            tcp_output_slow(p);
         if (vi >= n)
             break;
         if (p->snd_end - p->snd_una < p->snd_cap) { /* the total cap, not ours */
@@ -292,6 +296,30 @@ enum tcp_err tcp_write(struct tcp_flow *f, const struct view *vs, int n)
 
 /* ------------------------------------------------------------ closing */
 
+/* The FIN after the queued data (the caller holds p). */
+static void shut_wr(struct tcp_pcb *p)
+{
+    switch (p->state) {
+    case TCP_SYN_SENT:
+        tcp_pcb_closed(p, TCP_ECLOSED, true);
+        break;
+    case TCP_SYN_RCVD: /* RFC 9293 3.10.4: the FIN waits for ESTABLISHED */
+        p->shut_wr = true;
+        break;
+    case TCP_ESTABLISHED:
+        p->shut_wr = true;
+        tcp_set_state(p, TCP_FIN_WAIT_1);
+        break;
+    case TCP_CLOSE_WAIT:
+        p->shut_wr = true;
+        tcp_set_state(p, TCP_LAST_ACK);
+        break;
+    default:
+        break;
+    }
+    tcp_output(p);
+}
+
 enum tcp_err tcp_shutdown(struct tcp_flow *f, enum tcp_shutdown_how how)
 {
     struct tcp_pcb *p = pcb_of(f);
@@ -304,27 +332,8 @@ enum tcp_err tcp_shutdown(struct tcp_flow *f, enum tcp_shutdown_how how)
         tcp_rcv_free(p);
         tcp_event(p, TCP_EV_READABLE);
     }
-    if ((how & TCP_SHUT_WR) && !p->shut_wr) {
-        switch (p->state) {
-        case TCP_SYN_SENT:
-            tcp_pcb_closed(p, TCP_ECLOSED, true);
-            break;
-        case TCP_SYN_RCVD: /* RFC 9293 3.10.4: the FIN waits for ESTABLISHED */
-            p->shut_wr = true;
-            break;
-        case TCP_ESTABLISHED:
-            p->shut_wr = true;
-            tcp_set_state(p, TCP_FIN_WAIT_1);
-            break;
-        case TCP_CLOSE_WAIT:
-            p->shut_wr = true;
-            tcp_set_state(p, TCP_LAST_ACK);
-            break;
-        default:
-            break;
-        }
-        tcp_output(p);
-    }
+    if ((how & TCP_SHUT_WR) && !p->shut_wr)
+        shut_wr(p);
     tcp_pcb_drop(p);
     return TCP_OK;
 }
@@ -344,9 +353,8 @@ void tcp_close(struct tcp_flow *f)
                 tcp_send_rst_pcb(p);
             tcp_pcb_closed(p, TCP_ECLOSED, true);
         } else {
-            p->user = true; /* for tcp_shutdown's check */
-            tcp_shutdown(f, TCP_SHUT_WR);
-            p->user = false;
+            if (!p->shut_wr)
+                shut_wr(p);
             if (p->state == TCP_FIN_WAIT_2)
                 tcp_timer_set(p, &p->t_wait,
                               plat_now_ns() + p->t->cfg.fin_wait2_ms * TCP_MS);

@@ -28,7 +28,7 @@ static void chunk_release(struct netbuf *b)
         waitq_wake_all(&t->mem_wait);
 }
 
-struct tcp_chunk *tcp_chunk_get(struct tcp *t)
+struct tcp_chunk *tcp_chunk_alloc(struct tcp *t)
 {
     struct tcp_chunk *c;
     if (t->mem_used + TCP_CHUNK_BYTES > t->cfg.mem_max) {
@@ -63,7 +63,7 @@ void tcp_chunk_put(struct tcp_chunk *c)
 
 /* ------------------------------------------------------------ send queue */
 
-uint32_t tcp_sndq_append(struct tcp_pcb *p, const struct view *vs, int n)
+uint32_t tcp_sndq_append_slow(struct tcp_pcb *p, const struct view *vs, int n)
 {
     struct tcp_sndq *q = &p->sq;
     uint32_t queued = p->snd_end - p->snd_una;
@@ -107,14 +107,21 @@ out:
     return took;
 }
 
-void tcp_sndq_ack(struct tcp_pcb *p)
+void tcp_sndq_ack_slow(struct tcp_pcb *p)
 {
     struct tcp_sndq *q = &p->sq;
     while (q->head && seq_leq(q->head->seq + q->head->len, p->snd_una)) {
         struct tcp_chunk *c = q->head;
-        if (q->tail == c && c->len < TCP_CHUNK_BYTES && p->snd_una == p->snd_end &&
-            !p->fin_sent)
-            break; /* all acknowledged: keep the tail to append to */
+        if (q->tail == c && p->snd_una == p->snd_end && !p->fin_sent) {
+            /* All acknowledged: keep the tail to append to, from its start
+             * again unless a frame still points into it. */
+            if (c->nb.refs == 1) {
+                c->seq = p->snd_end;
+                c->len = 0;
+            }
+            if (c->len < TCP_CHUNK_BYTES)
+                break;
+        }
         q->head = c->next;
         if (q->cur == c)
             q->cur = c->next;
@@ -124,11 +131,9 @@ void tcp_sndq_ack(struct tcp_pcb *p)
     }
 }
 
-void tcp_sndq_free(struct tcp_pcb *p)
+void tcp_sndq_free_slow(struct tcp_pcb *p)
 {
     struct tcp_chunk *c = p->sq.head;
-    if (!c)
-        return;
     while (c) {
         struct tcp_chunk *n = c->next;
         tcp_chunk_put(c);
@@ -211,26 +216,10 @@ struct tcp_rseg *tcp_rseg_alloc(struct tcp *t)
     return r;
 }
 
-void tcp_rseg_free(struct tcp *t, struct tcp_rseg *r)
+void tcp_rseg_free_slow(struct tcp *t, struct tcp_rseg *r)
 {
-    if (t->nfree_rsegs < TCP_FREE_RSEGS && !t->destroying) {
-        r->next = t->free_rsegs;
-        t->free_rsegs = r;
-        t->nfree_rsegs++;
-    } else {
-        free(r);
-    }
-}
-
-/* Short segments are pinned only while half the RX buffers TCP may hold are
- * free: an RX buffer for a few bytes is cheap to keep briefly (the application
- * reads at once, usually) and costly to keep long. */
-static bool can_pin(const struct tcp *t, const struct tcp_seg *s, const struct view *d)
-{
-    uint32_t cap = t->cfg.rx_pinned_max;
-    if (d->len < TCP_COPYBREAK)
-        cap /= 2;
-    return d->buf && !(s->info->flags & IPV4_RX_REASSEMBLED) && t->rx_pinned < cap;
+    (void)t;
+    free(r);
 }
 
 /* d as a chain of segments [*first, *last] (one pinned, or copies of up to a
@@ -241,7 +230,7 @@ static uint32_t make_rsegs(struct tcp_pcb *p, const struct tcp_seg *s, uint32_t 
 {
     struct tcp *t = p->t;
     *first = *last = NULL;
-    if (can_pin(t, s, d)) {
+    if (tcp_can_pin(t, s, d)) {
         struct tcp_rseg *r = tcp_rseg_get(t);
         if (!r)
             return 0;
@@ -283,7 +272,7 @@ static uint32_t append_to_tail(struct tcp_pcb *p, const struct tcp_seg *s,
                                const struct view *d)
 {
     struct tcp_rseg *r = p->rq.tail;
-    if (!r || r->pinned || can_pin(p->t, s, d))
+    if (!r || r->pinned || tcp_can_pin(p->t, s, d))
         return 0;
     struct tcp_chunk *c = (struct tcp_chunk *)r->v.buf;
     if (r->v.off + r->v.len != c->len || c->len == TCP_CHUNK_BYTES)
@@ -305,11 +294,11 @@ static void rq_link(struct tcp_rq *q, struct tcp_rseg *first, struct tcp_rseg *l
     last->next = NULL;
 }
 
-bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s, const struct view *d)
+bool tcp_rq_append_slow(struct tcp_pcb *p, const struct tcp_seg *s, const struct view *d)
 {
     struct tcp *t = p->t;
     struct tcp_rseg *r;
-    if (can_pin(t, s, d) && (r = tcp_rseg_get(t)) != NULL) { /* the common case */
+    if (tcp_can_pin(t, s, d) && (r = tcp_rseg_get(t)) != NULL) { /* the common case */
         r->seq = p->rcv_nxt;
         r->v = *d;
         netbuf_ref(d->buf);
@@ -427,10 +416,8 @@ static void free_list(struct tcp *t, struct tcp_rseg *r)
     }
 }
 
-void tcp_ooo_free(struct tcp_pcb *p)
+void tcp_ooo_free_slow(struct tcp_pcb *p)
 {
-    if (!p->ooo && !p->fin_ooo)
-        return;
     free_list(p->t, p->ooo);
     p->ooo = NULL;
     p->ooo_bytes = 0;
@@ -438,19 +425,11 @@ void tcp_ooo_free(struct tcp_pcb *p)
     p->fin_ooo = false;
 }
 
-void tcp_rcv_free(struct tcp_pcb *p)
+void tcp_rcv_free_slow(struct tcp_pcb *p)
 {
     if (p->rq.head) {
         free_list(p->t, p->rq.head);
         p->rq = (struct tcp_rq){0};
     }
     tcp_ooo_free(p);
-}
-
-void tcp_lent_release(struct tcp_pcb *p)
-{
-    if (p->lent) {
-        tcp_rseg_put(p->t, p->lent);
-        p->lent = NULL;
-    }
 }

@@ -29,6 +29,8 @@ void tcp_rtt_sample(struct tcp_pcb *p, uint64_t rtt_ns)
         p->rttvar_us = (3 * p->rttvar_us + d) / 4;
         p->srtt_us = (7 * p->srtt_us + r) / 8;
     }
+    /* RFC 8985 7.2's PTO before WCDelAckT: 2 SRTT, at least 10 ms. */
+    p->pto_us = u32_max(2 * p->srtt_us, 10000);
     uint32_t var = u32_max(1000, 4 * p->rttvar_us); /* G: the 1 ms timestamp tick */
     uint32_t rto = p->srtt_us + var;
     rto = u32_max(rto, t->cfg.rto_min_ms * 1000);
@@ -105,12 +107,8 @@ static void cubic_ack(struct tcp_pcb *p, uint32_t acked, uint64_t now)
 
 /* ------------------------------------------------------------ window growth */
 
-void tcp_cc_ack(struct tcp_pcb *p, uint32_t acked, uint64_t now)
+void tcp_cc_grow(struct tcp_pcb *p, uint32_t acked, uint64_t now)
 {
-    /* Grow only when the window was used (RFC 7661's idea): an application
-     * that sends little must not inflate cwnd without limit. */
-    if (p->prior_flight + p->mss < p->cwnd / 2)
-        return;
     if (p->cwnd < p->ssthresh) { /* slow start, RFC 3465 L = 2 */
         p->cwnd += u32_min(acked, 2 * p->mss);
         if (p->cwnd > p->ssthresh && p->t->cfg.cc == TCP_CC_CUBIC)
@@ -228,9 +226,8 @@ static void fast_ack(struct tcp_pcb *p, uint32_t acked, bool dup, uint64_t now)
     }
 }
 
-void tcp_recovery_ack(struct tcp_pcb *p, uint32_t acked, bool dup)
+void tcp_recovery_ack(struct tcp_pcb *p, uint32_t acked, bool dup, uint64_t now)
 {
-    uint64_t now = plat_now_ns();
     if (p->recovery == TCP_REC_FAST) {
         fast_ack(p, acked, dup, now);
         return;

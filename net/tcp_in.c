@@ -9,6 +9,11 @@
  * LISTEN is in tcp_listen.c. */
 #include "net/tcp_int.h"
 
+/* The full path for the synchronized states, out of line: the prediction's
+ * registers stay its own. */
+__attribute__((noinline)) static void synchronized(struct tcp_pcb *p, struct tcp_seg *s,
+                                                   uint64_t now);
+
 /* ------------------------------------------------------------ demux */
 
 static bool parse_options(struct tcp *t, struct tcp_seg *s, const uint8_t *h, uint32_t hl)
@@ -23,10 +28,35 @@ static bool parse_options(struct tcp *t, struct tcp_seg *s, const uint8_t *h, ui
         s->o.ts_ecr = net_rd32(op + 8);
         return true;
     }
+    /* SYNs: MSS and window scale, or Linux's MSS, SACK-permitted, timestamps,
+     * window scale (what tcp_options_parse makes of them, without the walk). */
+    uint32_t w0 = net_rd32(op);
+    if ((w0 >> 16) == 0x0204 && (ol == 8 || ol == 20)) {
+        uint32_t ws = net_rd32(op + ol - 4);
+        bool ts = ol == 20 && net_rd32(op + 4) == 0x0402080au;
+        if ((ws >> 8) == 0x010303u && (ol == 8 || ts)) {
+            s->o.present = TCP_OPTF_MSS | TCP_OPTF_WS;
+            s->o.mss = (uint16_t)w0;
+            s->o.wscale = (uint8_t)u32_min(ws & 0xff, TCP_MAX_WSCALE);
+            s->o.nsack = 0;
+            if (ts) {
+                s->o.present |= TCP_OPTF_SACK_PERM | TCP_OPTF_TS;
+                s->o.ts_val = net_rd32(op + 8);
+                s->o.ts_ecr = net_rd32(op + 12);
+            }
+            return true;
+        }
+    }
     tcp_options_parse(op, ol, &s->o);
     if (s->o.bad)
         t->st.rx_bad_opts++;
     return true;
+}
+
+/* Data + SYN + FIN (set where the full path needs it: prediction does not). */
+static inline uint32_t seg_len(const struct tcp_seg *s)
+{
+    return s->data.len + ((s->flags & TCP_SYN) ? 1 : 0) + (s->flags & TCP_FIN);
 }
 
 void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
@@ -48,10 +78,16 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
         t->st.drop_bcast++;
         return;
     }
-    /* ipv4_pseudoheader_sum's value, inlined. */
+    /* ipv4_pseudoheader_sum's value, inlined; a segment without data (whole
+     * words) summed without the call. */
     uint64_t sum =
         ipv4_pseudo_sum(info->src, info->dst, IPV4_PROTO_TCP, (uint16_t)pkt->len);
-    if (csum_fold(csum_add(sum, h, pkt->len)) != 0xffff) {
+    if (pkt->len == hl)
+        sum +=
+            csum_hdr20(h) + csum_add_words32(0, h + TCP_HDR_LEN, (hl - TCP_HDR_LEN) / 4);
+    else
+        sum = csum_add(sum, h, pkt->len);
+    if (csum_fold(sum) != 0xffff) {
         t->st.drop_bad_csum++;
         return;
     }
@@ -65,9 +101,7 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
     s.data = *pkt;
     s.data.off += hl;
     s.data.len -= hl;
-    s.len = s.data.len + ((s.flags & TCP_SYN) ? 1 : 0) + ((s.flags & TCP_FIN) ? 1 : 0);
-    s.o.present = 0;
-    s.o.nsack = 0;
+    s.o.present = 0; /* nothing else of s.o is read then */
     if (hl > TCP_HDR_LEN)
         parse_options(t, &s, h, hl);
     struct tcp_pcb *p = tcp_lookup(t, info->src, s.sport, s.dport);
@@ -78,6 +112,7 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
         tcp_pcb_drop(p);
         return;
     }
+    s.len = seg_len(&s);
     struct tcp_listener *l = tcp_listener_find(t, s.dport);
     if (l) {
         t->st.rx_listen++;
@@ -90,7 +125,8 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
 
 /* ------------------------------------------------------------ SYN-SENT */
 
-static void syn_sent(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
+__attribute__((noinline)) static void syn_sent(struct tcp_pcb *p, struct tcp_seg *s,
+                                               uint64_t now)
 {
     struct tcp *t = p->t;
     bool ack = s->flags & TCP_ACK;
@@ -150,6 +186,8 @@ static uint32_t rcv_wnd(const struct tcp_pcb *p)
 static bool acceptable(const struct tcp_pcb *p, const struct tcp_seg *s)
 {
     uint32_t w = rcv_wnd(p), nxt = p->rcv_nxt;
+    if (s->seq == nxt) /* in order (the usual case): the four cases' outcome */
+        return s->len == 0 || w > 0;
     if (s->len == 0)
         return w == 0 ? s->seq == nxt : (seq_geq(s->seq, nxt) && seq_lt(s->seq, nxt + w));
     if (w == 0)
@@ -236,7 +274,8 @@ static void rst_arrived(struct tcp_pcb *p, const struct tcp_seg *s)
 
 /* RFC 6191: a SYN may reopen a TIME-WAIT connection when its timestamp (or,
  * without timestamps, its sequence number) is beyond the old connection's. */
-static bool time_wait_reuse(struct tcp_pcb *p, struct tcp_seg *s)
+__attribute__((noinline)) static bool time_wait_reuse(struct tcp_pcb *p,
+                                                      struct tcp_seg *s)
 {
     struct tcp *t = p->t;
     if ((s->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
@@ -276,7 +315,8 @@ static void established_passive(struct tcp_pcb *p, const struct tcp_seg *s, uint
         tcp_listen_established(p);
 }
 
-static uint32_t new_ack(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t now)
+__attribute__((always_inline)) static inline uint32_t
+new_ack(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t now)
 {
     uint32_t acked = s->ack - p->snd_una;
     p->prior_flight = tcp_flight(p);
@@ -294,15 +334,14 @@ static uint32_t new_ack(struct tcp_pcb *p, const struct tcp_seg *s, uint64_t now
         tcp_rtt_sample(p, now - p->rtt_start_ns);
         p->rtt_timing = false;
     }
-    p->nrtx = 0;
-    p->probes = 0;
+    p->nrtx = 0; /* probes: reset by both callers already (the peer is alive) */
     p->tlp_out = false;
     if (tcp_flight(p))
         tcp_flight_timer_arm(p, now);
     else if (p->rtx_mode != TCP_TM_PERSIST)
         p->t_rtx = 0;
-    if (p->user)
-        tcp_event(p, TCP_EV_WRITABLE);
+    if (p->user) /* the waiters are woken by the caller */
+        p->events |= TCP_EV_WRITABLE;
     return acked;
 }
 
@@ -375,7 +414,12 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         tcp_send_challenge_ack(p);
         return false;
     }
-    uint32_t acked = seq_gt(s->ack, p->snd_una) ? new_ack(p, s, now) : 0;
+    uint32_t acked = 0;
+    if (seq_gt(s->ack, p->snd_una)) {
+        acked = new_ack(p, s, now);
+        if (tcp_waiters(p))
+            tcp_event_wake(p, p->events);
+    }
     bool sacked = false, wchanged = false;
     if (p->sack_ok && (s->o.present & TCP_OPTF_SACK) && tcp_flight(p)) {
         uint32_t before = p->sb.sacked;
@@ -389,8 +433,12 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
                tcp_flight(p) > 0 && p->snd_wnd > 0;
     if (dup)
         t->st.rx_dupacks++;
-    if (acked || dup || sacked)
-        tcp_recovery_ack(p, acked, dup);
+    if (acked && !dup && !sacked && p->recovery == TCP_REC_NONE && !p->sb.n) {
+        p->dupacks = 0; /* tcp_recovery_ack's outcome outside recovery */
+        tcp_cc_ack(p, acked, now);
+    } else if (acked || dup || sacked) {
+        tcp_recovery_ack(p, acked, dup, now);
+    }
     if (acked || wchanged)
         p->kick = true;
     return fin_acked(p, now);
@@ -398,7 +446,8 @@ static bool ack_arrived(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
 
 /* ------------------------------------------------------------ data and FIN */
 
-static void delayed_ack(struct tcp_pcb *p, uint32_t len, uint8_t flags)
+__attribute__((always_inline)) static inline void delayed_ack(struct tcp_pcb *p,
+                                                              uint32_t len, uint8_t flags)
 {
     /* The peer's segment size, as Linux estimates it: the largest seen, or
      * smaller when a segment not ending a write (no PSH) of at least 536 bytes
@@ -591,20 +640,22 @@ static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         fin_arrived(p, s);
 }
 
-/* Header prediction (after Van Jacobson): in ESTABLISHED, a segment with only ACK
- * (and PSH), exactly at RCV.NXT, the window unchanged, acknowledging nothing or
- * new data, its data inside the window, no recovery, no out-of-order data, no FIN
- * of ours outstanding, timestamps in order. What the full path would do, minus
- * its checks. false: take the full path. */
+/* Header prediction (after Van Jacobson): in ESTABLISHED, a segment with ACK (and
+ * PSH, FIN) exactly at RCV.NXT, acknowledging nothing or new data, its data (and
+ * FIN) inside the window, the window not zero nor in persist, no recovery, no
+ * out-of-order data, no FIN of ours outstanding, timestamps in order. What the
+ * full path would do, minus its checks. false: take the full path. */
 static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
 {
     struct tcp *t = p->t;
-    uint32_t len = s->data.len;
-    if (p->state != TCP_ESTABLISHED || (s->flags & ~TCP_PSH) != TCP_ACK ||
-        s->seq != p->rcv_nxt || (s->wnd << p->snd_ws) != p->snd_wnd ||
-        p->recovery != TCP_REC_NONE || p->ooo || p->shut_rd || p->fin_sent ||
-        seq_gt(s->ack, p->snd_nxt) || seq_lt(s->ack, p->snd_una) || len > rcv_wnd(p) ||
-        (!len && s->ack == p->snd_una))
+    uint32_t len = s->data.len, fin = s->flags & TCP_FIN;
+    uint32_t w = (uint32_t)s->wnd << p->snd_ws;
+    if (p->state != TCP_ESTABLISHED || (s->flags & ~(TCP_PSH | TCP_FIN)) != TCP_ACK ||
+        s->seq != p->rcv_nxt || p->recovery != TCP_REC_NONE || p->ooo || p->shut_rd ||
+        p->fin_sent ||
+        s->ack - p->snd_una > p->snd_nxt - p->snd_una || /* not in [una, nxt] */
+        len + fin > rcv_wnd(p) || (!len && !fin && s->ack == p->snd_una) ||
+        (w != p->snd_wnd && (!w || p->rtx_mode == TCP_TM_PERSIST)))
         return false;
     if (p->ts_ok) {
         if (s->o.present != TCP_OPTF_TS || seq_lt(s->o.ts_val, p->ts_recent))
@@ -621,7 +672,19 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
     p->snd_wl1 = s->seq;
     if (seq_gt(s->ack, p->snd_una)) {
         p->snd_wl2 = s->ack;
-        tcp_recovery_ack(p, new_ack(p, s, now), false);
+        uint32_t acked = new_ack(p, s, now);
+        if (!p->sb.n) { /* tcp_recovery_ack's outcome outside recovery */
+            p->dupacks = 0;
+            tcp_cc_ack(p, acked, now);
+        } else {
+            tcp_recovery_ack(p, acked, false, now);
+        }
+        p->kick = true;
+    }
+    if (w != p->snd_wnd) { /* window_update's outcome */
+        p->snd_wnd = w;
+        if (w > p->max_snd_wnd)
+            p->max_snd_wnd = w;
         p->kick = true;
     }
     if (len) {
@@ -630,25 +693,56 @@ static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
         if (!tcp_rq_append(p, s, &s->data)) {
             t->st.drop_rcv_mem++;
             p->ack_now = true;
+            s->flags &= (uint8_t)~TCP_FIN;
         }
         delayed_ack(p, len, s->flags);
-        tcp_event(p, TCP_EV_READABLE);
+        p->events |= TCP_EV_READABLE;
     }
+    if (tcp_waiters(p)) /* for both events (fin_arrived wakes its own) */
+        tcp_event_wake(p, p->events);
+    if (fin)
+        fin_arrived(p, s);
+    return true;
+}
+
+/* A bare ACK of everything we sent, in order, timestamps in order: in
+ * SYN-RECEIVED the handshake's end, in LAST-ACK (our FIN sent) the connection's.
+ * What the full path does with them, minus its checks. false: the full path. */
+__attribute__((noinline)) static bool final_ack(struct tcp_pcb *p, struct tcp_seg *s,
+                                                uint64_t now)
+{
+    if (s->flags != TCP_ACK || s->data.len || s->seq != p->rcv_nxt ||
+        s->ack != p->snd_nxt ||
+        (p->ts_ok ? s->o.present != TCP_OPTF_TS || seq_lt(s->o.ts_val, p->ts_recent)
+                  : s->o.present != 0))
+        return false;
+    if (p->state == TCP_LAST_ACK && p->fin_sent) {
+        /* new_ack's bookkeeping would go with the connection. */
+        p->snd_una = s->ack;
+        tcp_pcb_closed(p, TCP_OK, true);
+        return true;
+    }
+    if (p->state != TCP_SYN_RCVD)
+        return false;
+    if (p->ts_ok) {
+        p->ts_recent = s->o.ts_val; /* SEG.SEQ = Last.ACK.sent */
+        p->ts_recent_ns = now;
+    }
+    p->last_rx_ns = now;
+    p->probes = 0;
+    established_passive(p, s, now);
     return true;
 }
 
 void tcp_conn_input(struct tcp_pcb *p, struct tcp_seg *s)
 {
     uint64_t now = plat_now_ns();
-    if (predicted(p, s, now))
-        ;
-    else if (p->state == TCP_SYN_SENT)
-        syn_sent(p, s, now);
-    else if (p->state != TCP_TIME_WAIT || !time_wait_reuse(p, s))
-        synchronized(p, s, now);
-    if (p->state == TCP_CLOSED) {
-        tcp_events_fire(p);
-        return;
+    if (!predicted(p, s, now) && !final_ack(p, s, now)) {
+        s->len = seg_len(s);
+        if (p->state == TCP_SYN_SENT)
+            syn_sent(p, s, now);
+        else if (p->state != TCP_TIME_WAIT || !time_wait_reuse(p, s))
+            synchronized(p, s, now);
     }
     /* The application first: its answer may carry the ACK, and the data the ACK
      * lets go may go with it (tcp_output clears kick). */

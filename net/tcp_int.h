@@ -86,25 +86,20 @@ enum tcp_rtx_mode {
     TCP_TM_TLP,     /* tail loss probe (RFC 8985 7), then the RTO */
 };
 
+/* A connection. tcp_pcb_new zeroes it up to sb.b; what follows is set before it
+ * is read (by tcp_pcb_new, the creator, tcp_pcb_init_vars). */
 struct tcp_pcb {
-    struct tcp *t;
-    struct tcp_pcb *hnext;         /* hash chain */
-    struct tcp_pcb *next, *prev;   /* every connection (timers) */
-    struct tcp_pcb *aq_next;       /* listener's accept queue */
     struct tcp_listener *listener; /* passive open not yet handed over */
-    struct ipv4_addr laddr, raddr;
-    uint16_t lport, rport;
-    uint8_t state;    /* enum tcp_state */
-    uint8_t recovery; /* enum tcp_recovery */
-    uint8_t rtx_mode; /* enum tcp_rtx_mode */
-    uint8_t err;      /* enum tcp_err: why it ended */
-    uint16_t hold;    /* the user's handle + threads inside calls */
+    uint8_t state;                 /* enum tcp_state */
+    uint8_t recovery;              /* enum tcp_recovery */
+    uint8_t rtx_mode;              /* enum tcp_rtx_mode */
+    uint8_t err;                   /* enum tcp_err: why it ended */
+    uint16_t hold;                 /* the user's handle + threads inside calls */
 
     bool user;   /* an application holds the flow */
     bool hashed; /* in the lookup table */
     bool in_aq;  /* in its listener's accept queue */
-    bool sack_ok, ts_ok, ws_ok;
-    bool nodelay, keepalive;
+    bool nodelay;
     bool shut_rd, shut_wr; /* shut_wr: a FIN follows the queued data */
     bool fin_sent, fin_rcvd, fin_ooo;
     bool ack_now;     /* an ACK is owed at once */
@@ -116,34 +111,26 @@ struct tcp_pcb {
     bool orphan;  /* the application closed it: no reader any more */
     bool tlp_out; /* a tail loss probe was sent; no other until an ACK */
 
-    uint8_t snd_ws, rcv_ws;
+    uint8_t snd_ws;
     uint8_t dupacks;
     uint8_t nrtx;     /* retransmission timeouts in a row */
     uint8_t probes;   /* keepalive or zero-window probes unanswered */
     uint8_t rcv_full; /* full-sized segments not yet acknowledged */
     uint8_t nooo;
-    uint8_t keep_cnt;
 
-    uint16_t mss;     /* payload bytes per segment we send (options excluded) */
-    uint16_t rcv_mss; /* largest segment received (delayed ACK) */
-    uint16_t peer_mss;
-    uint16_t adv_mss; /* what we announced */
-
-    uint32_t iss, irs;
-    uint32_t snd_una, snd_nxt, snd_end; /* snd_end: after the last byte queued */
+    uint32_t irs;
     uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
     uint32_t rcv_nxt, rcv_adv; /* rcv_adv: right edge last announced */
-    uint32_t snd_cap, rcv_cap;
-    uint32_t cwnd, ssthresh, recover, rtx_nxt, lost_end, prior_flight;
+    uint32_t rtx_nxt, lost_end, prior_flight;
     uint32_t rtx_mark; /* SND.NXT when the holes were last retransmitted */
-    uint32_t ts_recent, ts_off, last_ack_sent, rtt_seq;
-    uint32_t srtt_us, rttvar_us, rto_us;
+    uint32_t ts_recent, last_ack_sent;
+    uint32_t srtt_us, rttvar_us;
+    uint32_t pto_us;   /* 2 SRTT, at least 10 ms (0 before an RTT sample) */
     uint32_t fin_seq;  /* an out-of-order FIN's sequence number */
     uint32_t ooo_last; /* start of the out-of-order segment received last */
     uint32_t ooo_bytes;
-    uint32_t keep_idle_ms, keep_intvl_ms;
 
-    uint64_t ts_recent_ns, rtt_start_ns, last_rx_ns;
+    uint64_t ts_recent_ns, rtt_start_ns;
     uint64_t t_rtx, t_delack, t_keep, t_wait; /* 0 = off */
     uint64_t deadline;                        /* the earliest of them */
 
@@ -151,13 +138,36 @@ struct tcp_pcb {
     struct tcp_rq rq;      /* in order, not yet read */
     struct tcp_rseg *lent; /* handed out by tcp_read */
     struct tcp_rseg *ooo;  /* out of order, sorted, disjoint */
-    struct tcp_sb sb;
-    struct tcp_cc cc;
 
     struct waitq rwait, wwait, cwait;
     tcp_event_fn ev_fn;
     void *ev_ctx;
     unsigned events; /* pending for ev_fn */
+
+    struct tcp_sb sb; /* last of the zeroed part: sb.b is read below sb.n only */
+
+    struct tcp *t;
+    struct tcp_pcb *next, *prev; /* every connection (timers) */
+    struct tcp_pcb *hnext;       /* hash chain (while hashed) */
+    struct tcp_pcb *aq_next;     /* listener's accept queue (while in_aq) */
+    struct ipv4_addr laddr, raddr;
+    uint16_t lport, rport;
+    uint32_t iss;
+    uint32_t snd_una, snd_nxt, snd_end; /* snd_end: after the last byte queued */
+    uint32_t recover, rtt_seq, ts_off;
+    uint32_t snd_cap, rcv_cap;
+    uint32_t cwnd, ssthresh;
+    uint32_t rto_us;
+    uint32_t keep_idle_ms, keep_intvl_ms;
+    uint16_t mss;     /* payload bytes per segment we send (options excluded) */
+    uint16_t rcv_mss; /* largest segment received (delayed ACK) */
+    uint16_t peer_mss;
+    uint16_t adv_mss; /* what we announced */
+    uint8_t rcv_ws, keep_cnt;
+    bool sack_ok, ts_ok, ws_ok, keepalive;
+    uint64_t ph_sum; /* pseudoheader partial sum, length excluded (addresses fixed) */
+    uint64_t last_rx_ns;
+    struct tcp_cc cc; /* tcp_cc_init */
 };
 
 struct tcp_listener {
@@ -196,6 +206,9 @@ struct tcp {
     void *deadline_ctx;
     uint64_t chal_credit_ns, chal_last_ns; /* challenge ACK token bucket */
     uint32_t port_seq;
+    /* A new connection's values from cfg, worked out once (tcp_create). */
+    uint8_t dfl_rcv_ws, dfl_keep_cnt;
+    bool dfl_sack, dfl_ts, dfl_ws;
     bool destroying;
     struct tcp_stats st;
 };
@@ -264,8 +277,18 @@ static inline uint32_t tcp_unsent(const struct tcp_pcb *p)
 
 /* ------------------------------------------------------------ tcp.c */
 
-struct tcp_pcb *tcp_lookup(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
-                           uint16_t lport);
+struct tcp_pcb *tcp_lookup_slow(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
+                                uint16_t lport);
+/* The connection of a 4-tuple (the local address checked by the caller): the one
+ * found last, else the hash table. */
+static inline struct tcp_pcb *tcp_lookup(struct tcp *t, struct ipv4_addr raddr,
+                                         uint16_t rport, uint16_t lport)
+{
+    struct tcp_pcb *p = t->last;
+    if (p && p->raddr.be == raddr.be && p->rport == rport && p->lport == lport)
+        return p;
+    return tcp_lookup_slow(t, raddr, rport, lport);
+}
 struct tcp_pcb *tcp_pcb_new(struct tcp *t);
 void tcp_pcb_hash(struct tcp_pcb *p);
 void tcp_pcb_free(struct tcp_pcb *p);
@@ -283,9 +306,30 @@ static inline void tcp_pcb_drop(struct tcp_pcb *p)
 /* Enters CLOSED: unhashed, timers off, queues freed (unread data stays readable
  * unless flush), err recorded, waiters woken; freed when nothing holds it. */
 void tcp_pcb_closed(struct tcp_pcb *p, enum tcp_err err, bool flush);
-void tcp_set_state(struct tcp_pcb *p, enum tcp_state s);
-/* Timers: deadline absolute ns, 0 = off. */
-void tcp_timer_set(struct tcp_pcb *p, uint64_t *timer, uint64_t deadline);
+void tcp_established(struct tcp_pcb *p);
+void tcp_log_state(const struct tcp_pcb *p, enum tcp_state s);
+static inline void tcp_set_state(struct tcp_pcb *p, enum tcp_state s)
+{
+    if (s == TCP_ESTABLISHED && p->state != TCP_ESTABLISHED)
+        tcp_established(p);
+    if (LOG_DEBUG <= log_threshold)
+        tcp_log_state(p, s);
+    p->state = (uint8_t)s;
+}
+/* Timers: deadline absolute ns, 0 = off. A timer moved later or stopped leaves
+ * the connection's deadline (and the module's) early: the tick finds nothing due
+ * there and recomputes. */
+void tcp_deadline_lowered(struct tcp *t, uint64_t deadline);
+static inline void tcp_timer_set(struct tcp_pcb *p, uint64_t *timer, uint64_t deadline)
+{
+    *timer = deadline;
+    if (!deadline)
+        return;
+    if (!p->deadline || deadline < p->deadline)
+        p->deadline = deadline;
+    if (deadline < p->t->next_deadline)
+        tcp_deadline_lowered(p->t, deadline);
+}
 void tcp_rtx_arm(struct tcp_pcb *p, uint64_t now);
 /* With data in flight: a tail loss probe when one may go, else the RTO. */
 void tcp_flight_timer_arm(struct tcp_pcb *p, uint64_t now);
@@ -295,13 +339,31 @@ void tcp_time_wait(struct tcp_pcb *p);
 /* Events for the flow's handler (delivered by tcp_events_fire) and its waiters
  * (woken now). */
 void tcp_event_wake(struct tcp_pcb *p, unsigned ev);
-static inline void tcp_event(struct tcp_pcb *p, unsigned ev)
+/* One test for the three queues (no thread waits, usually). */
+static inline bool tcp_waiters(const struct tcp_pcb *p)
+{
+    return (uintptr_t)p->rwait.head | (uintptr_t)p->wwait.head | (uintptr_t)p->cwait.head;
+}
+__attribute__((always_inline)) static inline void tcp_event(struct tcp_pcb *p,
+                                                            unsigned ev)
 {
     p->events |= ev;
-    if (p->rwait.head || p->wwait.head || p->cwait.head)
+    if (tcp_waiters(p))
         tcp_event_wake(p, ev);
 }
-void tcp_events_fire(struct tcp_pcb *p);
+void tcp_events_fire_slow(struct tcp_pcb *p);
+static inline void tcp_events_fire(struct tcp_pcb *p)
+{
+    if (!p->events)
+        return;
+    if (p->ev_fn && p->user) { /* the first round here, the rest in the loop */
+        unsigned ev = p->events;
+        p->events = 0;
+        p->ev_fn(p->ev_ctx, (struct tcp_flow *)p, ev);
+    }
+    if (p->events || !p->ev_fn)
+        tcp_events_fire_slow(p);
+}
 /* RFC 5961 rate limit: true when a challenge ACK may go out now. */
 bool tcp_challenge_ok(struct tcp *t, uint64_t now);
 /* Evicts the oldest TIME-WAIT connection; false when there is none. */
@@ -327,7 +389,23 @@ void tcp_listen_detach(struct tcp_pcb *p);
 
 /* ------------------------------------------------------------ tcp_out.c */
 
-void tcp_output(struct tcp_pcb *p);
+/* Something queued not yet sent: data, or the FIN. */
+static inline bool tcp_new_pending(const struct tcp_pcb *p)
+{
+    return seq_lt(p->snd_nxt, p->snd_end) || (p->shut_wr && !p->fin_sent);
+}
+void tcp_output_slow(struct tcp_pcb *p);
+/* Sends what may go now, then arms the retransmission or the persist timer. */
+static inline void tcp_output(struct tcp_pcb *p)
+{
+    /* Nothing to send, nothing to recover, the timer as it must be. */
+    if (!tcp_new_pending(p) && p->recovery == TCP_REC_NONE &&
+        (p->t_rtx || p->snd_nxt == p->snd_una)) {
+        p->kick = false;
+        return;
+    }
+    tcp_output_slow(p);
+}
 void tcp_send_ack(struct tcp_pcb *p);
 void tcp_send_challenge_ack(struct tcp_pcb *p);
 /* SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED). */
@@ -343,8 +421,6 @@ uint32_t tcp_retransmit(struct tcp_pcb *p, uint32_t seq, uint32_t len);
 /* Zero-window probe and keepalive probe. */
 void tcp_send_probe(struct tcp_pcb *p);
 void tcp_send_keepalive(struct tcp_pcb *p);
-/* The window field for a segment leaving now (updates rcv_adv). */
-uint16_t tcp_window_field(struct tcp_pcb *p);
 /* What the receive window would be now (bytes). */
 static inline uint32_t tcp_rcv_space(const struct tcp_pcb *p)
 {
@@ -363,11 +439,35 @@ uint16_t tcp_mss_for(struct tcp *t, struct ipv4_addr dst);
 
 /* ------------------------------------------------------------ tcp_buf.c */
 
-struct tcp_chunk *tcp_chunk_get(struct tcp *t);
+struct tcp_chunk *tcp_chunk_alloc(struct tcp *t);
+/* A chunk (refs 1, empty) from the spares, else the heap; NULL over the cap. */
+static inline struct tcp_chunk *tcp_chunk_get(struct tcp *t)
+{
+    struct tcp_chunk *c = t->free_chunks;
+    if (!c || t->mem_used + TCP_CHUNK_BYTES > t->cfg.mem_max)
+        return tcp_chunk_alloc(t);
+    t->free_chunks = c->next;
+    t->nfree_chunks--;
+    t->mem_used += TCP_CHUNK_BYTES;
+    c->nb.refs = 1; /* the rest as chunk_release left it (tcp_chunk_alloc) */
+    c->next = NULL;
+    c->len = 0;
+    return c;
+}
 void tcp_chunk_put(struct tcp_chunk *c);
 /* Received-segment records come from a free list (inline), else the heap. */
 struct tcp_rseg *tcp_rseg_alloc(struct tcp *t);
-void tcp_rseg_free(struct tcp *t, struct tcp_rseg *r);
+void tcp_rseg_free_slow(struct tcp *t, struct tcp_rseg *r);
+static inline void tcp_rseg_free(struct tcp *t, struct tcp_rseg *r)
+{
+    if (t->nfree_rsegs < TCP_FREE_RSEGS && !t->destroying) {
+        r->next = t->free_rsegs;
+        t->free_rsegs = r;
+        t->nfree_rsegs++;
+    } else {
+        tcp_rseg_free_slow(t, r);
+    }
+}
 static inline struct tcp_rseg *tcp_rseg_get(struct tcp *t)
 {
     struct tcp_rseg *r = t->free_rsegs;
@@ -384,13 +484,50 @@ static inline void tcp_rseg_put(struct tcp *t, struct tcp_rseg *r)
 {
     if (r->pinned)
         t->rx_pinned--;
-    view_release(&r->v);
+    if (r->v.buf) /* the record is set again when taken from the free list */
+        netbuf_unref(r->v.buf);
     tcp_rseg_free(t, r);
 }
 /* Appends up to the caps; returns the bytes taken. */
-uint32_t tcp_sndq_append(struct tcp_pcb *p, const struct view *vs, int n);
+uint32_t tcp_sndq_append_slow(struct tcp_pcb *p, const struct view *vs, int n);
+static inline uint32_t tcp_sndq_append(struct tcp_pcb *p, const struct view *vs, int n)
+{
+    struct tcp_chunk *tail = p->sq.tail;
+    uint32_t queued = p->snd_end - p->snd_una, len = vs->len;
+    /* The common cases: one view that fits the room left in the last chunk, or
+     * a first chunk. */
+    if (n != 1 || queued >= p->snd_cap || len > p->snd_cap - queued)
+        return tcp_sndq_append_slow(p, vs, n);
+    if (!tail) {
+        if (len > TCP_CHUNK_BYTES || !(tail = tcp_chunk_get(p->t)))
+            return tcp_sndq_append_slow(p, vs, n);
+        tail->seq = p->snd_end;
+        p->sq.head = p->sq.tail = p->sq.cur = tail;
+    } else if (len > TCP_CHUNK_BYTES - tail->len) {
+        return tcp_sndq_append_slow(p, vs, n);
+    }
+    memcpy(tail->data + tail->len, view_data(vs), len);
+    tail->len += len;
+    p->snd_end += len;
+    return len;
+}
 /* Drops acknowledged bytes before p->snd_una. */
-void tcp_sndq_ack(struct tcp_pcb *p);
+void tcp_sndq_ack_slow(struct tcp_pcb *p);
+static inline void tcp_sndq_ack(struct tcp_pcb *p)
+{
+    struct tcp_chunk *c = p->sq.head;
+    /* Nothing to do while the oldest chunk still holds unacknowledged bytes. */
+    if (!c || seq_gt(c->seq + c->len, p->snd_una))
+        return;
+    /* All acknowledged, one chunk: kept for the next write, from its start again
+     * unless a frame still points into it. */
+    if (c == p->sq.tail && p->snd_una == p->snd_end && !p->fin_sent && c->nb.refs == 1) {
+        c->seq = p->snd_end;
+        c->len = 0;
+        return;
+    }
+    tcp_sndq_ack_slow(p);
+}
 /* Views of [seq, seq + len) (referenced; tcp_views_unref after the send); returns
  * the bytes covered (len shortened at a chunk boundary when views run out). */
 uint32_t tcp_sndq_views(struct tcp_pcb *p, uint32_t seq, uint32_t len, struct view *vs,
@@ -399,16 +536,75 @@ void tcp_views_unref(struct view *vs, int n);
 /* Copies [seq, seq + len) of the send queue to dst; returns the bytes copied
  * (fewer only if the queue does not hold them all). */
 uint32_t tcp_sndq_copy(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t *dst);
-void tcp_sndq_free(struct tcp_pcb *p);
+void tcp_sndq_free_slow(struct tcp_pcb *p);
+static inline void tcp_sndq_free(struct tcp_pcb *p)
+{
+    if (p->sq.head)
+        tcp_sndq_free_slow(p);
+}
 /* Received data: appended in order, or kept out of order. false: no memory. */
-bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s, const struct view *d);
+bool tcp_rq_append_slow(struct tcp_pcb *p, const struct tcp_seg *s, const struct view *d);
+/* Short segments are pinned only while half the RX buffers TCP may hold are
+ * free: an RX buffer for a few bytes is cheap to keep briefly (the application
+ * reads at once, usually) and costly to keep long. */
+static inline bool tcp_can_pin(const struct tcp *t, const struct tcp_seg *s,
+                               const struct view *d)
+{
+    uint32_t cap = t->cfg.rx_pinned_max;
+    if (d->len < TCP_COPYBREAK)
+        cap /= 2;
+    return d->buf && !(s->info->flags & IPV4_RX_REASSEMBLED) && t->rx_pinned < cap;
+}
+static inline bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s,
+                                 const struct view *d)
+{
+    struct tcp *t = p->t;
+    struct tcp_rseg *r = t->free_rsegs;
+    if (!r || !tcp_can_pin(t, s, d))
+        return tcp_rq_append_slow(p, s, d);
+    /* The common case: a view of the RX buffer, the record from the free list. */
+    t->free_rsegs = r->next;
+    t->nfree_rsegs--;
+    r->next = NULL;
+    r->seq = p->rcv_nxt;
+    r->v = *d;
+    netbuf_ref(d->buf);
+    r->pinned = true;
+    t->rx_pinned++;
+    t->st.rx_pinned++;
+    if (p->rq.tail)
+        p->rq.tail->next = r;
+    else
+        p->rq.head = r;
+    p->rq.tail = r;
+    p->rq.bytes += d->len;
+    p->rcv_nxt += d->len;
+    return true;
+}
 bool tcp_ooo_insert(struct tcp_pcb *p, const struct tcp_seg *s, uint32_t seq,
                     const struct view *d);
 /* Moves what the out-of-order queue holds at RCV.NXT to the receive queue. */
 void tcp_ooo_drain(struct tcp_pcb *p);
-void tcp_rcv_free(struct tcp_pcb *p); /* in order and out of order */
-void tcp_ooo_free(struct tcp_pcb *p);
-void tcp_lent_release(struct tcp_pcb *p);
+void tcp_rcv_free_slow(struct tcp_pcb *p);
+void tcp_ooo_free_slow(struct tcp_pcb *p);
+static inline void tcp_ooo_free(struct tcp_pcb *p)
+{
+    if (p->ooo || p->fin_ooo)
+        tcp_ooo_free_slow(p);
+}
+/* In order and out of order. */
+static inline void tcp_rcv_free(struct tcp_pcb *p)
+{
+    if (p->rq.head || p->ooo || p->fin_ooo)
+        tcp_rcv_free_slow(p);
+}
+static inline void tcp_lent_release(struct tcp_pcb *p)
+{
+    if (p->lent) {
+        tcp_rseg_put(p->t, p->lent);
+        p->lent = NULL;
+    }
+}
 
 /* ------------------------------------------------------------ tcp_sack.c */
 
@@ -433,13 +629,20 @@ void tcp_sack_blocks(const struct tcp_pcb *p, struct tcp_opts *o, int max);
 void tcp_cc_init(struct tcp_pcb *p);
 void tcp_rtt_sample(struct tcp_pcb *p, uint64_t rtt_ns);
 /* A new cumulative ACK of acked bytes (outside fast recovery). */
-void tcp_cc_ack(struct tcp_pcb *p, uint32_t acked, uint64_t now);
+void tcp_cc_grow(struct tcp_pcb *p, uint32_t acked, uint64_t now);
+static inline void tcp_cc_ack(struct tcp_pcb *p, uint32_t acked, uint64_t now)
+{
+    /* Grow only when the window was used (RFC 7661's idea): an application
+     * that sends little must not inflate cwnd without limit. */
+    if (p->prior_flight + p->mss >= p->cwnd / 2)
+        tcp_cc_grow(p, acked, now);
+}
 /* Loss: the new ssthresh (CUBIC also remembers the window). */
 uint32_t tcp_cc_ssthresh(struct tcp_pcb *p);
 void tcp_cc_recovered(struct tcp_pcb *p);
 /* The ACK side of loss recovery: entering on duplicate ACKs or SACK, partial and
  * full ACKs, and the retransmission timeout. */
-void tcp_recovery_ack(struct tcp_pcb *p, uint32_t acked, bool dup);
+void tcp_recovery_ack(struct tcp_pcb *p, uint32_t acked, bool dup, uint64_t now);
 void tcp_rto_timeout(struct tcp_pcb *p);
 void tcp_tlp_timeout(struct tcp_pcb *p);
 

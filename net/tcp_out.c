@@ -13,47 +13,113 @@
  * references; IPv4 would copy them anyway). */
 #define TCP_INLINE_MAX 256
 
+/* One segment: the header fields (host order), options, payload. */
 struct seg_out {
     struct tcp *t;
-    struct tcp_pcb *p; /* inline payload: [iseq, iseq + ilen) of p's send queue */
-    uint32_t iseq, ilen;
-    struct tcp_repr r;
-    struct tcp_opts o;
+    struct tcp_pcb *p; /* inline payload: [seq, seq + ilen) of p's send queue */
+    uint32_t ports;    /* source port << 16 | destination port */
+    uint32_t seq, ack;
+    uint16_t window;
+    uint8_t flags;
     bool syn;
-    uint32_t optlen;
-    struct ipv4_addr src, dst;
+    uint32_t optlen, ilen, plen;
+    uint64_t ph_sum; /* the pseudoheader's partial sum without the length */
+    struct ipv4_addr dst;
     const struct view *pl;
     int n;
-    uint32_t plen;
+    struct tcp_opts o; /* only what o.present names is read */
 };
 
+/* The one-chunk case of tcp_sndq_copy without its call. */
+static inline uint32_t copy_inline(struct tcp_pcb *p, uint32_t seq, uint32_t len,
+                                   uint8_t *dst)
+{
+    const struct tcp_chunk *c = p->sq.cur;
+    uint32_t off = c ? seq - c->seq : 0;
+    if (c && off < c->len && len <= c->len - off) {
+        memcpy(dst, c->data + off, len);
+        return len;
+    }
+    return tcp_sndq_copy(p, seq, len, dst);
+}
+
+/* tcp_options_len for what our segments carry: the SYN layout, timestamps alone
+ * without a call. */
+static inline uint32_t options_len(const struct tcp_opts *o, bool syn)
+{
+    if (!o->present)
+        return 0;
+    if (syn)
+        return ((o->present & TCP_OPTF_MSS) ? 4 : 0) +
+               ((o->present & TCP_OPTF_TS)          ? 12
+                : (o->present & TCP_OPTF_SACK_PERM) ? 4
+                                                    : 0) +
+               ((o->present & TCP_OPTF_WS) ? 4 : 0);
+    if (o->present == TCP_OPTF_TS)
+        return 12;
+    return tcp_options_len(o, false);
+}
+
+/* tcp_options_emit's bytes for the SYN layout and for timestamps alone, a word at
+ * a time (c->optlen bytes). */
+static void put_options(const struct seg_out *c, uint8_t *q)
+{
+    const struct tcp_opts *o = &c->o;
+    if (!c->syn && o->present != TCP_OPTF_TS) {
+        tcp_options_emit(o, false, q, c->optlen);
+        return;
+    }
+    if (o->present & TCP_OPTF_MSS) {
+        net_wr32(q, 0x02040000u | o->mss);
+        q += 4;
+    }
+    if (o->present & TCP_OPTF_TS) {
+        bool sp = c->syn && (o->present & TCP_OPTF_SACK_PERM);
+        net_wr32(q, sp ? 0x0402080au : 0x0101080au);
+        net_wr32(q + 4, o->ts_val);
+        net_wr32(q + 8, o->ts_ecr);
+        q += 12;
+    } else if (o->present & TCP_OPTF_SACK_PERM) {
+        net_wr32(q, 0x01010402u);
+        q += 4;
+    }
+    if (c->syn && (o->present & TCP_OPTF_WS))
+        net_wr32(q, 0x01030300u | u32_min(o->wscale, TCP_MAX_WSCALE));
+}
+
+/* The header, options and inline payload in place, the checksum over them (the
+ * header's words summed as written) and the payload views. */
 static uint32_t put_header(void *ctx, const struct view *hv)
 {
     struct seg_out *c = ctx;
     uint8_t *h = view_data(hv);
     uint32_t hl = TCP_HDR_LEN + c->optlen;
-    c->r.hdr_len = (uint8_t)hl;
-    c->r.csum = 0;
-    tcp_header_emit(&c->r, h);
+    uint32_t w3 = (hl / 4) << 28 | (uint32_t)c->flags << 16 | c->window;
+    net_wr32(h + TCP_OFF_SPORT, c->ports);
+    net_wr32(h + TCP_OFF_SEQ, c->seq);
+    net_wr32(h + TCP_OFF_ACK, c->ack);
+    net_wr32(h + TCP_OFF_DOFF, w3);
+    net_wr32(h + TCP_OFF_CSUM, 0);
     if (c->optlen)
-        tcp_options_emit(&c->o, c->syn, h + TCP_HDR_LEN, c->optlen);
+        put_options(c, h + TCP_HDR_LEN);
     if (c->ilen)
-        c->ilen = tcp_sndq_copy(c->p, c->iseq, c->ilen, h + hl);
-    /* ipv4_pseudoheader_sum's value, inlined (addresses known here). */
-    uint64_t s = ipv4_pseudo_sum(c->src, c->dst, IPV4_PROTO_TCP,
-                                 (uint16_t)(hl + c->ilen + c->plen));
-    s = csum_add(s, h, hl + c->ilen);
+        c->ilen = copy_inline(c->p, c->seq, c->ilen, h + hl);
+    uint64_t s = c->ph_sum + csum_be16((uint16_t)(hl + c->ilen + c->plen)) +
+                 csum_load32(h) + csum_load32(h + 4) + csum_load32(h + 8) +
+                 csum_load32(h + 12);
+    if (c->optlen + c->ilen)
+        s = csum_add(s, h + TCP_HDR_LEN, c->optlen + c->ilen);
     if (c->n)
         s = csum_views(s, c->pl, c->n);
     net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
     return hl + c->ilen;
 }
 
-static enum ipv4_err xmit(struct seg_out *c)
+static inline enum ipv4_err xmit(struct seg_out *c)
 {
     static const struct ipv4_wopts wo = {.nowait = true, .dont_fragment = true};
     struct tcp *t = c->t;
-    c->optlen = c->o.present ? tcp_options_len(&c->o, c->syn) : 0;
+    c->optlen = options_len(&c->o, c->syn);
     enum ipv4_err e =
         ipv4_write(t->ip, &wo, c->dst, IPV4_PROTO_TCP, TCP_HDR_LEN + c->optlen + c->ilen,
                    put_header, c, c->pl, c->n);
@@ -66,16 +132,22 @@ static enum ipv4_err xmit(struct seg_out *c)
 
 /* ------------------------------------------------------------ windows */
 
-uint16_t tcp_window_field(struct tcp_pcb *p)
+/* The window field for a segment leaving now (updates rcv_adv). */
+static inline uint16_t tcp_window_field(struct tcp_pcb *p)
 {
     uint32_t space = tcp_rcv_space(p);
+    int32_t cur = (int32_t)(p->rcv_adv - p->rcv_nxt); /* announced beyond RCV.NXT */
     /* The right edge never moves left (RFC 9293 3.8.6.2.2), and moves right only
      * by at least min(buffer / 2, MSS) (receiver SWS avoidance). */
-    uint32_t edge = p->rcv_nxt + ((space >> p->rcv_ws) << p->rcv_ws);
-    if (seq_gt(edge, p->rcv_adv) &&
-        seq_geq(p->rcv_nxt + space, p->rcv_adv + u32_min(p->rcv_cap / 2, p->adv_mss)))
-        p->rcv_adv = edge;
-    int32_t w = (int32_t)(p->rcv_adv - p->rcv_nxt) >> p->rcv_ws;
+    if ((int32_t)(space - (uint32_t)cur) >=
+        (int32_t)u32_min(p->rcv_cap / 2, p->adv_mss)) {
+        int32_t r = (int32_t)((space >> p->rcv_ws) << p->rcv_ws);
+        if (r > cur) {
+            p->rcv_adv = p->rcv_nxt + (uint32_t)r;
+            cur = r;
+        }
+    }
+    int32_t w = cur >> p->rcv_ws;
     return (uint16_t)(w < 0 ? 0 : w > 65535 ? 65535 : w);
 }
 
@@ -97,44 +169,30 @@ void tcp_window_update_slow(struct tcp_pcb *p)
 
 /* ------------------------------------------------------------ one segment */
 
-static void seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t flags)
+__attribute__((always_inline)) static inline void
+seg_init(struct seg_out *c, struct tcp_pcb *p, uint32_t seq, uint8_t flags)
 {
     c->t = p->t;
-    c->src = p->laddr;
+    c->p = p;
+    c->ph_sum = p->ph_sum;
     c->dst = p->raddr;
-    c->r.sport = p->lport;
-    c->r.dport = p->rport;
-    c->r.seq = seq;
-    c->r.ack = (flags & TCP_ACK) ? p->rcv_nxt : 0;
-    c->r.flags = flags;
-    c->r.urg = 0;
-    c->syn = flags & TCP_SYN;
+    c->ports = (uint32_t)p->lport << 16 | p->rport;
+    c->seq = seq;
+    c->ack = (flags & TCP_ACK) ? p->rcv_nxt : 0;
+    c->flags = flags;
+    c->syn = false; /* SYNs: tcp_send_syn */
     c->o.present = 0;
     c->pl = NULL;
     c->n = 0;
     c->plen = 0;
     c->ilen = 0;
-    if (c->syn) { /* windows in SYNs are never scaled (RFC 7323 2.2) */
-        uint32_t w = u32_min(tcp_rcv_space(p), 65535);
-        c->r.window = (uint16_t)w;
-        p->rcv_adv = p->rcv_nxt + w;
-        c->o.present = TCP_OPTF_MSS;
-        c->o.mss = p->adv_mss;
-        if (p->ws_ok) {
-            c->o.present |= TCP_OPTF_WS;
-            c->o.wscale = p->rcv_ws;
-        }
-        if (p->sack_ok)
-            c->o.present |= TCP_OPTF_SACK_PERM;
-    } else {
-        c->r.window = tcp_window_field(p);
-    }
+    c->window = tcp_window_field(p);
     if (p->ts_ok) {
         c->o.present |= TCP_OPTF_TS;
         c->o.ts_val = tcp_ts_now(plat_now_ns()) + p->ts_off;
         c->o.ts_ecr = (flags & TCP_ACK) ? p->ts_recent : 0;
     }
-    if (!c->syn && p->ooo && p->sack_ok)
+    if (p->ooo && p->sack_ok)
         tcp_sack_blocks(p, &c->o, TCP_MAX_SACK);
 }
 
@@ -153,10 +211,78 @@ static int max_views(const struct tcp_pcb *p)
     return m < 1 ? 1 : m > TCP_MAX_VIEWS ? TCP_MAX_VIEWS : m;
 }
 
-/* Data [seq, seq + len) (len possibly 0) with flags; returns the data bytes sent
- * (fewer than len when the views ran out: then no FIN or PSH). */
-static uint32_t send_data(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t flags)
+/* The common segment of a connection: not a SYN, no SACK blocks, its payload
+ * (if any) inline; put_plain writes it from the connection's fields. */
+struct plain_seg {
+    struct tcp_pcb *p;
+    uint32_t seq, len, optlen;
+    uint8_t flags;
+};
+
+static uint32_t put_plain(void *ctx, const struct view *hv)
 {
+    struct plain_seg *f = ctx;
+    struct tcp_pcb *p = f->p;
+    uint8_t *h = view_data(hv);
+    uint32_t hl = TCP_HDR_LEN + f->optlen;
+    uint32_t w3 = (hl / 4) << 28 | (uint32_t)f->flags << 16 | tcp_window_field(p);
+    net_wr32(h + TCP_OFF_SPORT, (uint32_t)p->lport << 16 | p->rport);
+    net_wr32(h + TCP_OFF_SEQ, f->seq);
+    net_wr32(h + TCP_OFF_ACK, (f->flags & TCP_ACK) ? p->rcv_nxt : 0);
+    net_wr32(h + TCP_OFF_DOFF, w3);
+    net_wr32(h + TCP_OFF_CSUM, 0);
+    if (f->optlen) { /* NOP NOP timestamps */
+        net_wr32(h + TCP_HDR_LEN, 0x0101080au);
+        net_wr32(h + TCP_HDR_LEN + 4, tcp_ts_now(plat_now_ns()) + p->ts_off);
+        net_wr32(h + TCP_HDR_LEN + 8, (f->flags & TCP_ACK) ? p->ts_recent : 0);
+    }
+    if (f->len)
+        f->len = copy_inline(p, f->seq, f->len, h + hl);
+    uint64_t s = p->ph_sum + csum_be16((uint16_t)(hl + f->len)) + csum_load32(h) +
+                 csum_load32(h + 4) + csum_load32(h + 8) + csum_load32(h + 12);
+    if (f->optlen + f->len)
+        s = csum_add(s, h + TCP_HDR_LEN, f->optlen + f->len);
+    net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
+    return hl + f->len;
+}
+
+/* The segment may go the plain way: payload inline, no SACK blocks. */
+static inline bool plain_ok(const struct tcp_pcb *p, uint32_t len)
+{
+    return len <= TCP_INLINE_MAX && !(p->ooo && p->sack_ok);
+}
+
+/* One plain segment; returns the payload bytes it took. */
+static inline uint32_t send_plain(struct tcp_pcb *p, uint32_t seq, uint32_t len,
+                                  uint8_t flags)
+{
+    static const struct ipv4_wopts wo = {.nowait = true, .dont_fragment = true};
+    struct tcp *t = p->t;
+    struct plain_seg f = {p, seq, len, p->ts_ok ? 12 : 0, flags};
+    if (ipv4_write(t->ip, &wo, p->raddr, IPV4_PROTO_TCP, TCP_HDR_LEN + f.optlen + len,
+                   put_plain, &f, NULL, 0) == IPV4_OK)
+        t->st.tx++;
+    else
+        t->st.tx_errors++;
+    return f.len;
+}
+
+/* Data [seq, seq + len) (len possibly 0) with flags; returns the data bytes sent
+ * (fewer than len when the views ran out: then no FIN or PSH). Inline in
+ * send_new (new data, the common case), out of line for the rest. */
+__attribute__((always_inline)) static inline uint32_t
+send_data_inl(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    if (plain_ok(p, len)) {
+        uint32_t sent = send_plain(p, seq, len, flags);
+        if (flags & TCP_ACK)
+            ack_sent(p);
+        if (sent) {
+            p->t->st.tx_data_segs++;
+            p->t->st.tx_data_bytes += sent;
+        }
+        return sent;
+    }
     struct seg_out c;
     struct view vs[TCP_MAX_VIEWS];
     int n = 0;
@@ -168,20 +294,18 @@ static uint32_t send_data(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t
         uint32_t room = p->mss > extra ? p->mss - extra : 0;
         if (len > room) {
             len = room;
-            c.r.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+            c.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
         }
     }
     if (len > TCP_INLINE_MAX) {
         uint32_t got = tcp_sndq_views(p, seq, len, vs, max_views(p), &n);
         if (got < len)
-            c.r.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+            c.flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
         len = got;
         c.pl = vs;
         c.n = n;
         c.plen = len;
     } else {
-        c.p = p;
-        c.iseq = seq;
         c.ilen = len;
     }
     xmit(&c);
@@ -196,11 +320,21 @@ static uint32_t send_data(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t
     return len;
 }
 
+__attribute__((noinline)) static uint32_t send_data(struct tcp_pcb *p, uint32_t seq,
+                                                    uint32_t len, uint8_t flags)
+{
+    return send_data_inl(p, seq, len, flags);
+}
+
 void tcp_send_ack(struct tcp_pcb *p)
 {
-    struct seg_out c;
-    seg_init(&c, p, p->snd_nxt, TCP_ACK);
-    xmit(&c);
+    if (plain_ok(p, 0)) {
+        send_plain(p, p->snd_nxt, 0, TCP_ACK);
+    } else {
+        struct seg_out c;
+        seg_init(&c, p, p->snd_nxt, TCP_ACK);
+        xmit(&c);
+    }
     p->t->st.tx_acks++;
     ack_sent(p);
 }
@@ -213,16 +347,57 @@ void tcp_send_challenge_ack(struct tcp_pcb *p)
     tcp_send_ack(p);
 }
 
+/* A SYN or SYN-ACK from the connection's fields: the window unscaled (RFC 7323
+ * 2.2), the options in tcp_options_emit's SYN layout (MSS, SACK-permitted and
+ * timestamps or NOPs, NOP and window scale). */
+static uint32_t put_syn(void *ctx, const struct view *hv)
+{
+    struct plain_seg *f = ctx;
+    struct tcp_pcb *p = f->p;
+    uint8_t *h = view_data(hv), *q = h + TCP_HDR_LEN;
+    uint32_t hl = TCP_HDR_LEN + f->optlen, w = u32_min(tcp_rcv_space(p), 65535);
+    p->rcv_adv = p->rcv_nxt + w;
+    net_wr32(h + TCP_OFF_SPORT, (uint32_t)p->lport << 16 | p->rport);
+    net_wr32(h + TCP_OFF_SEQ, f->seq);
+    net_wr32(h + TCP_OFF_ACK, (f->flags & TCP_ACK) ? p->rcv_nxt : 0);
+    net_wr32(h + TCP_OFF_DOFF, (hl / 4) << 28 | (uint32_t)f->flags << 16 | w);
+    net_wr32(h + TCP_OFF_CSUM, 0);
+    net_wr32(q, 0x02040000u | p->adv_mss);
+    q += 4;
+    if (p->ts_ok) {
+        net_wr32(q, p->sack_ok ? 0x0402080au : 0x0101080au);
+        net_wr32(q + 4, tcp_ts_now(plat_now_ns()) + p->ts_off);
+        net_wr32(q + 8, (f->flags & TCP_ACK) ? p->ts_recent : 0);
+        q += 12;
+    } else if (p->sack_ok) {
+        net_wr32(q, 0x01010402u);
+        q += 4;
+    }
+    if (p->ws_ok)
+        net_wr32(q, 0x01030300u | u32_min(p->rcv_ws, TCP_MAX_WSCALE));
+    uint64_t s = p->ph_sum + csum_be16((uint16_t)hl) + csum_hdr20(h) +
+                 csum_add_words32(0, h + TCP_HDR_LEN, f->optlen / 4);
+    net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
+    return hl;
+}
+
 enum ipv4_err tcp_send_syn(struct tcp_pcb *p)
 {
-    struct seg_out c;
+    static const struct ipv4_wopts wo = {.nowait = true, .dont_fragment = true};
+    struct tcp *t = p->t;
     bool synack = p->state == TCP_SYN_RCVD;
-    seg_init(&c, p, p->iss, synack ? TCP_SYN | TCP_ACK : TCP_SYN);
+    uint32_t optlen = 4 + (p->ts_ok ? 12 : p->sack_ok ? 4 : 0) + (p->ws_ok ? 4 : 0);
+    struct plain_seg f = {p, p->iss, 0, optlen, synack ? TCP_SYN | TCP_ACK : TCP_SYN};
     if (synack)
-        p->t->st.tx_synack++;
+        t->st.tx_synack++;
     else
-        p->t->st.tx_syn++;
-    enum ipv4_err e = xmit(&c);
+        t->st.tx_syn++;
+    enum ipv4_err e = ipv4_write(t->ip, &wo, p->raddr, IPV4_PROTO_TCP,
+                                 TCP_HDR_LEN + optlen, put_syn, &f, NULL, 0);
+    if (e == IPV4_OK)
+        t->st.tx++;
+    else
+        t->st.tx_errors++;
     if (synack)
         ack_sent(p);
     return e;
@@ -233,7 +408,7 @@ void tcp_send_rst_pcb(struct tcp_pcb *p)
     struct seg_out c;
     seg_init(&c, p, p->snd_nxt, TCP_RST | TCP_ACK);
     c.o.present = 0;
-    c.r.window = 0;
+    c.window = 0;
     xmit(&c);
     p->t->st.tx_rst++;
 }
@@ -242,12 +417,11 @@ void tcp_send_rst_pcb(struct tcp_pcb *p)
 static void seg_reply(struct seg_out *c, struct tcp *t, const struct tcp_seg *s)
 {
     c->t = t;
-    c->src = s->info->dst;
+    c->p = NULL;
+    c->ph_sum = ipv4_pseudo_sum(s->info->dst, s->info->src, IPV4_PROTO_TCP, 0);
     c->dst = s->info->src;
-    c->r.sport = s->dport;
-    c->r.dport = s->sport;
-    c->r.urg = 0;
-    c->r.window = 0;
+    c->ports = (uint32_t)s->dport << 16 | s->sport;
+    c->window = 0;
     c->o.present = 0;
     c->syn = false;
     c->pl = NULL;
@@ -263,13 +437,13 @@ void tcp_send_rst_for(struct tcp *t, const struct tcp_seg *s)
         return;
     seg_reply(&c, t, s);
     if (s->flags & TCP_ACK) {
-        c.r.seq = s->ack;
-        c.r.ack = 0;
-        c.r.flags = TCP_RST;
+        c.seq = s->ack;
+        c.ack = 0;
+        c.flags = TCP_RST;
     } else {
-        c.r.seq = 0;
-        c.r.ack = s->seq + s->len;
-        c.r.flags = TCP_RST | TCP_ACK;
+        c.seq = 0;
+        c.ack = s->seq + s->len;
+        c.flags = TCP_RST | TCP_ACK;
     }
     xmit(&c);
     t->st.tx_rst++;
@@ -280,10 +454,10 @@ void tcp_send_cookie_synack(struct tcp *t, const struct tcp_seg *s, uint32_t iss
 {
     struct seg_out c;
     seg_reply(&c, t, s);
-    c.r.seq = iss;
-    c.r.ack = s->seq + 1;
-    c.r.flags = TCP_SYN | TCP_ACK;
-    c.r.window = (uint16_t)u32_min(t->cfg.rcvbuf, 65535);
+    c.seq = iss;
+    c.ack = s->seq + 1;
+    c.flags = TCP_SYN | TCP_ACK;
+    c.window = (uint16_t)u32_min(t->cfg.rcvbuf, 65535);
     c.o = *o;
     c.o.present |= TCP_OPTF_MSS;
     c.o.mss = mss;
@@ -306,7 +480,7 @@ uint32_t tcp_retransmit(struct tcp_pcb *p, uint32_t seq, uint32_t len)
     return sent + ((flags & TCP_FIN) && sent == data ? 1 : 0);
 }
 
-static void arm_timers(struct tcp_pcb *p, uint64_t now);
+static inline void arm_timers(struct tcp_pcb *p, uint64_t now);
 
 void tcp_send_probe(struct tcp_pcb *p)
 {
@@ -384,7 +558,8 @@ static bool send_lost(struct tcp_pcb *p)
     return true;
 }
 
-static bool send_new(struct tcp_pcb *p, uint64_t now)
+__attribute__((always_inline)) static inline bool send_new(struct tcp_pcb *p,
+                                                           uint64_t now)
 {
     uint32_t unsent = tcp_unsent(p);
     bool fin = p->shut_wr && !p->fin_sent;
@@ -405,7 +580,7 @@ static bool send_new(struct tcp_pcb *p, uint64_t now)
     }
     uint8_t flags = TCP_ACK;
     if (len == unsent) { /* the last of the queue */
-        if (len < p->mss && len && !p->nodelay && !fin && tcp_flight(p))
+        if (tcp_flight(p) && len < p->mss && len && !p->nodelay && !fin)
             return false; /* Nagle */
         if (len)
             flags |= TCP_PSH;
@@ -415,7 +590,7 @@ static bool send_new(struct tcp_pcb *p, uint64_t now)
     if (!len && !(flags & TCP_FIN))
         return false;
     uint32_t seq = p->snd_nxt;
-    uint32_t sent = send_data(p, seq, len, flags);
+    uint32_t sent = send_data_inl(p, seq, len, flags);
     if (sent < len)
         flags &= (uint8_t)~TCP_FIN;
     p->snd_nxt += sent;
@@ -428,10 +603,10 @@ static bool send_new(struct tcp_pcb *p, uint64_t now)
         p->rtt_seq = seq;
         p->rtt_start_ns = now;
     }
-    return true;
+    return tcp_new_pending(p);
 }
 
-static void arm_timers(struct tcp_pcb *p, uint64_t now)
+static inline void arm_timers(struct tcp_pcb *p, uint64_t now)
 {
     if (p->t_rtx)
         return;
@@ -469,9 +644,47 @@ void tcp_tlp_timeout(struct tcp_pcb *p)
     tcp_rtx_arm(p, now);
 }
 
-void tcp_output(struct tcp_pcb *p)
+/* The common output: nothing in flight, outside recovery, all that is queued
+ * (and the FIN when due) one plain segment the windows take whole, so neither
+ * Nagle nor SWS avoidance holds it: what the loop below would do, in one pass
+ * (no thread can be inside: in_output is clear). false: the loop. */
+__attribute__((always_inline)) static inline bool output_idle(struct tcp_pcb *p)
+{
+    uint32_t len = p->snd_end - p->snd_nxt;
+    bool fin = p->shut_wr && !p->fin_sent;
+    if (p->snd_nxt != p->snd_una || p->in_output || p->recovery != TCP_REC_NONE ||
+        seq_lt(p->snd_end, p->snd_nxt) || len > p->mss || len > p->snd_wnd ||
+        len > p->cwnd || !plain_ok(p, len) || (!len && !fin))
+        return false;
+    uint64_t now = plat_now_ns();
+    uint8_t flags = TCP_ACK | (len ? TCP_PSH : 0) | (fin ? TCP_FIN : 0);
+    uint32_t seq = p->snd_nxt, sent = send_plain(p, seq, len, flags);
+    ack_sent(p);
+    p->kick = false;
+    p->snd_nxt += sent;
+    if (sent) {
+        p->t->st.tx_data_segs++;
+        p->t->st.tx_data_bytes += sent;
+        if (!p->ts_ok && !p->rtt_timing) {
+            p->rtt_timing = true;
+            p->rtt_seq = seq;
+            p->rtt_start_ns = now;
+        }
+    }
+    if (fin && sent == len) {
+        p->snd_nxt++;
+        p->fin_sent = true;
+    }
+    if (!p->t_rtx && tcp_flight(p))
+        tcp_flight_timer_arm(p, now);
+    return true;
+}
+
+void tcp_output_slow(struct tcp_pcb *p)
 {
     if (!may_send_data(p))
+        return;
+    if (p->snd_nxt == p->snd_una && output_idle(p))
         return;
     if (p->in_output) { /* another thread is inside (its driver call blocked) */
         p->output_again = true;
@@ -486,7 +699,7 @@ void tcp_output(struct tcp_pcb *p)
         if (p->recovery != TCP_REC_NONE)
             while (send_lost(p))
                 ;
-        while (send_new(p, now))
+        while (send_new(p, now)) /* true: more may go */
             ;
     } while (p->output_again && may_send_data(p));
     p->in_output = false;

@@ -173,6 +173,15 @@ static void test_isn(void **state)
     assert_int_equal(off1, off2); /* same connection, same timestamp offset */
     uint32_t i3 = tcp_isn(tc, a, 80, b, 40001, 1000 * SEC, &off3);
     assert_true(i3 != i1 && off3 != off1);
+    /* SipHash-2-4 of domain 1, the addresses and the ports (big-endian). */
+    uint8_t in[13] = {1};
+    memcpy(in + 1, &a.be, 4);
+    memcpy(in + 5, &b.be, 4);
+    net_wr16(in + 9, 80);
+    net_wr16(in + 11, 40000);
+    uint64_t h = tcp_siphash(tc->cfg.secret, in, sizeof in);
+    assert_int_equal(i1, (uint32_t)(1000 * SEC >> 12) + (uint32_t)h);
+    assert_int_equal(off1, (uint32_t)(h >> 32));
     /* Another secret, another sequence space. */
     tc->cfg.secret[0] ^= 1;
     uint32_t i4 = tcp_isn(tc, a, 80, b, 40000, 1000 * SEC, &off3);
