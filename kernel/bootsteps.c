@@ -6,7 +6,7 @@
 #include "log.h"
 #include "timer.h"
 
-#define MAX_STEPS 32
+#define MAX_STEPS 64
 #define COM1_SCRATCH 0x3FF
 
 extern uint64_t boot_entry_tsc; /* boot/boot.S */

@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, HERE)
 import boot_time  # noqa: E402  (qemu_argv, Console, stop)
 
-STEP = re.compile(rb"boot\.(\w+)_us=(\d+)(?: \(\+(\d+)\))?")
+STEP = re.compile(rb"boot\.([\w.]+)_us=(\d+)(?: \(\+(\d+)\))?")
 KERNEL_LO, KERNEL_HI = 0x100000, 0x1000000
 
 
@@ -136,9 +136,12 @@ def main():
                 return 1
             names = [n for n, _, _ in runs[0] if n != "entry"]
             per = translation_by_step(log, names, a.kernel.replace("kernel.elf", "kernel64.elf"))
-    durs = collections.OrderedDict()
+    durs = collections.OrderedDict()  # a step that recurs (one per NIC) is summed
     for r in runs:
+        total = collections.OrderedDict()
         for name, _, dur in r:
+            total[name] = total.get(name, 0) + dur
+        for name, dur in total.items():
             durs.setdefault(name, []).append(dur)
     print("%-16s %8s %8s %8s" % ("step (us)", "median", "min", "max")
           + ("  %6s %6s  %s" % ("blocks", "insns", "most blocks") if per else ""))
