@@ -139,21 +139,16 @@ static int decode_mem(const struct pci_dev *d, uint8_t off, uint32_t lo,
     return is64 ? 2 : 1;
 }
 
-/* Decoding off while the BARs hold all ones: a BAR decoding at a transient
- * address could claim another device's range. Under QEMU each change of the
- * decode bits remaps the device's BARs (a rebuild of the memory map), which is
- * why BARs are sized only for functions a driver enables (pci_enable). */
-static void decode_bars(struct pci_dev *d)
+/* Sizes d's BARs, with decoding off (the caller's job) while they hold all
+ * ones: a BAR decoding at a transient address could claim another device's
+ * range. */
+static void size_bars(struct pci_dev *d)
 {
-    if (d->bars_sized)
-        return;
     d->bars_sized = true;
     uint8_t type = pci_read8(d, PCI_HEADER_TYPE) & 0x7F;
     if (type > 1)
         return;
     int nbars = type == 0 ? 6 : 2;
-    uint16_t cmd = pci_read16(d, PCI_COMMAND);
-    pci_write16(d, PCI_COMMAND, cmd & (uint16_t) ~(PCI_CMD_IO | PCI_CMD_MEMORY));
     for (int i = 0; i < nbars;) {
         uint8_t off = (uint8_t)(PCI_BAR0 + 4 * i);
         uint32_t lo = pci_read32(d, off);
@@ -164,6 +159,19 @@ static void decode_bars(struct pci_dev *d)
             i += decode_mem(d, off, lo, &d->bar[i]);
         }
     }
+}
+
+/* Under QEMU each change of a function's decode bits remaps its BARs (a rebuild
+ * of the memory map, about 0.2 ms under TCG): BARs are sized only for the
+ * functions a driver enables, and only when some BAR needs an address for
+ * everyone else's. */
+static void decode_bars(struct pci_dev *d)
+{
+    if (d->bars_sized)
+        return;
+    uint16_t cmd = pci_read16(d, PCI_COMMAND);
+    pci_write16(d, PCI_COMMAND, cmd & (uint16_t) ~(PCI_CMD_IO | PCI_CMD_MEMORY));
+    size_bars(d);
     pci_write16(d, PCI_COMMAND, cmd);
 }
 
@@ -243,14 +251,21 @@ static bool any_unassigned(const struct pci_dev *d)
 /* Only the functions a driver takes have their BARs sized; the firmware's
  * assignments stand. A BAR it left unassigned (qboot assigns none) makes every
  * function's BARs sized, so that new ones go above everything assigned, and
- * assigns every unassigned BAR at once. */
-void pci_enable(struct pci_dev *d)
+ * assigns every unassigned BAR at once. The command register is written once
+ * more at the end, with the driver's bits: two changes of the decode bits in
+ * all, the fewest sizing allows. */
+void pci_enable(struct pci_dev *d, uint16_t set, uint16_t clear)
 {
-    decode_bars(d);
+    uint16_t cmd = pci_read16(d, PCI_COMMAND);
+    if (!d->bars_sized) {
+        pci_write16(d, PCI_COMMAND, cmd & (uint16_t) ~(PCI_CMD_IO | PCI_CMD_MEMORY));
+        size_bars(d);
+    }
     if (!assigned_all && any_unassigned(d)) {
         assign_unassigned();
         assigned_all = true;
     }
+    pci_write16(d, PCI_COMMAND, (uint16_t)((cmd & ~clear) | set));
     log_device(d, " enabled:");
 }
 

@@ -71,10 +71,12 @@ struct pci_dev {
  * and marked level-triggered. Each function is logged at debug level. Calling
  * it again rescans. BARs are not read here (pci_enable). */
 int pci_init(void);
-/* For a driver about to use d: its BARs read and sized. Any BAR the firmware
- * left unassigned (qboot assigns none) gets an address, every function's at
- * once: I/O from 0xC000, memory from 0xE0000000, above what is assigned. */
-void pci_enable(struct pci_dev *d);
+/* For a driver about to use d: its BARs read and sized, then the bits of set
+ * (PCI_CMD_*) set in its command register and those of clear cleared. Any BAR
+ * the firmware left unassigned (qboot assigns none) gets an address first,
+ * every function's at once: I/O from 0xC000, memory from 0xE0000000, above
+ * what is assigned. */
+void pci_enable(struct pci_dev *d, uint16_t set, uint16_t clear);
 int pci_count(void);
 struct pci_dev *pci_get(int i);
 /* Marks d as driven by driver and logs it at info level. */

@@ -37,7 +37,7 @@ static uint64_t *pte_for(uintptr_t addr)
         panic("vm: 0x%lx is outside the identity map", (unsigned long)addr);
     uint64_t *pde = &boot_pd[addr >> 21];
     if (*pde & PTE_PS) {
-        uint64_t *pt = page_alloc(1);
+        uint64_t *pt = page_alloc_uninit(1); /* all 512 entries written below */
         if (!pt)
             panic("vm: out of memory splitting a 2 MiB page");
         uint64_t base = *pde & PTE_ADDR & ~0x1FFFFFull;
