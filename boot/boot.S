@@ -20,6 +20,12 @@ multiboot_header:
 _start:
     cli
     cld
+    /* The TSC at the loader's hand-over, for the boot's time line (kernel/bootsteps.c). */
+    mov %eax, %edi
+    rdtsc
+    mov %eax, boot_entry_tsc
+    mov %edx, boot_entry_tsc + 4
+    mov %edi, %eax
     /* cpuid clobbers EBX: keep the multiboot values in EDI/ESI. */
     mov %eax, %edi
     mov %ebx, %esi
@@ -100,13 +106,16 @@ long_entry:
     xor %ax, %ax
     mov %ax, %fs
     mov %ax, %gs
-    /* Clear .bss (the page tables and boot stack live in .boot.bss, outside it). */
+    /* Clear .bss (the page tables and boot stack live in .boot.bss, outside it),
+     * eight bytes a step: under TCG every step of a rep is a pass through the
+     * translated block (the linker script aligns both ends to 16). */
     push %rdi
     mov $__bss_start, %rdi
     mov $__bss_end, %rcx
     sub %rdi, %rcx
+    shr $3, %rcx
     xor %eax, %eax
-    rep stosb
+    rep stosq
     pop %rdi
     /* A per-boot stack-protector canary (before any protected function runs). */
     rdtsc
@@ -124,6 +133,11 @@ long_entry:
 5:  cli
     hlt
     jmp 5b
+
+    .section .data
+    .align 8
+    .globl boot_entry_tsc
+boot_entry_tsc: .quad 0
 
     .section .rodata
 msg_no_lm:

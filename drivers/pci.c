@@ -27,6 +27,9 @@
 
 static struct pci_dev devs[PCI_MAX_DEVICES];
 static int ndevs;
+static bool assigned_all; /* assign_unassigned ran since the last scan */
+
+static void log_device(const struct pci_dev *d, const char *what);
 
 /* ---------------------------------------------------------------- config space */
 
@@ -136,10 +139,16 @@ static int decode_mem(const struct pci_dev *d, uint8_t off, uint32_t lo,
     return is64 ? 2 : 1;
 }
 
-static void decode_bars(struct pci_dev *d, int nbars)
+/* Sizes d's BARs, with decoding off (the caller's job) while they hold all
+ * ones: a BAR decoding at a transient address could claim another device's
+ * range. */
+static void size_bars(struct pci_dev *d)
 {
-    uint16_t cmd = pci_read16(d, PCI_COMMAND);
-    pci_write16(d, PCI_COMMAND, cmd & (uint16_t) ~(PCI_CMD_IO | PCI_CMD_MEMORY));
+    d->bars_sized = true;
+    uint8_t type = pci_read8(d, PCI_HEADER_TYPE) & 0x7F;
+    if (type > 1)
+        return;
+    int nbars = type == 0 ? 6 : 2;
     for (int i = 0; i < nbars;) {
         uint8_t off = (uint8_t)(PCI_BAR0 + 4 * i);
         uint32_t lo = pci_read32(d, off);
@@ -150,6 +159,19 @@ static void decode_bars(struct pci_dev *d, int nbars)
             i += decode_mem(d, off, lo, &d->bar[i]);
         }
     }
+}
+
+/* Under QEMU each change of a function's decode bits remaps its BARs (a rebuild
+ * of the memory map, about 0.2 ms under TCG): BARs are sized only for the
+ * functions a driver enables, and only when some BAR needs an address for
+ * everyone else's. */
+static void decode_bars(struct pci_dev *d)
+{
+    if (d->bars_sized)
+        return;
+    uint16_t cmd = pci_read16(d, PCI_COMMAND);
+    pci_write16(d, PCI_COMMAND, cmd & (uint16_t) ~(PCI_CMD_IO | PCI_CMD_MEMORY));
+    size_bars(d);
     pci_write16(d, PCI_COMMAND, cmd);
 }
 
@@ -197,6 +219,8 @@ static void assign_unassigned(void)
 {
     uint64_t io_next = IO_WINDOW_START, mem_next = MEM_WINDOW_START;
     for (int k = 0; k < ndevs; k++)
+        decode_bars(&devs[k]);
+    for (int k = 0; k < ndevs; k++)
         for (int i = 0; i < 6; i++) {
             const struct pci_bar *b = &devs[k].bar[i];
             uint64_t end = b->base + b->size;
@@ -214,6 +238,35 @@ static void assign_unassigned(void)
             if (bar_unassigned(&d->bar[i]))
                 assign_bar(d, i, &io_next, &mem_next);
     }
+}
+
+static bool any_unassigned(const struct pci_dev *d)
+{
+    for (int i = 0; i < 6; i++)
+        if (bar_unassigned(&d->bar[i]))
+            return true;
+    return false;
+}
+
+/* Only the functions a driver takes have their BARs sized; the firmware's
+ * assignments stand. A BAR it left unassigned (qboot assigns none) makes every
+ * function's BARs sized, so that new ones go above everything assigned, and
+ * assigns every unassigned BAR at once. The command register is written once
+ * more at the end, with the driver's bits: two changes of the decode bits in
+ * all, the fewest sizing allows. */
+void pci_enable(struct pci_dev *d, uint16_t set, uint16_t clear)
+{
+    uint16_t cmd = pci_read16(d, PCI_COMMAND);
+    if (!d->bars_sized) {
+        pci_write16(d, PCI_COMMAND, cmd & (uint16_t) ~(PCI_CMD_IO | PCI_CMD_MEMORY));
+        size_bars(d);
+    }
+    if (!assigned_all && any_unassigned(d)) {
+        assign_unassigned();
+        assigned_all = true;
+    }
+    pci_write16(d, PCI_COMMAND, (uint16_t)((cmd & ~clear) | set));
+    log_device(d, " enabled:");
 }
 
 volatile void *pci_bar_ptr(const struct pci_dev *d, int bar)
@@ -264,7 +317,8 @@ static const char *bar_kind_name(enum pci_bar_kind k)
     }
 }
 
-static void log_device(const struct pci_dev *d)
+/* what: "" at the scan (no BARs sized yet), " enabled:" once a driver took it. */
+static void log_device(const struct pci_dev *d, const char *what)
 {
     if (log_threshold < LOG_DEBUG)
         return; /* no formatting on the boot path for a line nobody sees */
@@ -279,12 +333,13 @@ static void log_device(const struct pci_dev *d)
                               bar_kind_name(b->kind), (unsigned long long)b->base,
                               (unsigned long long)b->size, b->prefetchable ? "p" : "");
     }
-    log_debug("pci", "%02x:%02x.%x %04x:%04x class %02x.%02x.%02x irq %u pin %u%s",
+    log_debug("pci", "%02x:%02x.%x %04x:%04x class %02x.%02x.%02x irq %u pin %u%s%s",
               d->bus, d->dev, d->fn, d->vendor, d->device, d->class_code, d->subclass,
-              d->prog_if, d->irq_line, d->irq_pin, bars);
+              d->prog_if, d->irq_line, d->irq_pin, what, bars);
 }
 
-static void add_function(uint8_t bus, uint8_t dev, uint8_t fn)
+/* Five dword reads: every config access is a VM exit. */
+static void add_function(uint8_t bus, uint8_t dev, uint8_t fn, uint32_t id)
 {
     if (ndevs >= PCI_MAX_DEVICES) {
         log_warn("pci", "more than %d functions, %02x:%02x.%x ignored", PCI_MAX_DEVICES,
@@ -296,21 +351,22 @@ static void add_function(uint8_t bus, uint8_t dev, uint8_t fn)
     d->bus = bus;
     d->dev = dev;
     d->fn = fn;
-    d->vendor = pci_read16(d, PCI_VENDOR_ID);
-    d->device = pci_read16(d, PCI_DEVICE_ID);
-    d->revision = pci_read8(d, PCI_REVISION);
-    d->prog_if = pci_read8(d, PCI_PROG_IF);
-    d->subclass = pci_read8(d, PCI_SUBCLASS);
-    d->class_code = pci_read8(d, PCI_CLASS);
-    uint8_t type = pci_read8(d, PCI_HEADER_TYPE) & 0x7F;
+    d->vendor = (uint16_t)id;
+    d->device = (uint16_t)(id >> 16);
+    uint32_t cls = raw_read32(bus, dev, fn, PCI_REVISION);
+    d->revision = (uint8_t)cls;
+    d->prog_if = (uint8_t)(cls >> 8);
+    d->subclass = (uint8_t)(cls >> 16);
+    d->class_code = (uint8_t)(cls >> 24);
+    uint8_t type = (uint8_t)(raw_read32(bus, dev, fn, 0x0C) >> 16) & 0x7F;
     if (type == 0) {
-        d->subsys_vendor = pci_read16(d, PCI_SUBSYS_VENDOR);
-        d->subsys_id = pci_read16(d, PCI_SUBSYS_ID);
+        uint32_t sub = raw_read32(bus, dev, fn, PCI_SUBSYS_VENDOR);
+        d->subsys_vendor = (uint16_t)sub;
+        d->subsys_id = (uint16_t)(sub >> 16);
     }
-    d->irq_line = pci_read8(d, PCI_INTERRUPT_LINE);
-    d->irq_pin = pci_read8(d, PCI_INTERRUPT_PIN);
-    if (type == 0 || type == 1)
-        decode_bars(d, type == 0 ? 6 : 2);
+    uint32_t intr = raw_read32(bus, dev, fn, PCI_INTERRUPT_LINE);
+    d->irq_line = (uint8_t)intr;
+    d->irq_pin = (uint8_t)(intr >> 8);
 }
 
 #define PCI_BUS_NUMBERS 0x18 /* primary, secondary, subordinate, latency */
@@ -321,25 +377,33 @@ static bool bus_seen[256];
 static void scan_bus(uint8_t bus);
 
 /* A PCI-to-PCI bridge leads to its secondary bus: scan that too. */
-static void scan_function(uint8_t bus, uint8_t dev, uint8_t fn)
+static void scan_function(uint8_t bus, uint8_t dev, uint8_t fn, uint32_t id)
 {
-    add_function(bus, dev, fn);
-    uint32_t class = raw_read32(bus, dev, fn, 0x08) >> 16;
-    if (class == (PCI_CLASS_BRIDGE << 8 | PCI_SUBCLASS_PCI_BRIDGE)) {
+    int k = ndevs;
+    add_function(bus, dev, fn, id);
+    if (k == ndevs)
+        return;
+    if (devs[k].class_code == PCI_CLASS_BRIDGE &&
+        devs[k].subclass == PCI_SUBCLASS_PCI_BRIDGE) {
         uint8_t secondary = (uint8_t)(raw_read32(bus, dev, fn, PCI_BUS_NUMBERS) >> 8);
         if (secondary != 0)
             scan_bus(secondary);
     }
 }
 
+/* Functions 1-7 only when function 0's header says multi-function. */
 static void scan_slot(uint8_t bus, uint8_t dev)
 {
-    if (raw_read16(bus, dev, 0, PCI_VENDOR_ID) == 0xFFFF)
+    uint32_t id = raw_read32(bus, dev, 0, PCI_VENDOR_ID);
+    if ((uint16_t)id == 0xFFFF)
         return;
     bool multi = (raw_read32(bus, dev, 0, 0x0C) >> 16) & 0x80;
-    for (uint8_t fn = 0; fn < (multi ? 8 : 1); fn++)
-        if (raw_read16(bus, dev, fn, PCI_VENDOR_ID) != 0xFFFF)
-            scan_function(bus, dev, fn);
+    scan_function(bus, dev, 0, id);
+    for (uint8_t fn = 1; multi && fn < 8; fn++) {
+        id = raw_read32(bus, dev, fn, PCI_VENDOR_ID);
+        if ((uint16_t)id != 0xFFFF)
+            scan_function(bus, dev, fn, id);
+    }
 }
 
 static void scan_bus(uint8_t bus)
@@ -384,6 +448,7 @@ static void piix3_intx_lines(void)
 int pci_init(void)
 {
     ndevs = 0;
+    assigned_all = false;
     memset(bus_seen, 0, sizeof bus_seen);
     bool multi_root = (raw_read32(0, 0, 0, 0x0C) >> 16) & 0x80;
     if (!multi_root) {
@@ -393,12 +458,11 @@ int pci_init(void)
             if (raw_read16(0, 0, fn, PCI_VENDOR_ID) != 0xFFFF)
                 scan_bus(fn);
     }
-    assign_unassigned();
     piix3_intx_lines();
     for (int k = 0; k < ndevs; k++) {
         if (devs[k].irq_pin != 0)
             irq_set_level_triggered(devs[k].irq_line);
-        log_device(&devs[k]);
+        log_device(&devs[k], "");
     }
     log_debug("pci", "%d functions", ndevs);
     return ndevs;

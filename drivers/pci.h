@@ -1,5 +1,6 @@
 /* PCI: configuration space through the legacy ports 0xCF8/0xCFC, enumeration of
- * every bus/device/function into a fixed table, BAR decoding and sizing, the
+ * every bus/device/function into a fixed table, BAR decoding and sizing (for the
+ * functions drivers enable), the
  * capability list, command-register enables, and MSI-X table helpers.
  * Context: thread context at boot (pci_init, drivers' probe). The MSI-X entry
  * helpers touch only the device's table, so an interrupt handler may mask/unmask
@@ -60,15 +61,22 @@ struct pci_dev {
     uint16_t subsys_vendor, subsys_id;
     uint8_t class_code, subclass, prog_if, revision;
     uint8_t irq_line, irq_pin; /* INTx routing the firmware set; pin 0 = none */
-    struct pci_bar bar[6];
+    struct pci_bar bar[6];     /* valid once pci_enable ran */
+    bool bars_sized;
     const char *driver; /* NULL until a driver binds (pci_bind) */
 };
 
 /* Scans bus 0 and every bus a PCI-to-PCI bridge leads to; returns how many
- * functions were found. BARs the firmware left unassigned are assigned, PIIX3
- * INTx lines taken from its routing registers and marked level-triggered. Each
- * function is logged at debug level. Calling it again rescans. */
+ * functions were found. PIIX3 INTx lines are taken from its routing registers
+ * and marked level-triggered. Each function is logged at debug level. Calling
+ * it again rescans. BARs are not read here (pci_enable). */
 int pci_init(void);
+/* For a driver about to use d: its BARs read and sized, then the bits of set
+ * (PCI_CMD_*) set in its command register and those of clear cleared. Any BAR
+ * the firmware left unassigned (qboot assigns none) gets an address first,
+ * every function's at once: I/O from 0xC000, memory from 0xE0000000, above
+ * what is assigned. */
+void pci_enable(struct pci_dev *d, uint16_t set, uint16_t clear);
 int pci_count(void);
 struct pci_dev *pci_get(int i);
 /* Marks d as driven by driver and logs it at info level. */

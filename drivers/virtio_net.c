@@ -13,6 +13,7 @@
 #include "kernel/platform.h"
 
 static struct vnet_dev devs[VNET_MAX_DEVS]; /* slots, failed ones included */
+_Static_assert(VNET_MAX_DEVS <= 10, "interface names are net0 to net9");
 static struct vnet_dev *up_devs[VNET_MAX_DEVS];
 static int nslots, nup;
 static enum vnet_fault fault_kind; /* fault=... for every device */
@@ -346,19 +347,23 @@ static const struct vnet_hw_ops hw_ops = {.stop = hw_stop, .start = hw_start};
 
 /* ---------------------------------------------------------------- bring-up */
 
+/* At debug level: the boot prints as little as it can (each byte a VM exit);
+ * the console's ifconfig shows the address, MTU and link. */
 static void log_up(struct vnet_dev *dev)
 {
+    if (log_threshold < LOG_DEBUG)
+        return;
     const uint8_t *m = dev->nif.mac;
     char feats[160];
     feature_string(dev->vp.driver_features, feats, sizeof feats);
-    log_info(dev->name,
-             "%02x:%02x:%02x:%02x:%02x:%02x mtu %u link %s; %s, %s; rxq %u txq %u, "
-             "hdr %u%s; features %#llx:%s",
-             m[0], m[1], m[2], m[3], m[4], m[5], dev->nif.mtu,
-             dev->nif.link_up ? "up" : "down", dev->vp.modern ? "modern" : "legacy",
-             dev->vec.msix ? "MSI-X" : "INTx", dev->rxq.size, dev->txq.size, dev->hdr_len,
-             dev->split_hdr ? " split" : "", (unsigned long long)dev->vp.driver_features,
-             feats);
+    log_debug(dev->name,
+              "%02x:%02x:%02x:%02x:%02x:%02x mtu %u link %s; %s, %s; rxq %u txq %u, "
+              "hdr %u%s; features %#llx:%s",
+              m[0], m[1], m[2], m[3], m[4], m[5], dev->nif.mtu,
+              dev->nif.link_up ? "up" : "down", dev->vp.modern ? "modern" : "legacy",
+              dev->vec.msix ? "MSI-X" : "INTx", dev->rxq.size, dev->txq.size,
+              dev->hdr_len, dev->split_hdr ? " split" : "",
+              (unsigned long long)dev->vp.driver_features, feats);
 }
 
 static void netif_init(struct vnet_dev *dev)
@@ -452,7 +457,9 @@ int vnet_init_all(void)
         }
         struct vnet_dev *dev = &devs[nslots++]; /* never reused: handlers keep it */
         memset(dev, 0, sizeof *dev);
-        snprintf(dev->name, sizeof dev->name, "net%d", nup);
+        memcpy(dev->name, "net", 3); /* "net<n>" without printf's code on the boot path */
+        dev->name[3] = (char)('0' + nup);
+        dev->name[4] = 0;
         dev->index = nup;
         dev->fault = fault_kind;
         dev->fault_at = fault_at;

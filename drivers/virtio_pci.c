@@ -133,8 +133,7 @@ enum virtio_err virtio_pci_probe(struct virtio_pci *vp, struct pci_dev *d)
 {
     memset(vp, 0, sizeof *vp);
     vp->pci = d;
-    pci_command(d, PCI_CMD_IO | PCI_CMD_MEMORY | PCI_CMD_BUS_MASTER,
-                PCI_CMD_INTX_DISABLE);
+    pci_enable(d, PCI_CMD_IO | PCI_CMD_MEMORY | PCI_CMD_BUS_MASTER, PCI_CMD_INTX_DISABLE);
     /* 4.1.2.1 / 4.1.4.1: a driver SHOULD use the modern interface when offered. */
     if (find_modern(vp)) {
         vp->modern = true;

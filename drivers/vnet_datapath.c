@@ -135,7 +135,7 @@ bool vnet_rx_pool_init(struct vnet_dev *dev)
     dev->rx_buf_bytes = round_up(dev->hdr_len + dev->max_frame, BUF_ALIGN);
     dev->rx_bufs = dma_alloc(sizeof(struct netbuf) * dev->rx_nbufs, BUF_ALIGN);
     /* One block for every buffer: dma_alloc hands out whole pages. */
-    uint8_t *mem = dma_alloc((size_t)dev->rx_buf_bytes * dev->rx_nbufs, BUF_ALIGN);
+    uint8_t *mem = dma_alloc_buffers((size_t)dev->rx_buf_bytes * dev->rx_nbufs);
     if (!dev->rx_bufs || !mem)
         return false;
     for (uint32_t i = 0; i < dev->rx_nbufs; i++) {
@@ -226,7 +226,7 @@ bool vnet_tx_pool_init(struct vnet_dev *dev)
     dev->tx_bufs = dma_alloc(sizeof(struct netbuf) * dev->tx_nbufs, BUF_ALIGN);
     dev->tx_free = dma_alloc(sizeof(uint16_t) * dev->tx_nbufs, BUF_ALIGN);
     dev->slots = dma_alloc(sizeof(struct vnet_tx_slot) * dev->nslots, BUF_ALIGN);
-    uint8_t *mem = dma_alloc((size_t)dev->tx_buf_bytes * dev->tx_nbufs, BUF_ALIGN);
+    uint8_t *mem = dma_alloc_buffers((size_t)dev->tx_buf_bytes * dev->tx_nbufs);
     if (!dev->tx_bufs || !dev->tx_free || !dev->slots || !mem)
         return false;
     for (uint32_t i = 0; i < dev->tx_nbufs; i++) {

@@ -1,5 +1,6 @@
 /* The kernel's own console commands (see kernel/commands.h). */
 #include "commands.h"
+#include "bootsteps.h"
 
 #include <stdio.h>
 #include "console.h"
@@ -125,6 +126,13 @@ static int cmd_uptime(int argc, char **argv)
     return 0;
 }
 
+static int cmd_boot(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    boot_steps_print(console_line, NULL);
+    return 0;
+}
+
 static int cmd_halt(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -140,5 +148,7 @@ void commands_register(void)
     console_register("mem", "memory counters", cmd_mem);
     console_register("threads", "scheduler, timer and clock counters", cmd_threads);
     console_register("uptime", "time since boot", cmd_uptime);
+    console_register("boot", "the boot's steps: guest time at the end of each (us)",
+                     cmd_boot);
     console_register("halt", "stop the machine (QEMU exits)", cmd_halt);
 }

@@ -4,6 +4,7 @@
 #include "mem.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include "multiboot.h"
 #include "pagealloc.h"
@@ -27,12 +28,17 @@ void mem_init(const struct boot_info *bi)
     pa.heap_pages = (bitmap_bytes + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
+void *page_alloc_uninit(size_t npages)
+{
+    return (void *)pa_alloc(&pa, npages);
+}
+
 void *page_alloc(size_t npages)
 {
-    uintptr_t p = pa_alloc(&pa, npages);
+    void *p = page_alloc_uninit(npages);
     if (p)
-        memset((void *)p, 0, npages * PAGE_SIZE);
-    return (void *)p;
+        memset(p, 0, npages * PAGE_SIZE);
+    return p;
 }
 
 void page_free(void *p, size_t npages)
@@ -42,14 +48,24 @@ void page_free(void *p, size_t npages)
 
 /* Small DMA objects (descriptor rings, buffers) are rounded up to whole pages:
  * simple, always contiguous, and callers allocate them once at set-up. */
-void *dma_alloc(size_t size, size_t align)
+static void *dma_pages(size_t size, bool zero)
 {
-    (void)align; /* every allocation is page aligned */
     size_t n = (size + PAGE_SIZE - 1) / PAGE_SIZE;
-    void *p = page_alloc(n);
+    void *p = zero ? page_alloc(n) : page_alloc_uninit(n);
     if (p)
         dma_bytes += n * PAGE_SIZE;
     return p;
+}
+
+void *dma_alloc(size_t size, size_t align)
+{
+    (void)align; /* every allocation is page aligned */
+    return dma_pages(size, true);
+}
+
+void *dma_alloc_buffers(size_t size)
+{
+    return dma_pages(size, false);
 }
 
 void dma_free(void *p, size_t size)

@@ -12,11 +12,18 @@
 
 /* npages contiguous zeroed pages, or NULL. */
 void *page_alloc(size_t npages);
+/* The same without the zeroing, for memory its user fills before reading it
+ * (stacks, page tables, packet buffers): zeroing is not free under TCG, and
+ * the RAM may hold anything the loader or the firmware left there anyway. */
+void *page_alloc_uninit(size_t npages);
 void page_free(void *p, size_t npages);
 
 /* size bytes of zeroed, physically contiguous memory aligned to align (a power of
  * two, at most PAGE_SIZE; larger sizes are page-aligned anyway). NULL when out. */
 void *dma_alloc(size_t size, size_t align);
+/* DMA memory whose contents nobody reads before writing them (packet buffers:
+ * the device fills received ones, the stack the ones it sends): not zeroed. */
+void *dma_alloc_buffers(size_t size);
 void dma_free(void *p, size_t size);
 
 static inline uint64_t virt_to_phys(const void *p)

@@ -39,8 +39,11 @@ int multiboot_parse(uint32_t magic, uint32_t mbi, struct boot_info *bi)
         return -1;
     uint32_t flags = rd32(mbi);
     if (flags & (1u << 2)) {
+        /* A plain loop: bi is zeroed, so the copy stays terminated (strncpy
+         * would zero the rest once more, and is a dozen blocks to translate). */
         const char *s = (const char *)(uintptr_t)rd32(mbi + 16);
-        strncpy(bi->cmdline, s, sizeof bi->cmdline - 1);
+        for (size_t i = 0; i < sizeof bi->cmdline - 1 && s[i]; i++)
+            bi->cmdline[i] = s[i];
     }
     if (flags & (1u << 6))
         parse_mmap(rd32(mbi + 48), rd32(mbi + 44), bi);

@@ -27,11 +27,12 @@ void plat_idle_until(uint64_t deadline_ns)
     __asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
-/* One extra page below the stack, unmapped: an overflow faults there. */
+/* One extra page below the stack, unmapped: an overflow faults there. Not
+ * zeroed: nothing reads a stack slot before writing it. */
 void *plat_stack_alloc(size_t size)
 {
     size_t pages = (size + PAGE_SIZE - 1) / PAGE_SIZE + 1;
-    char *base = page_alloc(pages);
+    char *base = page_alloc_uninit(pages);
     if (!base)
         return NULL;
     vm_unmap_page(base);

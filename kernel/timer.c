@@ -115,6 +115,11 @@ void timer_boot_mark(void)
     tsc0 = base_tsc = timer_rdtsc();
 }
 
+uint64_t timer_boot_tsc(void)
+{
+    return tsc0;
+}
+
 void timer_calibrate_begin(void)
 {
     pit2_start();

@@ -20,6 +20,7 @@
  * timer_init (the window closes, waiting only if it has been open less than a
  * millisecond); timer_start (the one-shot timer, after the command line). */
 void timer_boot_mark(void);
+uint64_t timer_boot_tsc(void); /* the TSC at timer_boot_mark: guest time 0 */
 void timer_calibrate_begin(void);
 void timer_init(void);
 

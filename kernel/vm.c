@@ -37,7 +37,7 @@ static uint64_t *pte_for(uintptr_t addr)
         panic("vm: 0x%lx is outside the identity map", (unsigned long)addr);
     uint64_t *pde = &boot_pd[addr >> 21];
     if (*pde & PTE_PS) {
-        uint64_t *pt = page_alloc(1);
+        uint64_t *pt = page_alloc_uninit(1); /* all 512 entries written below */
         if (!pt)
             panic("vm: out of memory splitting a 2 MiB page");
         uint64_t base = *pde & PTE_ADDR & ~0x1FFFFFull;
@@ -70,10 +70,35 @@ static uintptr_t page_up(uintptr_t a)
     return (a + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
 }
 
-static void protect_range(uintptr_t lo, uintptr_t hi, uint64_t flags)
+/* The final rights of the image's 4 KiB page at a: text read-only and
+ * executable, rodata read-only, the rest read/write and never executable.
+ * lim: text start and end, rodata start and end, page-aligned. */
+static uint64_t image_rights(uintptr_t a, const uintptr_t lim[4])
 {
-    for (uintptr_t a = lo; a < hi; a += PAGE_SIZE)
-        *pte_for(a) = a | flags;
+    if (a >= lim[0] && a < lim[1])
+        return PTE_P;
+    if (a >= lim[2] && a < lim[3])
+        return PTE_P | nx_bit;
+    return PTE_P | PTE_W | nx_bit;
+}
+
+/* The image's 2 MiB page(s), split into 4 KiB pages that get their final rights
+ * as the table is filled: one pass, and the table is complete before the
+ * directory points at it (we run from there). Under TCG every new piece of
+ * code costs its translation, so the boot path has the fewest. */
+static void split_image(uintptr_t end, const uintptr_t lim[4])
+{
+    for (uintptr_t big = 0; big < end; big += 0x200000) {
+        uint64_t *pde = &boot_pd[big >> 21];
+        uint64_t *pt = page_alloc_uninit(1);
+        if (!pt)
+            panic("vm: out of memory splitting a 2 MiB page");
+        for (int i = 0; i < 512; i++) {
+            uintptr_t a = big + (uintptr_t)i * PAGE_SIZE;
+            pt[i] = a | image_rights(a, lim);
+        }
+        *pde = (uint64_t)(uintptr_t)pt | PTE_P | PTE_W;
+    }
 }
 
 int vm_protect_kernel(void)
@@ -81,24 +106,16 @@ int vm_protect_kernel(void)
     uint32_t lo, hi;
     __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(EFER_MSR));
     nx_bit = (((uint64_t)hi << 32 | lo) & EFER_NXE) ? PTE_NX : 0;
-    uintptr_t text = (uintptr_t)__text_start, etext = (uintptr_t)__text_end;
-    uintptr_t ro = (uintptr_t)__rodata_start, ero = (uintptr_t)__rodata_end;
-    uintptr_t end = (uintptr_t)__kernel_end;
-    /* The image's 2 MiB page(s) become 4 KiB pages first (still executable, since
-     * we are running there), then get their final rights: text read-only and
-     * executable, rodata read-only, the rest read/write and never executable. */
-    protect_range(0, text, PTE_P | PTE_W | nx_bit);
-    protect_range(text, page_up(etext), PTE_P);
-    protect_range(page_up(etext), ro, PTE_P | PTE_W | nx_bit);
-    protect_range(ro, page_up(ero), PTE_P | nx_bit);
-    protect_range(page_up(ero), (end + 0x1FFFFF) & ~(uintptr_t)0x1FFFFF,
-                  PTE_P | PTE_W | nx_bit);
+    const uintptr_t lim[4] = {(uintptr_t)__text_start, page_up((uintptr_t)__text_end),
+                              (uintptr_t)__rodata_start,
+                              page_up((uintptr_t)__rodata_end)};
+    split_image((uintptr_t)__kernel_end, lim);
     /* Every other (still 2 MiB) page: data only. */
     for (int i = 0; i < 4 * 512; i++)
         if (boot_pd[i] & PTE_PS)
             boot_pd[i] |= nx_bit;
     /* Page 0 stays unmapped so a null pointer faults. */
     *pte_for(0) = 0;
-    flush_all();
+    flush_all(); /* the old 2 MiB mapping of the image, and the rights */
     return nx_bit != 0;
 }

@@ -7,20 +7,33 @@
 #include "tests/unit/vnet_model.h"
 
 /* ---------------------------------------------------------------- kernel/mem.h
- * dma_alloc: zeroed aligned heap memory, remembered so teardown frees it. */
+ * dma_alloc: zeroed aligned heap memory, remembered so teardown frees it;
+ * dma_alloc_buffers: the same, full of garbage. */
 
 #define MAX_ALLOCS 4096
 static void *allocs[MAX_ALLOCS];
 static int nallocs;
 
-void *dma_alloc(size_t size, size_t align)
+static void *model_alloc(size_t size, size_t align, int fill)
 {
     size_t bytes = (size + align - 1) & ~(align - 1);
     void *p = aligned_alloc(align, bytes);
     KCHECK(p && nallocs < MAX_ALLOCS);
-    memset(p, 0, bytes);
+    memset(p, fill, bytes);
     allocs[nallocs++] = p;
     return p;
+}
+
+void *dma_alloc(size_t size, size_t align)
+{
+    return model_alloc(size, align, 0);
+}
+
+/* Not zeroed in the kernel: filled with garbage here, so that a driver that
+ * read a buffer before writing it would show. */
+void *dma_alloc_buffers(size_t size)
+{
+    return model_alloc(size, 64, 0xA5);
 }
 
 /* ---------------------------------------------------------------- the device */

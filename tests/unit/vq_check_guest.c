@@ -42,13 +42,24 @@ const char *const ck_verdict_name[V_COUNT] = {
 static uint8_t arena[ARENA_BYTES] __attribute__((aligned(4096)));
 static size_t arena_used;
 
-void *dma_alloc(size_t size, size_t align)
+static void *arena_alloc(size_t size, size_t align, int fill)
 {
     size_t at = (arena_used + align - 1) & ~(align - 1);
     KCHECK(at + size <= ARENA_BYTES);
     arena_used = at + size;
-    memset(arena + at, 0, size);
+    memset(arena + at, fill, size);
     return arena + at;
+}
+
+void *dma_alloc(size_t size, size_t align)
+{
+    return arena_alloc(size, align, 0);
+}
+
+/* Packet buffers are not zeroed in the kernel: garbage here. */
+void *dma_alloc_buffers(size_t size)
+{
+    return arena_alloc(size, 64, 0xA5);
 }
 
 /* ---------------------------------------------------------------- interrupts */
