@@ -84,6 +84,9 @@ class Guest:
 
     def start(self):
         if self.log_path:
+            # (a suite run alone, e.g. make stress from a fresh clone, may be
+            # the first to write under build/test)
+            os.makedirs(os.path.dirname(self.log_path) or ".", exist_ok=True)
             self._log = open(self.log_path, "w")
         for p in self.pcaps:  # a stale capture of another run must not pass for this one's
             if os.path.exists(p):
