@@ -361,8 +361,12 @@ static inline void tcp_events_fire(struct tcp_pcb *p)
         p->events = 0;
         p->ev_fn(p->ev_ctx, (struct tcp_flow *)p, ev);
     }
-    if (p->events || !p->ev_fn)
+    if (!p->events)
+        return;
+    if (p->ev_fn) /* another round (the slow loop) */
         tcp_events_fire_slow(p);
+    else
+        p->events = 0; /* nobody to tell (closed by the handler) */
 }
 /* RFC 5961 rate limit: true when a challenge ACK may go out now. */
 bool tcp_challenge_ok(struct tcp *t, uint64_t now);
