@@ -166,14 +166,11 @@ read_wait(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
     return e;
 }
 
-enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
+/* The common cases: no waiting. */
+__attribute__((always_inline)) static inline enum tcp_err
+read_now(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
 {
-    struct tcp_pcb *p = pcb_of(f);
-    if (p->lent) {
-        tcp_lent_release(p);
-        tcp_window_update(p);
-    }
-    if (p->user && !p->shut_rd) { /* the common cases: no waiting */
+    if (p->user && !p->shut_rd) {
         if (p->rq.head) {
             lend(p, out);
             return TCP_OK;
@@ -188,6 +185,24 @@ enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
         }
     }
     return read_wait(p, out, timeout_ns);
+}
+
+/* The segment lent by the previous read goes back first (the window may open).
+ * Apart: tcp_read itself then saves no registers. */
+__attribute__((noinline)) static enum tcp_err
+read_released(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
+{
+    tcp_lent_release(p);
+    tcp_window_update(p);
+    return read_now(p, out, timeout_ns);
+}
+
+enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
+{
+    struct tcp_pcb *p = pcb_of(f);
+    if (p->lent)
+        return read_released(p, out, timeout_ns);
+    return read_now(p, out, timeout_ns);
 }
 
 void tcp_read_done(struct tcp_flow *f)
