@@ -630,7 +630,16 @@ void tcp_sack_blocks(const struct tcp_pcb *p, struct tcp_opts *o, int max);
 
 /* ------------------------------------------------------------ tcp_cc.c */
 
-void tcp_cc_init(struct tcp_pcb *p);
+#define TCP_CWND_MAX 0x3fffffffu
+/* Inline: once at creation, again at ESTABLISHED. */
+static inline void tcp_cc_init(struct tcp_pcb *p)
+{
+    uint32_t m = p->mss;
+    /* RFC 3390: min(4 * MSS, max(2 * MSS, 4380 bytes)) */
+    p->cwnd = u32_min(4 * m, u32_max(2 * m, 4380));
+    p->ssthresh = TCP_CWND_MAX;
+    p->cc = (struct tcp_cc){0};
+}
 void tcp_rtt_sample(struct tcp_pcb *p, uint64_t rtt_ns);
 /* A new cumulative ACK of acked bytes (outside fast recovery). */
 void tcp_cc_grow(struct tcp_pcb *p, uint32_t acked, uint64_t now);
