@@ -142,6 +142,7 @@ void tcp_pcb_hash(struct tcp_pcb *p)
     p->hnext = *b;
     *b = p;
     p->hashed = true;
+    p->t->last = p; /* the next segment is likely its (the handshake's ACK) */
 }
 
 static void unhash(struct tcp_pcb *p)
