@@ -136,13 +136,18 @@ struct tcp_pcb *tcp_lookup_slow(struct tcp *t, struct ipv4_addr raddr, uint16_t 
     return NULL;
 }
 
-void tcp_pcb_hash(struct tcp_pcb *p)
+__attribute__((always_inline)) static inline void pcb_hash(struct tcp_pcb *p)
 {
     struct tcp_pcb **b = &p->t->hash[hash_of(p->raddr, p->rport, p->lport)];
     p->hnext = *b;
     *b = p;
     p->hashed = true;
     p->t->last = p; /* the next segment is likely its (the handshake's ACK) */
+}
+
+void tcp_pcb_hash(struct tcp_pcb *p)
+{
+    pcb_hash(p);
 }
 
 static void unhash(struct tcp_pcb *p)
@@ -169,7 +174,7 @@ static inline void zero16(void *p, size_t n)
         q[i] = (v2){0, 0};
 }
 
-struct tcp_pcb *tcp_pcb_new(struct tcp *t)
+__attribute__((always_inline)) static inline struct tcp_pcb *pcb_new(struct tcp *t)
 {
     if (t->nconns >= t->cfg.max_conns && !tcp_evict_time_wait(t)) {
         t->st.refused_conn_cap++;
@@ -193,6 +198,11 @@ struct tcp_pcb *tcp_pcb_new(struct tcp *t)
     t->all = p;
     t->nconns++;
     return p;
+}
+
+struct tcp_pcb *tcp_pcb_new(struct tcp *t)
+{
+    return pcb_new(t);
 }
 
 void tcp_pcb_free(struct tcp_pcb *p)
@@ -297,7 +307,8 @@ uint16_t tcp_mss_for(struct tcp *t, struct ipv4_addr dst)
     return (uint16_t)(m > 65495 ? 65495 : m);
 }
 
-void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
+__attribute__((always_inline)) static inline void pcb_init_vars(struct tcp_pcb *p,
+                                                                uint64_t now)
 {
     struct tcp *t = p->t;
     p->iss = tcp_isn(t, p->laddr, p->lport, p->raddr, p->rport, now, &p->ts_off);
@@ -327,7 +338,13 @@ void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
     tcp_cc_init(p);
 }
 
-void tcp_apply_syn_opts(struct tcp_pcb *p, const struct tcp_opts *o)
+void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
+{
+    pcb_init_vars(p, now);
+}
+
+__attribute__((always_inline)) static inline void apply_syn_opts(struct tcp_pcb *p,
+                                                                 const struct tcp_opts *o)
 {
     p->peer_mss = (o->present & TCP_OPTF_MSS) ? o->mss : TCP_DEFAULT_MSS;
     if (p->peer_mss < 64)
@@ -349,6 +366,37 @@ void tcp_apply_syn_opts(struct tcp_pcb *p, const struct tcp_opts *o)
         m -= 12; /* RFC 6691: the MSS counts no options */
     p->mss = (uint16_t)u32_max(m, 32);
     p->rcv_mss = (uint16_t)u32_min(p->adv_mss, TCP_DEFAULT_MSS);
+}
+
+void tcp_apply_syn_opts(struct tcp_pcb *p, const struct tcp_opts *o)
+{
+    apply_syn_opts(p, o);
+}
+
+/* A passive open's connection from the SYN s, in SYN-RECEIVED and in the table,
+ * SND.NXT past our SYN (the creators' steps in one frame: one per SYN). */
+struct tcp_pcb *tcp_pcb_new_passive(struct tcp *t, const struct tcp_seg *s, uint64_t now)
+{
+    struct tcp_pcb *p = pcb_new(t);
+    if (!p)
+        return NULL;
+    p->laddr = s->info->dst;
+    p->raddr = s->info->src;
+    p->lport = s->dport;
+    p->rport = s->sport;
+    pcb_init_vars(p, now);
+    p->irs = s->seq;
+    p->rcv_nxt = s->seq + 1;
+    p->last_ack_sent = p->rcv_nxt;
+    apply_syn_opts(p, &s->o);
+    p->snd_wnd = s->wnd;
+    p->max_snd_wnd = s->wnd;
+    p->snd_wl1 = s->seq;
+    p->state = TCP_SYN_RCVD;
+    pcb_hash(p);
+    p->snd_nxt = p->iss + 1;
+    p->rtt_start_ns = now;
+    return p;
 }
 
 /* ------------------------------------------------------------ timers */

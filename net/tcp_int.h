@@ -376,6 +376,9 @@ bool tcp_evict_time_wait(struct tcp *t);
 void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now);
 /* Options negotiated from a SYN (ours in p, the peer's in o). */
 void tcp_apply_syn_opts(struct tcp_pcb *p, const struct tcp_opts *o);
+/* A passive open's connection from its SYN: created, its variables set, the
+ * SYN's options applied, in SYN-RECEIVED, in the table. NULL: none to be had. */
+struct tcp_pcb *tcp_pcb_new_passive(struct tcp *t, const struct tcp_seg *s, uint64_t now);
 
 /* ------------------------------------------------------------ tcp_in.c */
 
@@ -614,7 +617,11 @@ static inline void tcp_lent_release(struct tcp_pcb *p)
 
 void tcp_sb_update(struct tcp_pcb *p, const struct tcp_opts *o);
 void tcp_sb_trim(struct tcp_pcb *p);
-void tcp_sb_clear(struct tcp_pcb *p);
+static inline void tcp_sb_clear(struct tcp_pcb *p)
+{
+    p->sb.n = 0;
+    p->sb.sacked = 0;
+}
 /* Unsacked bytes in [a, b). */
 uint32_t tcp_sb_unsacked(const struct tcp_pcb *p, uint32_t a, uint32_t b);
 /* RFC 6675 IsLost: every unsacked byte below the returned point is lost. */
