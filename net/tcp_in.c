@@ -85,7 +85,9 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
      * words) summed without the call. */
     uint64_t sum =
         ipv4_pseudo_sum(info->src, info->dst, IPV4_PROTO_TCP, (uint16_t)pkt->len);
-    if (pkt->len == hl)
+    if (pkt->len == TCP_HDR_LEN) /* a bare header: an ACK, a FIN, a reset */
+        sum += csum_hdr20(h);
+    else if (pkt->len == hl)
         sum +=
             csum_hdr20(h) + csum_add_words32(0, h + TCP_HDR_LEN, (hl - TCP_HDR_LEN) / 4);
     else
