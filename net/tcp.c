@@ -228,11 +228,9 @@ void tcp_pcb_free(struct tcp_pcb *p)
     }
 }
 
-void tcp_established(struct tcp_pcb *p)
+void tcp_established_wake(struct tcp_pcb *p)
 {
-    p->t->st.conn_established++;
-    if (p->cwait.head) /* tcp_connect */
-        waitq_wake_all(&p->cwait);
+    waitq_wake_all(&p->cwait);
 }
 
 void tcp_log_state(const struct tcp_pcb *p, enum tcp_state s)
@@ -464,7 +462,7 @@ void tcp_delack_arm(struct tcp_pcb *p, uint64_t now)
         tcp_timer_set(p, &p->t_delack, now + p->t->cfg.delack_ms * TCP_MS);
 }
 
-void tcp_keep_arm(struct tcp_pcb *p, uint64_t now)
+void tcp_keep_arm_slow(struct tcp_pcb *p, uint64_t now)
 {
     if (!p->keepalive || p->state < TCP_ESTABLISHED || p->state == TCP_TIME_WAIT) {
         if (p->t_keep)

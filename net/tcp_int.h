@@ -306,7 +306,13 @@ static inline void tcp_pcb_drop(struct tcp_pcb *p)
 /* Enters CLOSED: unhashed, timers off, queues freed (unread data stays readable
  * unless flush), err recorded, waiters woken; freed when nothing holds it. */
 void tcp_pcb_closed(struct tcp_pcb *p, enum tcp_err err, bool flush);
-void tcp_established(struct tcp_pcb *p);
+void tcp_established_wake(struct tcp_pcb *p);
+static inline void tcp_established(struct tcp_pcb *p)
+{
+    p->t->st.conn_established++;
+    if (p->cwait.head) /* tcp_connect */
+        tcp_established_wake(p);
+}
 void tcp_log_state(const struct tcp_pcb *p, enum tcp_state s);
 static inline void tcp_set_state(struct tcp_pcb *p, enum tcp_state s)
 {
@@ -334,7 +340,13 @@ void tcp_rtx_arm(struct tcp_pcb *p, uint64_t now);
 /* With data in flight: a tail loss probe when one may go, else the RTO. */
 void tcp_flight_timer_arm(struct tcp_pcb *p, uint64_t now);
 void tcp_delack_arm(struct tcp_pcb *p, uint64_t now);
-void tcp_keep_arm(struct tcp_pcb *p, uint64_t now);
+void tcp_keep_arm_slow(struct tcp_pcb *p, uint64_t now);
+/* Keepalive off and its timer off: nothing to do, without the call. */
+static inline void tcp_keep_arm(struct tcp_pcb *p, uint64_t now)
+{
+    if (p->keepalive || p->t_keep)
+        tcp_keep_arm_slow(p, now);
+}
 void tcp_time_wait(struct tcp_pcb *p);
 /* Events for the flow's handler (delivered by tcp_events_fire) and its waiters
  * (woken now). */
