@@ -141,6 +141,7 @@ __attribute__((always_inline)) static inline void pcb_hash(struct tcp_pcb *p)
     struct tcp_pcb **b = &p->t->hash[hash_of(p->raddr, p->rport, p->lport)];
     p->hnext = *b;
     *b = p;
+    p->hbucket = b;
     p->hashed = true;
     p->t->last = p; /* the next segment is likely its (the handshake's ACK) */
 }
@@ -154,7 +155,7 @@ static void unhash(struct tcp_pcb *p)
 {
     if (!p->hashed)
         return;
-    struct tcp_pcb **b = &p->t->hash[hash_of(p->raddr, p->rport, p->lport)];
+    struct tcp_pcb **b = p->hbucket;
     while (*b != p)
         b = &(*b)->hnext;
     *b = p->hnext;

@@ -149,6 +149,7 @@ struct tcp_pcb {
     struct tcp *t;
     struct tcp_pcb *next, *prev; /* every connection (timers) */
     struct tcp_pcb *hnext;       /* hash chain (while hashed) */
+    struct tcp_pcb **hbucket;    /* its head (while hashed) */
     struct tcp_pcb *aq_next;     /* listener's accept queue (while in_aq) */
     struct ipv4_addr laddr, raddr;
     uint16_t lport, rport;
