@@ -197,10 +197,31 @@ read_released(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
     return read_now(p, out, timeout_ns);
 }
 
+/* tcp_lent_release and tcp_window_update when neither calls out: the buffer
+ * stays referenced, the record fits the spare list, no window update is due. */
+static inline bool lent_release_quiet(struct tcp_pcb *p)
+{
+    struct tcp *t = p->t;
+    struct tcp_rseg *r = p->lent;
+    struct netbuf *b = r->v.buf;
+    if ((b && b->refs <= 1) || t->nfree_rsegs >= TCP_FREE_RSEGS || t->destroying ||
+        (int32_t)(p->rcv_adv - p->rcv_nxt) < (int32_t)(p->rcv_cap / 2))
+        return false;
+    if (r->pinned)
+        t->rx_pinned--;
+    if (b)
+        b->refs--;
+    r->next = t->free_rsegs;
+    t->free_rsegs = r;
+    t->nfree_rsegs++;
+    p->lent = NULL;
+    return true;
+}
+
 enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
 {
     struct tcp_pcb *p = pcb_of(f);
-    if (p->lent)
+    if (p->lent && !lent_release_quiet(p))
         return read_released(p, out, timeout_ns);
     return read_now(p, out, timeout_ns);
 }
