@@ -333,7 +333,7 @@ enum tcp_err tcp_write(struct tcp_flow *f, const struct view *vs, int n)
 /* ------------------------------------------------------------ closing */
 
 /* The FIN after the queued data (the caller holds p). */
-static void shut_wr(struct tcp_pcb *p)
+__attribute__((always_inline)) static inline void shut_wr(struct tcp_pcb *p)
 {
     switch (p->state) {
     case TCP_SYN_SENT:
