@@ -400,7 +400,15 @@ void tcp_conn_input(struct tcp_pcb *p, struct tcp_seg *s);
 
 /* ------------------------------------------------------------ tcp_listen.c */
 
-struct tcp_listener *tcp_listener_find(struct tcp *t, uint16_t port);
+static inline struct tcp_listener *tcp_listener_find(struct tcp *t, uint16_t port)
+{
+    if (!t->nlisten)
+        return NULL;
+    for (int i = 0; i < TCP_MAX_LISTENERS; i++)
+        if (t->listeners[i] && t->listeners[i]->port == port)
+            return t->listeners[i];
+    return NULL;
+}
 void tcp_listen_input(struct tcp_listener *l, struct tcp_seg *s);
 /* A passive connection became established: hand it to the application. */
 void tcp_listen_established(struct tcp_pcb *p);

@@ -15,16 +15,6 @@
 #define COOKIE_TS_SACK 0x10u
 #define COOKIE_TS_NOWS 0x0fu
 
-struct tcp_listener *tcp_listener_find(struct tcp *t, uint16_t port)
-{
-    if (!t->nlisten)
-        return NULL;
-    for (int i = 0; i < TCP_MAX_LISTENERS; i++)
-        if (t->listeners[i] && t->listeners[i]->port == port)
-            return t->listeners[i];
-    return NULL;
-}
-
 int tcp_listen_ports(const struct tcp *t, uint16_t *ports, int cap)
 {
     int n = 0;
