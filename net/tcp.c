@@ -120,15 +120,13 @@ void tcp_destroy(struct tcp *t)
 
 static inline uint32_t hash_of(struct ipv4_addr ra, uint16_t rport, uint16_t lport)
 {
-    uint32_t h = ra.be ^ ((uint32_t)rport << 16 | lport);
-    return (h * 0x9e3779b1u) >> 24;
+    return tcp_hash_of(ra, rport, lport);
 }
 
-struct tcp_pcb *tcp_lookup_slow(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
-                                uint16_t lport)
+struct tcp_pcb *tcp_lookup_chain(struct tcp *t, struct tcp_pcb *p, struct ipv4_addr raddr,
+                                 uint16_t rport, uint16_t lport)
 {
-    struct tcp_pcb *p;
-    for (p = t->hash[hash_of(raddr, rport, lport)]; p; p = p->hnext)
+    for (; p; p = p->hnext)
         if (p->raddr.be == raddr.be && p->rport == rport && p->lport == lport) {
             t->last = p;
             return p;

@@ -278,17 +278,25 @@ static inline uint32_t tcp_unsent(const struct tcp_pcb *p)
 
 /* ------------------------------------------------------------ tcp.c */
 
-struct tcp_pcb *tcp_lookup_slow(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
-                                uint16_t lport);
+static inline uint32_t tcp_hash_of(struct ipv4_addr ra, uint16_t rport, uint16_t lport)
+{
+    uint32_t h = ra.be ^ ((uint32_t)rport << 16 | lport);
+    return (h * 0x9e3779b1u) >> 24;
+}
+/* The chain from p on (p may be NULL); the one found becomes t->last. */
+struct tcp_pcb *tcp_lookup_chain(struct tcp *t, struct tcp_pcb *p, struct ipv4_addr raddr,
+                                 uint16_t rport, uint16_t lport);
 /* The connection of a 4-tuple (the local address checked by the caller): the one
- * found last, else the hash table. */
+ * found last, else the hash table (an empty bucket without a call: a new
+ * connection's SYN). */
 static inline struct tcp_pcb *tcp_lookup(struct tcp *t, struct ipv4_addr raddr,
                                          uint16_t rport, uint16_t lport)
 {
     struct tcp_pcb *p = t->last;
     if (p && p->raddr.be == raddr.be && p->rport == rport && p->lport == lport)
         return p;
-    return tcp_lookup_slow(t, raddr, rport, lport);
+    p = t->hash[tcp_hash_of(raddr, rport, lport)];
+    return p ? tcp_lookup_chain(t, p, raddr, rport, lport) : NULL;
 }
 struct tcp_pcb *tcp_pcb_new(struct tcp *t);
 void tcp_pcb_hash(struct tcp_pcb *p);
