@@ -120,15 +120,13 @@ void tcp_destroy(struct tcp *t)
 
 static inline uint32_t hash_of(struct ipv4_addr ra, uint16_t rport, uint16_t lport)
 {
-    uint32_t h = ra.be ^ ((uint32_t)rport << 16 | lport);
-    return (h * 0x9e3779b1u) >> 24;
+    return tcp_hash_of(ra, rport, lport);
 }
 
-struct tcp_pcb *tcp_lookup_slow(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
-                                uint16_t lport)
+struct tcp_pcb *tcp_lookup_chain(struct tcp *t, struct tcp_pcb *p, struct ipv4_addr raddr,
+                                 uint16_t rport, uint16_t lport)
 {
-    struct tcp_pcb *p;
-    for (p = t->hash[hash_of(raddr, rport, lport)]; p; p = p->hnext)
+    for (; p; p = p->hnext)
         if (p->raddr.be == raddr.be && p->rport == rport && p->lport == lport) {
             t->last = p;
             return p;
@@ -136,19 +134,26 @@ struct tcp_pcb *tcp_lookup_slow(struct tcp *t, struct ipv4_addr raddr, uint16_t 
     return NULL;
 }
 
-void tcp_pcb_hash(struct tcp_pcb *p)
+__attribute__((always_inline)) static inline void pcb_hash(struct tcp_pcb *p)
 {
     struct tcp_pcb **b = &p->t->hash[hash_of(p->raddr, p->rport, p->lport)];
     p->hnext = *b;
     *b = p;
+    p->hbucket = b;
     p->hashed = true;
+    p->t->last = p; /* the next segment is likely its (the handshake's ACK) */
+}
+
+void tcp_pcb_hash(struct tcp_pcb *p)
+{
+    pcb_hash(p);
 }
 
 static void unhash(struct tcp_pcb *p)
 {
     if (!p->hashed)
         return;
-    struct tcp_pcb **b = &p->t->hash[hash_of(p->raddr, p->rport, p->lport)];
+    struct tcp_pcb **b = p->hbucket;
     while (*b != p)
         b = &(*b)->hnext;
     *b = p->hnext;
@@ -168,7 +173,7 @@ static inline void zero16(void *p, size_t n)
         q[i] = (v2){0, 0};
 }
 
-struct tcp_pcb *tcp_pcb_new(struct tcp *t)
+__attribute__((always_inline)) static inline struct tcp_pcb *pcb_new(struct tcp *t)
 {
     if (t->nconns >= t->cfg.max_conns && !tcp_evict_time_wait(t)) {
         t->st.refused_conn_cap++;
@@ -194,6 +199,11 @@ struct tcp_pcb *tcp_pcb_new(struct tcp *t)
     return p;
 }
 
+struct tcp_pcb *tcp_pcb_new(struct tcp *t)
+{
+    return pcb_new(t);
+}
+
 void tcp_pcb_free(struct tcp_pcb *p)
 {
     struct tcp *t = p->t;
@@ -217,11 +227,9 @@ void tcp_pcb_free(struct tcp_pcb *p)
     }
 }
 
-void tcp_established(struct tcp_pcb *p)
+void tcp_established_wake(struct tcp_pcb *p)
 {
-    p->t->st.conn_established++;
-    if (p->cwait.head) /* tcp_connect */
-        waitq_wake_all(&p->cwait);
+    waitq_wake_all(&p->cwait);
 }
 
 void tcp_log_state(const struct tcp_pcb *p, enum tcp_state s)
@@ -296,7 +304,8 @@ uint16_t tcp_mss_for(struct tcp *t, struct ipv4_addr dst)
     return (uint16_t)(m > 65495 ? 65495 : m);
 }
 
-void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
+__attribute__((always_inline)) static inline void pcb_init_vars(struct tcp_pcb *p,
+                                                                uint64_t now)
 {
     struct tcp *t = p->t;
     p->iss = tcp_isn(t, p->laddr, p->lport, p->raddr, p->rport, now, &p->ts_off);
@@ -326,7 +335,13 @@ void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
     tcp_cc_init(p);
 }
 
-void tcp_apply_syn_opts(struct tcp_pcb *p, const struct tcp_opts *o)
+void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now)
+{
+    pcb_init_vars(p, now);
+}
+
+__attribute__((always_inline)) static inline void apply_syn_opts(struct tcp_pcb *p,
+                                                                 const struct tcp_opts *o)
 {
     p->peer_mss = (o->present & TCP_OPTF_MSS) ? o->mss : TCP_DEFAULT_MSS;
     if (p->peer_mss < 64)
@@ -348,6 +363,37 @@ void tcp_apply_syn_opts(struct tcp_pcb *p, const struct tcp_opts *o)
         m -= 12; /* RFC 6691: the MSS counts no options */
     p->mss = (uint16_t)u32_max(m, 32);
     p->rcv_mss = (uint16_t)u32_min(p->adv_mss, TCP_DEFAULT_MSS);
+}
+
+void tcp_apply_syn_opts(struct tcp_pcb *p, const struct tcp_opts *o)
+{
+    apply_syn_opts(p, o);
+}
+
+/* A passive open's connection from the SYN s, in SYN-RECEIVED and in the table,
+ * SND.NXT past our SYN (the creators' steps in one frame: one per SYN). */
+struct tcp_pcb *tcp_pcb_new_passive(struct tcp *t, const struct tcp_seg *s, uint64_t now)
+{
+    struct tcp_pcb *p = pcb_new(t);
+    if (!p)
+        return NULL;
+    p->laddr = s->info->dst;
+    p->raddr = s->info->src;
+    p->lport = s->dport;
+    p->rport = s->sport;
+    pcb_init_vars(p, now);
+    p->irs = s->seq;
+    p->rcv_nxt = s->seq + 1;
+    p->last_ack_sent = p->rcv_nxt;
+    apply_syn_opts(p, &s->o);
+    p->snd_wnd = s->wnd;
+    p->max_snd_wnd = s->wnd;
+    p->snd_wl1 = s->seq;
+    p->state = TCP_SYN_RCVD;
+    pcb_hash(p);
+    p->snd_nxt = p->iss + 1;
+    p->rtt_start_ns = now;
+    return p;
 }
 
 /* ------------------------------------------------------------ timers */
@@ -415,7 +461,7 @@ void tcp_delack_arm(struct tcp_pcb *p, uint64_t now)
         tcp_timer_set(p, &p->t_delack, now + p->t->cfg.delack_ms * TCP_MS);
 }
 
-void tcp_keep_arm(struct tcp_pcb *p, uint64_t now)
+void tcp_keep_arm_slow(struct tcp_pcb *p, uint64_t now)
 {
     if (!p->keepalive || p->state < TCP_ESTABLISHED || p->state == TCP_TIME_WAIT) {
         if (p->t_keep)

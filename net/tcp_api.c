@@ -166,14 +166,11 @@ read_wait(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
     return e;
 }
 
-enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
+/* The common cases: no waiting. */
+__attribute__((always_inline)) static inline enum tcp_err
+read_now(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
 {
-    struct tcp_pcb *p = pcb_of(f);
-    if (p->lent) {
-        tcp_lent_release(p);
-        tcp_window_update(p);
-    }
-    if (p->user && !p->shut_rd) { /* the common cases: no waiting */
+    if (p->user && !p->shut_rd) {
         if (p->rq.head) {
             lend(p, out);
             return TCP_OK;
@@ -188,6 +185,45 @@ enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
         }
     }
     return read_wait(p, out, timeout_ns);
+}
+
+/* The segment lent by the previous read goes back first (the window may open).
+ * Apart: tcp_read itself then saves no registers. */
+__attribute__((noinline)) static enum tcp_err
+read_released(struct tcp_pcb *p, struct view *out, uint64_t timeout_ns)
+{
+    tcp_lent_release(p);
+    tcp_window_update(p);
+    return read_now(p, out, timeout_ns);
+}
+
+/* tcp_lent_release and tcp_window_update when neither calls out: the buffer
+ * stays referenced, the record fits the spare list, no window update is due. */
+static inline bool lent_release_quiet(struct tcp_pcb *p)
+{
+    struct tcp *t = p->t;
+    struct tcp_rseg *r = p->lent;
+    struct netbuf *b = r->v.buf;
+    if ((b && b->refs <= 1) || t->nfree_rsegs >= TCP_FREE_RSEGS || t->destroying ||
+        (int32_t)(p->rcv_adv - p->rcv_nxt) < (int32_t)(p->rcv_cap / 2))
+        return false;
+    if (r->pinned)
+        t->rx_pinned--;
+    if (b)
+        b->refs--;
+    r->next = t->free_rsegs;
+    t->free_rsegs = r;
+    t->nfree_rsegs++;
+    p->lent = NULL;
+    return true;
+}
+
+enum tcp_err tcp_read(struct tcp_flow *f, struct view *out, uint64_t timeout_ns)
+{
+    struct tcp_pcb *p = pcb_of(f);
+    if (p->lent && !lent_release_quiet(p))
+        return read_released(p, out, timeout_ns);
+    return read_now(p, out, timeout_ns);
 }
 
 void tcp_read_done(struct tcp_flow *f)
@@ -297,7 +333,7 @@ enum tcp_err tcp_write(struct tcp_flow *f, const struct view *vs, int n)
 /* ------------------------------------------------------------ closing */
 
 /* The FIN after the queued data (the caller holds p). */
-static void shut_wr(struct tcp_pcb *p)
+__attribute__((always_inline)) static inline void shut_wr(struct tcp_pcb *p)
 {
     switch (p->state) {
     case TCP_SYN_SENT:

@@ -12,7 +12,7 @@
 
 /* ------------------------------------------------------------ chunks */
 
-static void chunk_release(struct netbuf *b)
+__attribute__((always_inline)) static inline void chunk_release_inl(struct netbuf *b)
 {
     struct tcp_chunk *c = (struct tcp_chunk *)b;
     struct tcp *t = b->owner;
@@ -26,6 +26,11 @@ static void chunk_release(struct netbuf *b)
     }
     if (t->mem_wait.head)
         waitq_wake_all(&t->mem_wait);
+}
+
+static void chunk_release(struct netbuf *b)
+{
+    chunk_release_inl(b);
 }
 
 struct tcp_chunk *tcp_chunk_alloc(struct tcp *t)
@@ -136,7 +141,12 @@ void tcp_sndq_free_slow(struct tcp_pcb *p)
     struct tcp_chunk *c = p->sq.head;
     while (c) {
         struct tcp_chunk *n = c->next;
-        tcp_chunk_put(c);
+        if (c->nb.refs == 1) { /* no frame holds it: chunk_release without the call */
+            c->nb.refs = 0;
+            chunk_release_inl(&c->nb);
+        } else {
+            tcp_chunk_put(c);
+        }
         c = n;
     }
     p->sq = (struct tcp_sndq){0};

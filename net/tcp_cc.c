@@ -6,16 +6,7 @@
 
 #define CUBIC_BETA_NUM 7 /* beta_cubic = 0.7 */
 #define CUBIC_BETA_DEN 10
-#define CWND_MAX 0x3fffffffu
-
-void tcp_cc_init(struct tcp_pcb *p)
-{
-    uint32_t m = p->mss;
-    /* RFC 3390: min(4 * MSS, max(2 * MSS, 4380 bytes)) */
-    p->cwnd = u32_min(4 * m, u32_max(2 * m, 4380));
-    p->ssthresh = CWND_MAX;
-    p->cc = (struct tcp_cc){0};
-}
+#define CWND_MAX TCP_CWND_MAX
 
 void tcp_rtt_sample(struct tcp_pcb *p, uint64_t rtt_ns)
 {

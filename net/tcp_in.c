@@ -16,6 +16,9 @@ __attribute__((noinline)) static void synchronized(struct tcp_pcb *p, struct tcp
 
 /* ------------------------------------------------------------ demux */
 
+/* A segment for a connection (tcp_conn_input's body, inline in tcp_input). */
+static inline void conn_input(struct tcp_pcb *p, struct tcp_seg *s);
+
 static bool parse_options(struct tcp *t, struct tcp_seg *s, const uint8_t *h, uint32_t hl)
 {
     const uint8_t *op = h + TCP_HDR_LEN;
@@ -82,7 +85,9 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
      * words) summed without the call. */
     uint64_t sum =
         ipv4_pseudo_sum(info->src, info->dst, IPV4_PROTO_TCP, (uint16_t)pkt->len);
-    if (pkt->len == hl)
+    if (pkt->len == TCP_HDR_LEN) /* a bare header: an ACK, a FIN, a reset */
+        sum += csum_hdr20(h);
+    else if (pkt->len == hl)
         sum +=
             csum_hdr20(h) + csum_add_words32(0, h + TCP_HDR_LEN, (hl - TCP_HDR_LEN) / 4);
     else
@@ -108,7 +113,7 @@ void tcp_input(void *ctx, const struct ipv4_rxinfo *info, struct view *pkt)
     if (p && p->laddr.be == info->dst.be) {
         t->st.rx_conn++;
         p->hold++;
-        tcp_conn_input(p, &s);
+        conn_input(p, &s);
         tcp_pcb_drop(p);
         return;
     }
@@ -645,7 +650,8 @@ static void synchronized(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
  * FIN) inside the window, the window not zero nor in persist, no recovery, no
  * out-of-order data, no FIN of ours outstanding, timestamps in order. What the
  * full path would do, minus its checks. false: take the full path. */
-static bool predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
+__attribute__((always_inline)) static inline bool
+predicted(struct tcp_pcb *p, struct tcp_seg *s, uint64_t now)
 {
     struct tcp *t = p->t;
     uint32_t len = s->data.len, fin = s->flags & TCP_FIN;
@@ -734,7 +740,9 @@ __attribute__((noinline)) static bool final_ack(struct tcp_pcb *p, struct tcp_se
     return true;
 }
 
-void tcp_conn_input(struct tcp_pcb *p, struct tcp_seg *s)
+/* Inline in tcp_input (one frame for both), out of line for cookie_ack. */
+__attribute__((always_inline)) static inline void conn_input(struct tcp_pcb *p,
+                                                             struct tcp_seg *s)
 {
     uint64_t now = plat_now_ns();
     if (!predicted(p, s, now) && !final_ack(p, s, now)) {
@@ -755,4 +763,9 @@ void tcp_conn_input(struct tcp_pcb *p, struct tcp_seg *s)
         tcp_send_ack(p);
     else if (p->ack_delayed)
         tcp_delack_arm(p, now);
+}
+
+void tcp_conn_input(struct tcp_pcb *p, struct tcp_seg *s)
+{
+    conn_input(p, s);
 }

@@ -149,6 +149,7 @@ struct tcp_pcb {
     struct tcp *t;
     struct tcp_pcb *next, *prev; /* every connection (timers) */
     struct tcp_pcb *hnext;       /* hash chain (while hashed) */
+    struct tcp_pcb **hbucket;    /* its head (while hashed) */
     struct tcp_pcb *aq_next;     /* listener's accept queue (while in_aq) */
     struct ipv4_addr laddr, raddr;
     uint16_t lport, rport;
@@ -277,17 +278,25 @@ static inline uint32_t tcp_unsent(const struct tcp_pcb *p)
 
 /* ------------------------------------------------------------ tcp.c */
 
-struct tcp_pcb *tcp_lookup_slow(struct tcp *t, struct ipv4_addr raddr, uint16_t rport,
-                                uint16_t lport);
+static inline uint32_t tcp_hash_of(struct ipv4_addr ra, uint16_t rport, uint16_t lport)
+{
+    uint32_t h = ra.be ^ ((uint32_t)rport << 16 | lport);
+    return (h * 0x9e3779b1u) >> 24;
+}
+/* The chain from p on (p may be NULL); the one found becomes t->last. */
+struct tcp_pcb *tcp_lookup_chain(struct tcp *t, struct tcp_pcb *p, struct ipv4_addr raddr,
+                                 uint16_t rport, uint16_t lport);
 /* The connection of a 4-tuple (the local address checked by the caller): the one
- * found last, else the hash table. */
+ * found last, else the hash table (an empty bucket without a call: a new
+ * connection's SYN). */
 static inline struct tcp_pcb *tcp_lookup(struct tcp *t, struct ipv4_addr raddr,
                                          uint16_t rport, uint16_t lport)
 {
     struct tcp_pcb *p = t->last;
     if (p && p->raddr.be == raddr.be && p->rport == rport && p->lport == lport)
         return p;
-    return tcp_lookup_slow(t, raddr, rport, lport);
+    p = t->hash[tcp_hash_of(raddr, rport, lport)];
+    return p ? tcp_lookup_chain(t, p, raddr, rport, lport) : NULL;
 }
 struct tcp_pcb *tcp_pcb_new(struct tcp *t);
 void tcp_pcb_hash(struct tcp_pcb *p);
@@ -306,7 +315,13 @@ static inline void tcp_pcb_drop(struct tcp_pcb *p)
 /* Enters CLOSED: unhashed, timers off, queues freed (unread data stays readable
  * unless flush), err recorded, waiters woken; freed when nothing holds it. */
 void tcp_pcb_closed(struct tcp_pcb *p, enum tcp_err err, bool flush);
-void tcp_established(struct tcp_pcb *p);
+void tcp_established_wake(struct tcp_pcb *p);
+static inline void tcp_established(struct tcp_pcb *p)
+{
+    p->t->st.conn_established++;
+    if (p->cwait.head) /* tcp_connect */
+        tcp_established_wake(p);
+}
 void tcp_log_state(const struct tcp_pcb *p, enum tcp_state s);
 static inline void tcp_set_state(struct tcp_pcb *p, enum tcp_state s)
 {
@@ -334,7 +349,13 @@ void tcp_rtx_arm(struct tcp_pcb *p, uint64_t now);
 /* With data in flight: a tail loss probe when one may go, else the RTO. */
 void tcp_flight_timer_arm(struct tcp_pcb *p, uint64_t now);
 void tcp_delack_arm(struct tcp_pcb *p, uint64_t now);
-void tcp_keep_arm(struct tcp_pcb *p, uint64_t now);
+void tcp_keep_arm_slow(struct tcp_pcb *p, uint64_t now);
+/* Keepalive off and its timer off: nothing to do, without the call. */
+static inline void tcp_keep_arm(struct tcp_pcb *p, uint64_t now)
+{
+    if (p->keepalive || p->t_keep)
+        tcp_keep_arm_slow(p, now);
+}
 void tcp_time_wait(struct tcp_pcb *p);
 /* Events for the flow's handler (delivered by tcp_events_fire) and its waiters
  * (woken now). */
@@ -361,8 +382,12 @@ static inline void tcp_events_fire(struct tcp_pcb *p)
         p->events = 0;
         p->ev_fn(p->ev_ctx, (struct tcp_flow *)p, ev);
     }
-    if (p->events || !p->ev_fn)
+    if (!p->events)
+        return;
+    if (p->ev_fn) /* another round (the slow loop) */
         tcp_events_fire_slow(p);
+    else
+        p->events = 0; /* nobody to tell (closed by the handler) */
 }
 /* RFC 5961 rate limit: true when a challenge ACK may go out now. */
 bool tcp_challenge_ok(struct tcp *t, uint64_t now);
@@ -372,6 +397,9 @@ bool tcp_evict_time_wait(struct tcp *t);
 void tcp_pcb_init_vars(struct tcp_pcb *p, uint64_t now);
 /* Options negotiated from a SYN (ours in p, the peer's in o). */
 void tcp_apply_syn_opts(struct tcp_pcb *p, const struct tcp_opts *o);
+/* A passive open's connection from its SYN: created, its variables set, the
+ * SYN's options applied, in SYN-RECEIVED, in the table. NULL: none to be had. */
+struct tcp_pcb *tcp_pcb_new_passive(struct tcp *t, const struct tcp_seg *s, uint64_t now);
 
 /* ------------------------------------------------------------ tcp_in.c */
 
@@ -380,7 +408,15 @@ void tcp_conn_input(struct tcp_pcb *p, struct tcp_seg *s);
 
 /* ------------------------------------------------------------ tcp_listen.c */
 
-struct tcp_listener *tcp_listener_find(struct tcp *t, uint16_t port);
+static inline struct tcp_listener *tcp_listener_find(struct tcp *t, uint16_t port)
+{
+    if (!t->nlisten)
+        return NULL;
+    for (int i = 0; i < TCP_MAX_LISTENERS; i++)
+        if (t->listeners[i] && t->listeners[i]->port == port)
+            return t->listeners[i];
+    return NULL;
+}
 void tcp_listen_input(struct tcp_listener *l, struct tcp_seg *s);
 /* A passive connection became established: hand it to the application. */
 void tcp_listen_established(struct tcp_pcb *p);
@@ -610,7 +646,11 @@ static inline void tcp_lent_release(struct tcp_pcb *p)
 
 void tcp_sb_update(struct tcp_pcb *p, const struct tcp_opts *o);
 void tcp_sb_trim(struct tcp_pcb *p);
-void tcp_sb_clear(struct tcp_pcb *p);
+static inline void tcp_sb_clear(struct tcp_pcb *p)
+{
+    p->sb.n = 0;
+    p->sb.sacked = 0;
+}
 /* Unsacked bytes in [a, b). */
 uint32_t tcp_sb_unsacked(const struct tcp_pcb *p, uint32_t a, uint32_t b);
 /* RFC 6675 IsLost: every unsacked byte below the returned point is lost. */
@@ -626,7 +666,16 @@ void tcp_sack_blocks(const struct tcp_pcb *p, struct tcp_opts *o, int max);
 
 /* ------------------------------------------------------------ tcp_cc.c */
 
-void tcp_cc_init(struct tcp_pcb *p);
+#define TCP_CWND_MAX 0x3fffffffu
+/* Inline: once at creation, again at ESTABLISHED. */
+static inline void tcp_cc_init(struct tcp_pcb *p)
+{
+    uint32_t m = p->mss;
+    /* RFC 3390: min(4 * MSS, max(2 * MSS, 4380 bytes)) */
+    p->cwnd = u32_min(4 * m, u32_max(2 * m, 4380));
+    p->ssthresh = TCP_CWND_MAX;
+    p->cc = (struct tcp_cc){0};
+}
 void tcp_rtt_sample(struct tcp_pcb *p, uint64_t rtt_ns);
 /* A new cumulative ACK of acked bytes (outside fast recovery). */
 void tcp_cc_grow(struct tcp_pcb *p, uint32_t acked, uint64_t now);

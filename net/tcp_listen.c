@@ -15,16 +15,6 @@
 #define COOKIE_TS_SACK 0x10u
 #define COOKIE_TS_NOWS 0x0fu
 
-struct tcp_listener *tcp_listener_find(struct tcp *t, uint16_t port)
-{
-    if (!t->nlisten)
-        return NULL;
-    for (int i = 0; i < TCP_MAX_LISTENERS; i++)
-        if (t->listeners[i] && t->listeners[i]->port == port)
-            return t->listeners[i];
-    return NULL;
-}
-
 int tcp_listen_ports(const struct tcp *t, uint16_t *ports, int cap)
 {
     int n = 0;
@@ -88,30 +78,14 @@ static void syn_arrived(struct tcp_listener *l, struct tcp_seg *s, uint64_t now)
     }
     struct tcp_pcb *p = NULL;
     if (l->nsyn < l->backlog && t->nhalf < t->cfg.max_syn_queue)
-        p = tcp_pcb_new(t);
+        p = tcp_pcb_new_passive(t, s, now);
     if (!p) {
         send_cookie(l, s, now);
         return;
     }
-    p->laddr = s->info->dst;
-    p->raddr = s->info->src;
-    p->lport = s->dport;
-    p->rport = s->sport;
-    tcp_pcb_init_vars(p, now);
     p->listener = l;
     l->nsyn++;
     t->nhalf++;
-    p->irs = s->seq;
-    p->rcv_nxt = s->seq + 1;
-    p->last_ack_sent = p->rcv_nxt;
-    tcp_apply_syn_opts(p, &s->o);
-    p->snd_wnd = s->wnd;
-    p->max_snd_wnd = s->wnd;
-    p->snd_wl1 = s->seq;
-    p->state = TCP_SYN_RCVD;
-    tcp_pcb_hash(p);
-    p->snd_nxt = p->iss + 1;
-    p->rtt_start_ns = now;
     tcp_send_syn(p);
     tcp_rtx_arm(p, now);
 }

@@ -246,6 +246,26 @@ static uint32_t put_plain(void *ctx, const struct view *hv)
     return hl + f->len;
 }
 
+/* put_plain's segment without payload nor options (an ACK, a FIN): no calls, so
+ * no saved registers. */
+static uint32_t put_bare(void *ctx, const struct view *hv)
+{
+    struct plain_seg *f = ctx;
+    struct tcp_pcb *p = f->p;
+    uint8_t *h = view_data(hv);
+    uint32_t w3 =
+        (TCP_HDR_LEN / 4) << 28 | (uint32_t)f->flags << 16 | tcp_window_field(p);
+    net_wr32(h + TCP_OFF_SPORT, (uint32_t)p->lport << 16 | p->rport);
+    net_wr32(h + TCP_OFF_SEQ, f->seq);
+    net_wr32(h + TCP_OFF_ACK, (f->flags & TCP_ACK) ? p->rcv_nxt : 0);
+    net_wr32(h + TCP_OFF_DOFF, w3);
+    net_wr32(h + TCP_OFF_CSUM, 0);
+    uint64_t s = p->ph_sum + csum_be16(TCP_HDR_LEN) + csum_load32(h) +
+                 csum_load32(h + 4) + csum_load32(h + 8) + csum_load32(h + 12);
+    net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
+    return TCP_HDR_LEN;
+}
+
 /* The segment may go the plain way: payload inline, no SACK blocks. */
 static inline bool plain_ok(const struct tcp_pcb *p, uint32_t len)
 {
@@ -260,7 +280,7 @@ static inline uint32_t send_plain(struct tcp_pcb *p, uint32_t seq, uint32_t len,
     struct tcp *t = p->t;
     struct plain_seg f = {p, seq, len, p->ts_ok ? 12 : 0, flags};
     if (ipv4_write(t->ip, &wo, p->raddr, IPV4_PROTO_TCP, TCP_HDR_LEN + f.optlen + len,
-                   put_plain, &f, NULL, 0) == IPV4_OK)
+                   len || f.optlen ? put_plain : put_bare, &f, NULL, 0) == IPV4_OK)
         t->st.tx++;
     else
         t->st.tx_errors++;
@@ -347,12 +367,19 @@ void tcp_send_challenge_ack(struct tcp_pcb *p)
     tcp_send_ack(p);
 }
 
+/* Our SYN or SYN-ACK: what put_syn reads besides the connection. */
+struct syn_seg {
+    struct tcp_pcb *p;
+    uint32_t seq, optlen, ts_val; /* ts_val: read by the caller (with timestamps) */
+    uint8_t flags;
+};
+
 /* A SYN or SYN-ACK from the connection's fields: the window unscaled (RFC 7323
  * 2.2), the options in tcp_options_emit's SYN layout (MSS, SACK-permitted and
  * timestamps or NOPs, NOP and window scale). */
 static uint32_t put_syn(void *ctx, const struct view *hv)
 {
-    struct plain_seg *f = ctx;
+    struct syn_seg *f = ctx;
     struct tcp_pcb *p = f->p;
     uint8_t *h = view_data(hv), *q = h + TCP_HDR_LEN;
     uint32_t hl = TCP_HDR_LEN + f->optlen, w = u32_min(tcp_rcv_space(p), 65535);
@@ -362,21 +389,26 @@ static uint32_t put_syn(void *ctx, const struct view *hv)
     net_wr32(h + TCP_OFF_ACK, (f->flags & TCP_ACK) ? p->rcv_nxt : 0);
     net_wr32(h + TCP_OFF_DOFF, (hl / 4) << 28 | (uint32_t)f->flags << 16 | w);
     net_wr32(h + TCP_OFF_CSUM, 0);
+    /* The option words summed as written (no second pass over them). */
     net_wr32(q, 0x02040000u | p->adv_mss);
+    uint64_t os = csum_load32(q);
     q += 4;
     if (p->ts_ok) {
         net_wr32(q, p->sack_ok ? 0x0402080au : 0x0101080au);
-        net_wr32(q + 4, tcp_ts_now(plat_now_ns()) + p->ts_off);
+        net_wr32(q + 4, f->ts_val);
         net_wr32(q + 8, (f->flags & TCP_ACK) ? p->ts_recent : 0);
+        os += (uint64_t)csum_load32(q) + csum_load32(q + 4) + csum_load32(q + 8);
         q += 12;
     } else if (p->sack_ok) {
         net_wr32(q, 0x01010402u);
+        os += csum_load32(q);
         q += 4;
     }
-    if (p->ws_ok)
+    if (p->ws_ok) {
         net_wr32(q, 0x01030300u | u32_min(p->rcv_ws, TCP_MAX_WSCALE));
-    uint64_t s = p->ph_sum + csum_be16((uint16_t)hl) + csum_hdr20(h) +
-                 csum_add_words32(0, h + TCP_HDR_LEN, f->optlen / 4);
+        os += csum_load32(q);
+    }
+    uint64_t s = p->ph_sum + csum_be16((uint16_t)hl) + csum_hdr20(h) + os;
     net_wr16(h + TCP_OFF_CSUM, csum_finish(s));
     return hl;
 }
@@ -387,7 +419,9 @@ enum ipv4_err tcp_send_syn(struct tcp_pcb *p)
     struct tcp *t = p->t;
     bool synack = p->state == TCP_SYN_RCVD;
     uint32_t optlen = 4 + (p->ts_ok ? 12 : p->sack_ok ? 4 : 0) + (p->ws_ok ? 4 : 0);
-    struct plain_seg f = {p, p->iss, 0, optlen, synack ? TCP_SYN | TCP_ACK : TCP_SYN};
+    struct syn_seg f = {p, p->iss, optlen, 0, synack ? TCP_SYN | TCP_ACK : TCP_SYN};
+    if (p->ts_ok) /* here: put_syn then calls nothing */
+        f.ts_val = tcp_ts_now(plat_now_ns()) + p->ts_off;
     if (synack)
         t->st.tx_synack++;
     else

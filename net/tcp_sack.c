@@ -73,12 +73,6 @@ void tcp_sb_trim(struct tcp_pcb *p)
     recount(sb);
 }
 
-void tcp_sb_clear(struct tcp_pcb *p)
-{
-    p->sb.n = 0;
-    p->sb.sacked = 0;
-}
-
 uint32_t tcp_sb_unsacked(const struct tcp_pcb *p, uint32_t a, uint32_t b)
 {
     if (!seq_lt(a, b))
