@@ -309,15 +309,7 @@ bool tcp_rq_append_slow(struct tcp_pcb *p, const struct tcp_seg *s, const struct
     struct tcp *t = p->t;
     struct tcp_rseg *r;
     if (tcp_can_pin(t, s, d) && (r = tcp_rseg_get(t)) != NULL) { /* the common case */
-        r->seq = p->rcv_nxt;
-        r->v = *d;
-        netbuf_ref(d->buf);
-        r->pinned = true;
-        t->rx_pinned++;
-        t->st.rx_pinned++;
-        rq_link(&p->rq, r, r);
-        p->rq.bytes += d->len;
-        p->rcv_nxt += d->len;
+        tcp_rq_pin(p, r, d);
         return true;
     }
     uint32_t k = append_to_tail(p, s, d);

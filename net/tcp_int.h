@@ -591,6 +591,24 @@ static inline bool tcp_can_pin(const struct tcp *t, const struct tcp_seg *s,
         cap /= 2;
     return d->buf && !(s->info->flags & IPV4_RX_REASSEMBLED) && t->rx_pinned < cap;
 }
+/* Appends record r (not linked) to the receive queue as a pinned view of the
+ * RX buffer d: both of tcp_rq_append's paths. */
+static inline void tcp_rq_pin(struct tcp_pcb *p, struct tcp_rseg *r, const struct view *d)
+{
+    r->seq = p->rcv_nxt;
+    r->v = *d;
+    netbuf_ref(d->buf);
+    r->pinned = true;
+    p->t->rx_pinned++;
+    p->t->st.rx_pinned++;
+    if (p->rq.tail)
+        p->rq.tail->next = r;
+    else
+        p->rq.head = r;
+    p->rq.tail = r;
+    p->rq.bytes += d->len;
+    p->rcv_nxt += d->len;
+}
 static inline bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s,
                                  const struct view *d)
 {
@@ -602,19 +620,7 @@ static inline bool tcp_rq_append(struct tcp_pcb *p, const struct tcp_seg *s,
     t->free_rsegs = r->next;
     t->nfree_rsegs--;
     r->next = NULL;
-    r->seq = p->rcv_nxt;
-    r->v = *d;
-    netbuf_ref(d->buf);
-    r->pinned = true;
-    t->rx_pinned++;
-    t->st.rx_pinned++;
-    if (p->rq.tail)
-        p->rq.tail->next = r;
-    else
-        p->rq.head = r;
-    p->rq.tail = r;
-    p->rq.bytes += d->len;
-    p->rcv_nxt += d->len;
+    tcp_rq_pin(p, r, d);
     return true;
 }
 bool tcp_ooo_insert(struct tcp_pcb *p, const struct tcp_seg *s, uint32_t seq,

@@ -44,6 +44,23 @@ static uint64_t le64(const uint8_t *p)
     return v;
 }
 
+/* One message word (SipHash-2-4: two compression rounds) and the finish (four). */
+#define SIP_WORD(m)                                                                      \
+    do {                                                                                 \
+        v3 ^= (m);                                                                       \
+        SIPROUND;                                                                        \
+        SIPROUND;                                                                        \
+        v0 ^= (m);                                                                       \
+    } while (0)
+#define SIP_FINISH                                                                       \
+    do {                                                                                 \
+        v2 ^= 0xff;                                                                      \
+        SIPROUND;                                                                        \
+        SIPROUND;                                                                        \
+        SIPROUND;                                                                        \
+        SIPROUND;                                                                        \
+    } while (0)
+
 #define SIP_INIT(key)                                                                    \
     uint64_t k0 = le64(key), k1 = le64((key) + 8);                                       \
     uint64_t v0 = 0x736f6d6570736575ull ^ k0, v1 = 0x646f72616e646f6dull ^ k1;           \
@@ -55,23 +72,13 @@ uint64_t tcp_siphash(const uint8_t key[16], const uint8_t *in, uint32_t len)
     uint32_t i = 0;
     for (; i + 8 <= len; i += 8) {
         uint64_t m = le64(in + i);
-        v3 ^= m;
-        SIPROUND;
-        SIPROUND;
-        v0 ^= m;
+        SIP_WORD(m);
     }
     uint64_t b = (uint64_t)len << 56;
     for (uint32_t k = 0; i + k < len; k++)
         b |= (uint64_t)in[i + k] << (8 * k);
-    v3 ^= b;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
+    SIP_WORD(b);
+    SIP_FINISH;
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
@@ -93,19 +100,9 @@ static uint64_t siphash_ids(const uint8_t key[16], const uint8_t b[16])
 {
     SIP_INIT(key);
     uint64_t m0 = le64(b), m1 = le64(b + 8) | 13ull << 56;
-    v3 ^= m0;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= m0;
-    v3 ^= m1;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= m1;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
+    SIP_WORD(m0);
+    SIP_WORD(m1);
+    SIP_FINISH;
     return v0 ^ v1 ^ v2 ^ v3;
 }
 

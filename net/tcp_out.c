@@ -287,6 +287,18 @@ static inline uint32_t send_plain(struct tcp_pcb *p, uint32_t seq, uint32_t len,
     return f.len;
 }
 
+/* After a data segment of len bytes (len possibly 0) went out with flags. */
+__attribute__((always_inline)) static inline void data_sent(struct tcp_pcb *p,
+                                                            uint32_t len, uint8_t flags)
+{
+    if (flags & TCP_ACK)
+        ack_sent(p);
+    if (len) {
+        p->t->st.tx_data_segs++;
+        p->t->st.tx_data_bytes += len;
+    }
+}
+
 /* Data [seq, seq + len) (len possibly 0) with flags; returns the data bytes sent
  * (fewer than len when the views ran out: then no FIN or PSH). Inline in
  * send_new (new data, the common case), out of line for the rest. */
@@ -295,12 +307,7 @@ send_data_inl(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t flags)
 {
     if (plain_ok(p, len)) {
         uint32_t sent = send_plain(p, seq, len, flags);
-        if (flags & TCP_ACK)
-            ack_sent(p);
-        if (sent) {
-            p->t->st.tx_data_segs++;
-            p->t->st.tx_data_bytes += sent;
-        }
+        data_sent(p, sent, flags);
         return sent;
     }
     struct seg_out c;
@@ -331,12 +338,7 @@ send_data_inl(struct tcp_pcb *p, uint32_t seq, uint32_t len, uint8_t flags)
     xmit(&c);
     if (n)
         tcp_views_unref(vs, n);
-    if (flags & TCP_ACK)
-        ack_sent(p);
-    if (len) {
-        p->t->st.tx_data_segs++;
-        p->t->st.tx_data_bytes += len;
-    }
+    data_sent(p, len, flags);
     return len;
 }
 
