@@ -50,17 +50,26 @@ static void on_offer(struct dhcp *d, const struct dhcp_repr *r, uint64_t now)
     dhcp_request_offer(d, now);
 }
 
-static void on_ack(struct dhcp *d, const struct dhcp_repr *r)
+/* An ACK or NAK is taken only while we wait for one, and only from the server
+ * we asked; otherwise it is dropped and counted. */
+static bool answer_expected(struct dhcp *d, const struct dhcp_repr *r)
 {
-    struct dhcp_lease l;
     if (!awaiting_ack(d)) {
         d->st.drop_unexpected++;
-        return;
+        return false;
     }
     if (!right_server(d, r)) {
         d->st.drop_wrong_server++;
-        return;
+        return false;
     }
+    return true;
+}
+
+static void on_ack(struct dhcp *d, const struct dhcp_repr *r)
+{
+    struct dhcp_lease l;
+    if (!answer_expected(d, r))
+        return;
     /* RFC 2131 table 3: an ACK carries the lease time and the server id. */
     if (!dhcp_addr_usable(r->yiaddr) || !(r->present & DHCP_HAS_LEASE_TIME) ||
         !(r->present & DHCP_HAS_SERVER_ID) || !dhcp_addr_usable(r->server_id)) {
@@ -84,14 +93,8 @@ static void on_ack(struct dhcp *d, const struct dhcp_repr *r)
 static void on_nak(struct dhcp *d, const struct dhcp_repr *r)
 {
     char a[IPV4_ADDR_STRLEN];
-    if (!awaiting_ack(d)) {
-        d->st.drop_unexpected++;
+    if (!answer_expected(d, r))
         return;
-    }
-    if (!right_server(d, r)) {
-        d->st.drop_wrong_server++;
-        return;
-    }
     d->st.rx_nak++;
     log_info("dhcp", "NAK from %s", ipv4_addr_fmt(r->server_id, a));
     dhcp_restart(d, plat_now_ns(), 0); /* RFC 2131 3.1.5, 3.2: start over */

@@ -56,6 +56,18 @@ static bool parse_options(struct tcp *t, struct tcp_seg *s, const uint8_t *h, ui
     return true;
 }
 
+/* Our SYN acknowledged, either way of opening: its RTT sample (Karn: not if it
+ * was retransmitted), the congestion state, ESTABLISHED. */
+static inline void handshake_done(struct tcp_pcb *p, uint64_t now)
+{
+    if (!p->nrtx)
+        tcp_rtt_sample(p, now - p->rtt_start_ns);
+    p->nrtx = 0;
+    p->t_rtx = 0;
+    tcp_cc_init(p);
+    tcp_set_state(p, TCP_ESTABLISHED);
+}
+
 /* Data + SYN + FIN (set where the full path needs it: prediction does not). */
 static inline uint32_t seg_len(const struct tcp_seg *s)
 {
@@ -168,12 +180,7 @@ __attribute__((noinline)) static void syn_sent(struct tcp_pcb *p, struct tcp_seg
     }
     p->snd_una = s->ack;
     p->snd_wl2 = s->ack;
-    if (!p->nrtx)
-        tcp_rtt_sample(p, now - p->rtt_start_ns);
-    p->nrtx = 0;
-    p->t_rtx = 0;
-    tcp_cc_init(p);
-    tcp_set_state(p, TCP_ESTABLISHED);
+    handshake_done(p, now);
     p->ack_now = true;
     p->kick = true; /* data queued before may go with the ACK */
     tcp_keep_arm(p, now);
@@ -306,12 +313,7 @@ static void established_passive(struct tcp_pcb *p, const struct tcp_seg *s, uint
     p->max_snd_wnd = u32_max(p->max_snd_wnd, p->snd_wnd);
     p->snd_wl1 = s->seq;
     p->snd_wl2 = s->ack;
-    if (!p->nrtx)
-        tcp_rtt_sample(p, now - p->rtt_start_ns);
-    p->nrtx = 0;
-    p->t_rtx = 0;
-    tcp_cc_init(p);
-    tcp_set_state(p, TCP_ESTABLISHED);
+    handshake_done(p, now);
     tcp_keep_arm(p, now);
     p->kick = true; /* data (or a FIN) queued in SYN-RECEIVED goes now */
     if (p->shut_wr)
