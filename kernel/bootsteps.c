@@ -25,9 +25,15 @@ void boot_step(const char *name)
     outb(COM1_SCRATCH, (uint8_t)nsteps);
 }
 
+/* Guest time of step i from the TSC alone, at the calibrated rate: the clock's
+ * own conversion (timer_tsc_to_ns) counts readings taken before its rate was
+ * refined from the later base, and can put the first steps before zero. */
 static uint64_t us_at(int i)
 {
-    return timer_tsc_to_ns(steps[i].tsc) / 1000u;
+    uint64_t zero = timer_boot_tsc(), hz = timer_tsc_hz();
+    if (!hz || steps[i].tsc < zero)
+        return 0;
+    return (uint64_t)((unsigned __int128)(steps[i].tsc - zero) * 1000000u / hz);
 }
 
 /* From _start to kmain's first instruction (timer_boot_mark: guest time 0). */

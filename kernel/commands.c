@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "bootsteps.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include "console.h"
 #include "log.h"
@@ -27,7 +28,8 @@ static int cmd_log(int argc, char **argv)
 }
 
 /* What `mem` and `threads` print, as counter registries ("mem.free_bytes=..."). */
-#define MEM_REPORT(X) X(total_bytes) X(free_bytes) X(heap_bytes) X(dma_bytes)
+#define MEM_REPORT(X)                                                                    \
+    X(total_bytes) X(free_bytes) X(heap_bytes) X(heap_used_bytes) X(dma_bytes)
 struct mem_report {
     MEM_REPORT(COUNTER_FIELD)
 };
@@ -55,9 +57,13 @@ static void mem_print(print_line_fn print, void *ctx)
 {
     struct mem_stats m;
     mem_get_stats(&m);
+    /* heap_bytes: what sbrk gave malloc (it never shrinks); heap_used_bytes:
+     * what malloc has handed out and not had back (newlib's mallinfo). */
+    struct mallinfo mi = mallinfo();
     struct mem_report r = {.total_bytes = m.total_pages * PAGE_SIZE,
                            .free_bytes = m.free_pages * PAGE_SIZE,
                            .heap_bytes = m.heap_bytes,
+                           .heap_used_bytes = (uint64_t)mi.uordblks,
                            .dma_bytes = m.dma_bytes};
     counters_print("mem", &mem_table, &r, print, ctx);
 }

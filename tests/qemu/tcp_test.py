@@ -96,6 +96,14 @@ class Steps:
         moved = {k: after[k] - before.get(k, 0) for k in after
                  if after[k] > before.get(k, 0) and WATCH.search(k)}
         bad = {k: v for k, v in moved.items() if not any(re.fullmatch(p, k) for p in allowed)}
+        # A tail loss probe (RFC 8985 7: no ACK for 2 SRTT, at least 10 ms) is
+        # sent on timing alone, when the host's reader or its ACKs pause (the
+        # host's two cores are shared with QEMU); it counts as a retransmission,
+        # and is expected on a lossless link then. Other retransmissions are not.
+        tlp = delta(before, after, "tcp.tlp_probes")
+        if 0 < bad.get("tcp.retransmits", 0) <= tlp:
+            del bad["tcp.retransmits"]
+            note("%s: %d tail loss probe(s), no other retransmission" % (name, tlp))
         check(name + "-no-unexpected-counters", not bad, bad)
         explained = {k: v for k, v in moved.items() if k not in bad}
         if explained:
@@ -299,7 +307,7 @@ def test_connections(ns, g):
     check("seq-200-connections-echo", ok, res)
     if ok:
         note("200 sequential echo connections: %s connections/s" % res.get("conns_per_s"))
-    heaps = []
+    heaps, used = [], []
     for round_ in (1, 2, 3):
         before = g.stats()
         ok, res = tool_json(ns, CLIENT + ["conc", "--count", "100"], 300)
@@ -307,13 +315,18 @@ def test_connections(ns, g):
               ok and res.get("open_at_once") == 100, res)
         st, _ = settle(g)
         heaps.append(st.get("mem.heap_bytes"))
-        note("100 connections at once, round %d: %s s; heap %d KiB; waits for the memory "
-             "cap: %d answers, %d receive drops" % (
-                 round_, res.get("secs"), heaps[-1] // 1024,
+        used.append(g.stats("mem").get("mem.heap_used_bytes"))
+        note("100 connections at once, round %d: %s s; heap %d KiB, %d bytes in use after; "
+             "waits for the memory cap: %d answers, %d receive drops" % (
+                 round_, res.get("secs"), heaps[-1] // 1024, used[-1],
                  delta(before, st, "http.write_waits"), delta(before, st, "tcp.drop_rcv_mem")))
-    # The heap never shrinks (sbrk), but what connections took is reused: the
-    # third round finds it (within a page or two of the allocator's slack).
-    check("conc-100-heap-reused", heaps[2] - heaps[1] <= 8192, heaps)
+    # Nothing leaks: once the connections are gone, what malloc has handed out
+    # is back where it was after the first round (1,016 bytes, then and after).
+    check("conc-100-no-leak", None not in used and used[2] - used[0] <= 512, used)
+    # The heap never shrinks (sbrk), but what connections took is reused: later
+    # rounds grow it by little or nothing (how much is in flight at the peak
+    # varies with timing: 16 KiB more in round 3 than round 2 was seen once).
+    check("conc-100-heap-reused", heaps[2] - heaps[0] <= 65536, heaps)
 
 
 # ------------------------------------------------------------ resets, path MTU
